@@ -1,0 +1,122 @@
+//! A whole running service — library, first snapshot, watcher, HTTP server — started from a
+//! posts folder. `dropfeed serve` and the integration tests both start it this way.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::load::Library;
+use crate::pipeline::{self, Clock};
+use crate::serve::{self, SharedSnapshot};
+use crate::watch::{self, Message, WatchHandle};
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The posts folder does not exist.
+    #[error("{0}: no such folder")]
+    NoPosts(String),
+    /// The first build failed.
+    #[error(transparent)]
+    Render(#[from] crate::render::RenderError),
+    /// The watcher could not start.
+    #[error("cannot watch the posts folder: {0}")]
+    Watch(#[from] notify::Error),
+}
+
+/// A started service. Stop it with [`Running::stop`].
+pub struct Running {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// The snapshot being served.
+    pub snapshot: SharedSnapshot,
+    /// How many posts the first build published.
+    pub published: usize,
+    watcher: Option<WatchHandle>,
+    stop: Option<oneshot::Sender<()>>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Sends a message to the watcher (a test's clock moved: `Message::Wake`).
+    pub fn notify(&self, message: Message) {
+        if let Some(watcher) = &self.watcher {
+            watcher.send(message);
+        }
+    }
+
+    /// Resolves when the server stops by itself (it does not, short of an error).
+    pub async fn wait(&mut self) -> std::io::Result<()> {
+        (&mut self.server).await.unwrap_or(Ok(()))
+    }
+
+    /// Stops serving (in-flight requests finish) and stops the watcher.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let result = (&mut self.server).await.unwrap_or(Ok(()));
+        if let Some(watcher) = self.watcher.take() {
+            let _ = tokio::task::spawn_blocking(move || watcher.stop()).await;
+        }
+        result
+    }
+}
+
+/// Loads the posts, builds the first snapshot, starts the watcher and serves on `listener`.
+pub async fn start(
+    posts: &Path,
+    config: Arc<Config>,
+    clock: Arc<dyn Clock>,
+    listener: TcpListener,
+) -> Result<Running, StartError> {
+    let root = posts.to_path_buf();
+    let config_for_load = Arc::clone(&config);
+    let clock_for_load = Arc::clone(&clock);
+    let loaded = tokio::task::spawn_blocking(move || {
+        let mut library = Library::new(&root, &config_for_load);
+        library
+            .scan()
+            .ok_or_else(|| StartError::NoPosts(root.display().to_string()))?;
+        let built = pipeline::build(&library, &config_for_load, clock_for_load.now(), None)?;
+        Ok::<_, StartError>((library, built))
+    })
+    .await
+    .expect("initial load panicked")?;
+    let (library, built) = loaded;
+    let published = built.site.entries.len();
+    let snapshot: SharedSnapshot = Arc::new(ArcSwap::from_pointee(built.snapshot));
+    let watcher = watch::spawn(
+        library,
+        Arc::clone(&config),
+        clock,
+        Arc::clone(&snapshot),
+        built.site.next_scheduled,
+    )?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| notify::Error::generic(&e.to_string()))?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(serve::run(
+        listener,
+        Arc::clone(&snapshot),
+        config.server.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    Ok(Running {
+        addr,
+        snapshot,
+        published,
+        watcher: Some(watcher),
+        stop: Some(stop),
+        server,
+    })
+}

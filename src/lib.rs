@@ -1,0 +1,26 @@
+//! dropfeed turns a folder of articles into RSS 2.0, Atom 1.0 and JSON Feed 1.1 and serves
+//! them with the HTTP caching that feed readers and aggregators reward.
+//!
+//! The modules, in pipeline order:
+//!
+//! - [`config`]: `dropfeed.toml` → validated [`config::Config`].
+//! - [`post`]: one file → one [`post::Post`] (front matter, Markdown, plain text, dates).
+//! - [`load`]: the posts folder → posts, re-reading only changed files.
+//! - [`site`]: posts → [`site::Site`]: order, drafts, schedule, tags, archive paging.
+//! - [`render`]: site → bytes of every resource (feeds, HTML pages).
+//! - [`snapshot`]: resources → [`snapshot::Snapshot`] with encodings and validators.
+//! - [`pipeline`]: the stages joined up; static export.
+//! - [`watch`]: file events → rebuild → atomic swap.
+//! - [`serve`]: the hyper server answering from the current snapshot.
+//! - [`app`]: all of the above started together (what `dropfeed serve` runs).
+
+pub mod app;
+pub mod config;
+pub mod load;
+pub mod pipeline;
+pub mod post;
+pub mod render;
+pub mod serve;
+pub mod site;
+pub mod snapshot;
+pub mod watch;

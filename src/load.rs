@@ -1,0 +1,461 @@
+//! The posts folder → parsed posts, kept between rebuilds so that only changed files are
+//! read again. A post that stops parsing keeps its last good version published while the
+//! error is reported; files that are not posts (dotfiles, editor temporaries, unknown
+//! extensions, FIFOs, devices, links leading outside the folder) are never opened.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{self, File, Metadata};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::Config;
+use crate::post::{self, Format, ParseContext, Post, PostError};
+
+/// What is known about one post file.
+#[derive(Debug, Clone)]
+pub struct FileState {
+    /// Size and modification time when last read; a rescan re-reads only when these change.
+    stamp: (u64, Option<SystemTime>),
+    /// Hash of the bytes last read, so rewriting identical bytes changes nothing.
+    hash: blake3::Hash,
+    /// The newest successful parse, kept while the file is broken.
+    pub last_good: Option<Arc<Post>>,
+    /// The current problem, if the file does not parse now.
+    pub error: Option<PostError>,
+}
+
+/// A file passed over with a reason worth telling the operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// Path relative to the posts folder.
+    pub source: String,
+    /// Why it was not read.
+    pub reason: String,
+}
+
+/// The posts folder and everything read from it.
+#[derive(Debug)]
+pub struct Library {
+    root: PathBuf,
+    display_root: PathBuf,
+    ctx: ParseContext,
+    max_bytes: u64,
+    files: BTreeMap<String, FileState>,
+    /// Files passed over on the last scan (links outside, FIFOs, oversized…).
+    pub skipped: BTreeMap<String, Skipped>,
+}
+
+/// What one refresh changed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Changes {
+    /// Sources read again whose content differed (added, edited, broken or fixed).
+    pub changed: Vec<String>,
+    /// Sources gone from the folder.
+    pub removed: Vec<String>,
+}
+
+impl Changes {
+    /// True when nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.changed.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// The parse context a config implies.
+pub fn parse_context(config: &Config) -> ParseContext {
+    let post_base = match &config.link_base {
+        Some(base) => base.clone(),
+        None => config
+            .base_url
+            .join("posts/")
+            .unwrap_or_else(|_| config.base_url.clone()),
+    };
+    ParseContext {
+        timezone: config.timezone,
+        language: config.language.clone(),
+        post_base,
+        fallback_date: DateTime::UNIX_EPOCH.fixed_offset(),
+    }
+}
+
+impl Library {
+    /// An empty library for a posts folder; call [`Library::scan`] to fill it.
+    pub fn new(root: &Path, config: &Config) -> Library {
+        Library {
+            root: root.to_path_buf(),
+            display_root: root.to_path_buf(),
+            ctx: parse_context(config),
+            max_bytes: config.max_post_bytes,
+            files: BTreeMap::new(),
+            skipped: BTreeMap::new(),
+        }
+    }
+
+    /// The posts folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Every post file known, with its state.
+    pub fn files(&self) -> &BTreeMap<String, FileState> {
+        &self.files
+    }
+
+    /// Posts to publish: each file's current parse, or its last good one while it is broken.
+    pub fn posts(&self) -> Vec<Arc<Post>> {
+        self.files
+            .values()
+            .filter_map(|f| f.last_good.clone())
+            .collect()
+    }
+
+    /// Current parse errors, in path order.
+    pub fn errors(&self) -> Vec<&PostError> {
+        self.files
+            .values()
+            .filter_map(|f| f.error.as_ref())
+            .collect()
+    }
+
+    /// Walks the whole folder: reads new and changed files, forgets removed ones. Returns
+    /// `None` without touching anything when the folder itself is missing, so the last good
+    /// posts keep being served.
+    pub fn scan(&mut self) -> Option<Changes> {
+        if !self.root.is_dir() {
+            return None;
+        }
+        let found = self.walk(&self.root.clone());
+        let mut changes = Changes::default();
+        let gone: Vec<String> = self
+            .files
+            .keys()
+            .filter(|k| !found.contains_key(*k))
+            .cloned()
+            .collect();
+        for source in gone {
+            self.files.remove(&source);
+            changes.removed.push(source);
+        }
+        let stale: Vec<(String, (PathBuf, Metadata))> = found
+            .into_iter()
+            .filter(|(source, (_, meta))| {
+                self.files
+                    .get(source)
+                    .is_none_or(|f| f.stamp != stamp(meta))
+            })
+            .collect();
+        for (source, result) in read_all(&self.display_root, &self.ctx, self.max_bytes, stale) {
+            if self.apply(&source, result) {
+                changes.changed.push(source);
+            }
+        }
+        Some(changes)
+    }
+
+    /// Re-reads the given paths (files, or folders to walk). Paths that no longer exist drop
+    /// every post at or below them.
+    pub fn refresh(&mut self, paths: &[PathBuf]) -> Option<Changes> {
+        if !self.root.is_dir() {
+            return None;
+        }
+        let mut changes = Changes::default();
+        let mut seen = HashSet::new();
+        for path in paths {
+            let Some(rel) = self.relative(path) else {
+                continue;
+            };
+            if !seen.insert(rel.clone()) {
+                continue;
+            }
+            let found = if path.is_dir() {
+                self.walk(path)
+            } else {
+                self.walk_one(path, &rel)
+            };
+            let prefix = format!("{rel}/");
+            let gone: Vec<String> = self
+                .files
+                .keys()
+                .filter(|k| {
+                    (**k == rel || k.starts_with(&prefix) || rel.is_empty())
+                        && !found.contains_key(*k)
+                })
+                .cloned()
+                .collect();
+            for source in gone {
+                self.files.remove(&source);
+                changes.removed.push(source);
+            }
+            let items: Vec<_> = found.into_iter().collect();
+            for (source, result) in read_all(&self.display_root, &self.ctx, self.max_bytes, items) {
+                if self.apply(&source, result) {
+                    changes.changed.push(source);
+                }
+            }
+        }
+        Some(changes)
+    }
+
+    /// Records a read; true when the post or its error changed.
+    fn apply(&mut self, source: &str, result: ReadResult) -> bool {
+        match result {
+            ReadResult::Skipped(reason) => {
+                self.skipped.insert(
+                    source.to_string(),
+                    Skipped {
+                        source: source.to_string(),
+                        reason,
+                    },
+                );
+                self.files.remove(source).is_some()
+            }
+            ReadResult::Read {
+                stamp,
+                hash,
+                parsed,
+            } => {
+                self.skipped.remove(source);
+                let previous = self.files.get(source);
+                if previous.is_some_and(|p| p.hash == hash) {
+                    if let Some(p) = self.files.get_mut(source) {
+                        p.stamp = stamp;
+                    }
+                    return false;
+                }
+                let last_good_before = previous.and_then(|p| p.last_good.clone());
+                let state = match parsed {
+                    Ok(post) => FileState {
+                        stamp,
+                        hash,
+                        last_good: Some(Arc::new(post)),
+                        error: None,
+                    },
+                    Err(error) => FileState {
+                        stamp,
+                        hash,
+                        last_good: last_good_before,
+                        error: Some(error),
+                    },
+                };
+                self.files.insert(source.to_string(), state);
+                true
+            }
+        }
+    }
+
+    /// `path` relative to the root, `/`-separated; `None` outside the root.
+    fn relative(&self, path: &Path) -> Option<String> {
+        let rel = path.strip_prefix(&self.root).ok()?;
+        Some(
+            rel.components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/"),
+        )
+    }
+
+    fn walk_one(&mut self, path: &Path, rel: &str) -> BTreeMap<String, (PathBuf, Metadata)> {
+        let mut found = BTreeMap::new();
+        if Format::of(path).is_some() {
+            if let Some(meta) = self.admit(path, rel) {
+                found.insert(rel.to_string(), (path.to_path_buf(), meta));
+            }
+        }
+        found
+    }
+
+    /// Every post file below `dir`, following links only when they stay inside the root.
+    fn walk(&mut self, dir: &Path) -> BTreeMap<String, (PathBuf, Metadata)> {
+        let mut found = BTreeMap::new();
+        let mut visited = HashSet::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(current) = stack.pop() {
+            let Ok(canonical) = fs::canonicalize(&current) else {
+                continue;
+            };
+            if !visited.insert(canonical) {
+                continue; // a link loop, or a folder reached twice
+            }
+            let Ok(listing) = fs::read_dir(&current) else {
+                continue;
+            };
+            for item in listing.flatten() {
+                let path = item.path();
+                let name = item.file_name();
+                if name.to_string_lossy().starts_with('.') {
+                    continue;
+                }
+                let Some(rel) = self.relative(&path) else {
+                    continue;
+                };
+                if fs::metadata(&path).is_ok_and(|m| m.is_dir()) {
+                    if self.inside_root(&path) {
+                        stack.push(path);
+                    } else {
+                        self.skip(&rel, "a link to a folder outside the posts folder: ignored");
+                    }
+                } else if Format::of(&path).is_some() {
+                    if let Some(meta) = self.admit(&path, &rel) {
+                        found.insert(rel, (path, meta));
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// Metadata of a post file if it may be read: a regular file inside the root.
+    fn admit(&mut self, path: &Path, rel: &str) -> Option<Metadata> {
+        let Ok(meta) = fs::metadata(path) else {
+            return None; // gone, or a dangling link
+        };
+        if !meta.is_file() {
+            self.skip(rel, "not a regular file (FIFO, socket or device): ignored");
+            return None;
+        }
+        if !self.inside_root(path) {
+            self.skip(rel, "a link to a file outside the posts folder: ignored");
+            return None;
+        }
+        self.skipped.remove(rel);
+        Some(meta)
+    }
+
+    fn inside_root(&self, path: &Path) -> bool {
+        match (fs::canonicalize(path), fs::canonicalize(&self.root)) {
+            (Ok(p), Ok(root)) => p.starts_with(root),
+            _ => false,
+        }
+    }
+
+    fn skip(&mut self, rel: &str, reason: &str) {
+        tracing::warn!(file = %self.display_root.join(rel).display(), "{reason}");
+        self.skipped.insert(
+            rel.to_string(),
+            Skipped {
+                source: rel.to_string(),
+                reason: reason.to_string(),
+            },
+        );
+    }
+}
+
+enum ReadResult {
+    Read {
+        stamp: (u64, Option<SystemTime>),
+        hash: blake3::Hash,
+        parsed: Result<Post, PostError>,
+    },
+    Skipped(String),
+}
+
+fn stamp(meta: &Metadata) -> (u64, Option<SystemTime>) {
+    (meta.len(), meta.modified().ok())
+}
+
+/// Reads and parses files, on every core when there are many (a cold start).
+fn read_all(
+    display_root: &Path,
+    ctx: &ParseContext,
+    max_bytes: u64,
+    items: Vec<(String, (PathBuf, Metadata))>,
+) -> Vec<(String, ReadResult)> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if items.len() < 64 || threads == 1 {
+        return items
+            .into_iter()
+            .map(|(source, (path, meta))| {
+                let result = read_one(display_root, ctx, max_bytes, &source, &path, &meta);
+                (source, result)
+            })
+            .collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(source, (path, meta))| {
+                            (
+                                source.clone(),
+                                read_one(display_root, ctx, max_bytes, source, path, meta),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+fn read_one(
+    display_root: &Path,
+    ctx: &ParseContext,
+    max_bytes: u64,
+    source: &str,
+    path: &Path,
+    meta: &Metadata,
+) -> ReadResult {
+    let display = display_root.join(source);
+    if meta.len() > max_bytes {
+        let reason = format!(
+            "{}: file is {} bytes, over max_post_bytes ({max_bytes}): not read",
+            display.display(),
+            meta.len()
+        );
+        tracing::warn!("{reason}");
+        return ReadResult::Skipped(reason);
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // Read at most one byte past the limit: a file growing while we read is still refused.
+    let read = File::open(path).and_then(|f| f.take(max_bytes + 1).read_to_end(&mut bytes));
+    if let Err(e) = read {
+        return ReadResult::Skipped(format!("{}: cannot read: {e}", display.display()));
+    }
+    let hash = blake3::hash(&bytes);
+    let mut ctx = ctx.clone();
+    if let Ok(modified) = meta.modified() {
+        ctx.fallback_date = DateTime::<Utc>::from(modified).fixed_offset();
+    }
+    let parsed = if bytes.len() as u64 > max_bytes {
+        Err(PostError {
+            path: display.clone(),
+            line: 1,
+            message: format!("file grew past max_post_bytes ({max_bytes})"),
+        })
+    } else {
+        match std::str::from_utf8(&bytes) {
+            Ok(text) => post::parse(source, &display, text, &ctx),
+            Err(e) => {
+                let line = bytes[..e.valid_up_to()]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count()
+                    + 1;
+                Err(PostError {
+                    path: display.clone(),
+                    line,
+                    message: "not valid UTF-8 text".into(),
+                })
+            }
+        }
+    };
+    if let Err(e) = &parsed {
+        tracing::warn!("{e}");
+    }
+    ReadResult::Read {
+        stamp: stamp(meta),
+        hash,
+        parsed,
+    }
+}

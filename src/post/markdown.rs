@@ -1,0 +1,163 @@
+//! Markdown posts: front matter, then CommonMark with tables, footnotes, strikethrough and
+//! task lists. Without a front matter title, the first `# heading` is the title (and is not
+//! repeated in the content).
+
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+use super::frontmatter::{self, LineError};
+use super::{ParseContext, PostDraft};
+
+const MORE_MARKER: &str = "<!-- more -->";
+
+/// Parses a Markdown post into a draft.
+pub(crate) fn parse_markdown(text: &str, ctx: &ParseContext) -> Result<PostDraft, LineError> {
+    let split = frontmatter::split(text, ctx.timezone)?;
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS;
+    let mut events: Vec<Event> = Parser::new_ext(split.body, options).collect();
+    let heading_title = if split.meta.title.is_none() {
+        take_first_h1(&mut events)
+    } else {
+        None
+    };
+    let extracted = extract_text(&events);
+    let mut body_html = String::with_capacity(split.body.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut body_html, events.into_iter());
+    Ok(PostDraft {
+        meta: split.meta,
+        date: split.date,
+        updated: split.updated,
+        title: heading_title,
+        body_html,
+        body_text: extracted.all,
+        lead_text: extracted.lead,
+        paragraphs: extracted.paragraphs,
+    })
+}
+
+/// Removes the first level-1 heading from the events and returns its text, if it comes
+/// before any other text.
+fn take_first_h1(events: &mut Vec<Event>) -> Option<String> {
+    let start = events
+        .iter()
+        .position(|e| matches!(e, Event::Start(Tag::Heading { .. }) | Event::Text(_)))?;
+    if !matches!(
+        events[start],
+        Event::Start(Tag::Heading {
+            level: HeadingLevel::H1,
+            ..
+        })
+    ) {
+        return None;
+    }
+    let len = events[start..]
+        .iter()
+        .position(|e| matches!(e, Event::End(TagEnd::Heading(_))))?;
+    let removed: Vec<Event> = events.drain(start..=start + len).collect();
+    let title: String = removed
+        .iter()
+        .filter_map(|e| match e {
+            Event::Text(t) | Event::Code(t) => Some(t.as_ref()),
+            _ => None,
+        })
+        .collect();
+    Some(title.trim().to_string())
+}
+
+#[derive(Default)]
+struct Extracted {
+    all: String,
+    lead: Option<String>,
+    paragraphs: Vec<String>,
+}
+
+/// Plain text of the whole body, of the part before `<!-- more -->`, and of each paragraph.
+fn extract_text(events: &[Event]) -> Extracted {
+    let mut out = Extracted::default();
+    let mut paragraph: Option<String> = None;
+    for event in events {
+        match event {
+            Event::Start(Tag::Paragraph) => paragraph = Some(String::new()),
+            Event::End(TagEnd::Paragraph) => {
+                if let Some(p) = paragraph.take().filter(|p| !p.trim().is_empty()) {
+                    out.paragraphs.push(p);
+                }
+                out.all.push('\n');
+            }
+            Event::Text(t) | Event::Code(t) => {
+                out.all.push_str(t);
+                if let Some(p) = paragraph.as_mut() {
+                    p.push_str(t);
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                out.all.push(' ');
+                if let Some(p) = paragraph.as_mut() {
+                    p.push(' ');
+                }
+            }
+            Event::Html(h) | Event::InlineHtml(h)
+                if out.lead.is_none() && h.contains(MORE_MARKER) =>
+            {
+                out.lead = Some(out.all.clone());
+            }
+            Event::End(_) => out.all.push(' '),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn ctx() -> ParseContext {
+        ParseContext {
+            timezone: chrono_tz::Tz::UTC,
+            language: "en".into(),
+            post_base: url::Url::parse("https://ex.org/posts/").unwrap(),
+            fallback_date: chrono::FixedOffset::east_opt(0)
+                .unwrap()
+                .with_ymd_and_hms(2020, 1, 1, 0, 0, 0)
+                .unwrap(),
+        }
+    }
+
+    #[test]
+    fn heading_becomes_title_and_leaves_body() {
+        let draft = parse_markdown("# My Title\n\nHello *world*.\n", &ctx()).unwrap();
+        assert_eq!(draft.title.as_deref(), Some("My Title"));
+        assert!(!draft.body_html.contains("My Title"));
+        assert!(draft.body_html.contains("<em>world</em>"));
+    }
+
+    #[test]
+    fn front_matter_title_keeps_heading() {
+        let draft = parse_markdown("---\ntitle: T\n---\n# Heading\n", &ctx()).unwrap();
+        assert!(draft.title.is_none());
+        assert!(draft.body_html.contains("<h1>Heading</h1>"));
+    }
+
+    #[test]
+    fn more_marker_sets_lead() {
+        let draft =
+            parse_markdown("Intro line.\n\n<!-- more -->\n\nRest of it.\n", &ctx()).unwrap();
+        assert_eq!(
+            draft.lead_text.as_deref().map(str::trim),
+            Some("Intro line.")
+        );
+    }
+
+    #[test]
+    fn extensions_enabled() {
+        let text = "| a | b |\n|---|---|\n| 1 | 2 |\n\n~~gone~~ - [x] done[^1]\n\n[^1]: note\n";
+        let html = parse_markdown(text, &ctx()).unwrap().body_html;
+        assert!(html.contains("<table>"));
+        assert!(html.contains("<del>gone</del>"));
+        assert!(html.contains("footnote"));
+    }
+}

@@ -1,0 +1,409 @@
+//! One file in, one [`Post`] out (or a [`PostError`] naming the file and line). Pure: the
+//! caller reads the file and supplies everything else through [`ParseContext`].
+//!
+//! - [`frontmatter`]: YAML (`---`) or TOML (`+++`) metadata at the top of Markdown.
+//! - [`markdown`]: CommonMark with tables, footnotes, strikethrough and task lists.
+//! - [`plaintext`]: articles exported from blogs (date line, title, paragraphs).
+//! - [`date`]: every date form an author may write.
+//! - [`lang`]: language detection when a post does not say.
+//! - [`html`]: sanitising, absolute URLs, XML-safe text.
+
+pub mod date;
+pub mod frontmatter;
+pub mod html;
+pub mod lang;
+pub mod markdown;
+pub mod plaintext;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, FixedOffset};
+use chrono_tz::Tz;
+use serde::Deserialize;
+use url::Url;
+
+/// A post that could not be read, with the place the author must fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}: {message}", path.display())]
+pub struct PostError {
+    /// The post's path as the author knows it (relative to the posts folder's parent).
+    pub path: PathBuf,
+    /// 1-based line of the problem.
+    pub line: usize,
+    /// What is wrong, in plain words.
+    pub message: String,
+}
+
+/// What kind of file a post comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `.md`, `.markdown`
+    Markdown,
+    /// `.txt`
+    PlainText,
+}
+
+impl Format {
+    /// The format a file name says, or `None` for files that are not posts (dotfiles, editor
+    /// temporaries, unknown extensions).
+    pub fn of(path: &Path) -> Option<Format> {
+        let name = path.file_name()?.to_str()?;
+        let temporary = name.starts_with('.')
+            || name.starts_with('#')
+            || name.ends_with('~')
+            || name.ends_with('#')
+            || name.ends_with(".swp")
+            || name.ends_with(".swx")
+            || name.ends_with(".tmp");
+        if temporary {
+            return None;
+        }
+        match path.extension()?.to_str()? {
+            "md" | "markdown" => Some(Format::Markdown),
+            "txt" => Some(Format::PlainText),
+            _ => None,
+        }
+    }
+}
+
+/// Where a post's date came from; anything but front matter or the text earns a warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateSource {
+    /// Written in the post.
+    Post,
+    /// Taken from a `YYYY-MM-DD-` file name prefix.
+    FileName,
+    /// Nothing said: the fallback the loader supplied (when the file was first seen).
+    Fallback,
+}
+
+/// Where a post's language came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LangSource {
+    /// Front matter `lang`.
+    Post,
+    /// Detected from the text with confidence.
+    Detected,
+    /// The site's `language`.
+    Site,
+}
+
+/// A media file attached to a post (podcast episode, download).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Enclosure {
+    /// Absolute URL (relative ones are made absolute against the post).
+    pub url: String,
+    /// MIME type.
+    #[serde(rename = "type")]
+    pub mime_type: String,
+    /// Size in bytes.
+    pub length: u64,
+}
+
+/// One article, ready for the site stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Post {
+    /// Path relative to the posts folder, `/`-separated.
+    pub source: String,
+    /// Front matter `id`, which always wins over generated ids.
+    pub id: Option<String>,
+    /// URL segment of the post page.
+    pub slug: String,
+    /// Plain-text title.
+    pub title: String,
+    /// Publication date.
+    pub date: DateTime<FixedOffset>,
+    /// Where `date` came from.
+    pub date_source: DateSource,
+    /// Last significant change; at least `date`.
+    pub updated: DateTime<FixedOffset>,
+    /// Plain-text summary.
+    pub summary: String,
+    /// Tags as written, duplicates removed, order kept.
+    pub tags: Vec<String>,
+    /// Author names; empty means the site author.
+    pub authors: Vec<String>,
+    /// Language tag.
+    pub lang: String,
+    /// Where `lang` came from.
+    pub lang_source: LangSource,
+    /// Drafts are never published.
+    pub draft: bool,
+    /// Absolute URL of the post's lead image.
+    pub image: Option<String>,
+    /// Attached media.
+    pub enclosure: Option<Enclosure>,
+    /// Sanitised HTML with absolute URLs, safe for XML.
+    pub content_html: String,
+    /// Things worth telling the author that did not stop publication.
+    pub warnings: Vec<String>,
+}
+
+/// Everything parsing needs besides the text.
+#[derive(Debug, Clone)]
+pub struct ParseContext {
+    /// Zone for dates written without one.
+    pub timezone: Tz,
+    /// Language when the post says none and detection is unsure.
+    pub language: String,
+    /// Base of post URLs: a post's URL is `post_base` + slug + `/`.
+    pub post_base: Url,
+    /// Date for posts that give none (when the file was first seen).
+    pub fallback_date: DateTime<FixedOffset>,
+}
+
+/// Parses one post. `source` is its path relative to the posts folder (used for the slug,
+/// the file-name date and error messages); `display` is the path shown in errors.
+pub fn parse(
+    source: &str,
+    display: &Path,
+    text: &str,
+    ctx: &ParseContext,
+) -> Result<Post, PostError> {
+    let error = |line: usize, message: String| PostError {
+        path: display.to_path_buf(),
+        line,
+        message,
+    };
+    let format = Format::of(Path::new(source)).ok_or_else(|| error(1, "not a post file".into()))?;
+    if text.contains('\0') {
+        let line = config_line(text, text.find('\0').unwrap_or(0));
+        return Err(error(line, "binary data (NUL byte) in a text post".into()));
+    }
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let draft = match format {
+        Format::Markdown => markdown::parse_markdown(text, ctx).map_err(|(l, m)| error(l, m))?,
+        Format::PlainText => plaintext::parse_plaintext(text, ctx).map_err(|(l, m)| error(l, m))?,
+    };
+    Ok(draft.finish(source, ctx))
+}
+
+fn config_line(text: &str, offset: usize) -> usize {
+    crate::config::line_of(text, offset)
+}
+
+/// What a format parser extracts before the shared finishing steps.
+#[derive(Debug, Default)]
+pub(crate) struct PostDraft {
+    pub meta: frontmatter::FrontMatter,
+    pub date: Option<DateTime<FixedOffset>>,
+    pub updated: Option<DateTime<FixedOffset>>,
+    pub title: Option<String>,
+    /// HTML before sanitising.
+    pub body_html: String,
+    /// Plain text of the body, for summaries and language detection.
+    pub body_text: String,
+    /// Plain text before `<!-- more -->`, when the post has one.
+    pub lead_text: Option<String>,
+    /// Plain text of the body's paragraphs, in order.
+    pub paragraphs: Vec<String>,
+}
+
+impl PostDraft {
+    /// Shared steps: slug, dates, title fallback, summary, language, sanitising.
+    fn finish(self, source: &str, ctx: &ParseContext) -> Post {
+        let mut warnings = Vec::new();
+        let stem = Path::new(source)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("post");
+        let prefix = date::date_prefix(stem);
+        let name = prefix
+            .map(|(_, rest)| rest)
+            .filter(|r| !r.is_empty())
+            .unwrap_or(stem);
+        let (date, date_source) = match (self.date, prefix) {
+            (Some(d), _) => (d, DateSource::Post),
+            (None, Some((day, _))) => {
+                let local = date::localize(day.and_time(chrono::NaiveTime::MIN), ctx.timezone);
+                (local.unwrap_or(ctx.fallback_date), DateSource::FileName)
+            }
+            (None, None) => {
+                warnings.push("no date given: using the time the file was first seen".to_string());
+                (ctx.fallback_date, DateSource::Fallback)
+            }
+        };
+        let updated = self.updated.filter(|u| *u > date).unwrap_or(date);
+        let title = self
+            .meta
+            .title
+            .clone()
+            .or(self.title)
+            .map(|t| html::plain_text_line(&t))
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| title_from_name(name));
+        let slug = match self
+            .meta
+            .slug
+            .as_deref()
+            .map(slugify)
+            .filter(|s| !s.is_empty())
+        {
+            Some(s) => s,
+            None => Some(slugify(name))
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "post".into()),
+        };
+        let post_url = ctx
+            .post_base
+            .join(&format!("{slug}/"))
+            .unwrap_or_else(|_| ctx.post_base.clone());
+        let summary = match &self.meta.summary {
+            Some(s) => html::plain_text_line(s),
+            None => summarize(self.lead_text.as_deref(), &self.paragraphs),
+        };
+        let (lang, lang_source) = match &self.meta.lang {
+            Some(l) => (l.clone(), LangSource::Post),
+            None => match lang::detect(&self.body_text) {
+                Some(code) => (code.to_string(), LangSource::Detected),
+                None => (ctx.language.clone(), LangSource::Site),
+            },
+        };
+        let cleaned = html::clean_html(&self.body_html, &post_url);
+        if cleaned.rewrote_relative {
+            warnings.push("relative URLs rewritten to absolute ones".into());
+        }
+        let mut tags: Vec<String> = Vec::new();
+        for tag in self.meta.tags.0.iter().map(|t| html::plain_text_line(t)) {
+            if !tag.is_empty() && !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
+        let absolute = |u: &str| {
+            post_url
+                .join(u)
+                .map(String::from)
+                .unwrap_or_else(|_| u.to_string())
+        };
+        Post {
+            source: source.to_string(),
+            id: self
+                .meta
+                .id
+                .clone()
+                .map(|i| html::plain_text_line(&i))
+                .filter(|i| !i.is_empty()),
+            slug,
+            title,
+            date,
+            date_source,
+            updated,
+            summary,
+            tags,
+            authors: self
+                .meta
+                .authors
+                .0
+                .iter()
+                .map(|a| html::plain_text_line(a))
+                .collect(),
+            lang,
+            lang_source,
+            draft: self.meta.draft,
+            image: self.meta.image.as_deref().map(absolute),
+            enclosure: self.meta.enclosure.clone().map(|e| Enclosure {
+                url: absolute(&e.url),
+                ..e
+            }),
+            content_html: cleaned.html,
+            warnings,
+        }
+    }
+}
+
+/// The first paragraph of real prose (skipping short lines such as photo credits when a
+/// longer paragraph follows), cut on a word boundary near 300 characters.
+fn summarize(lead: Option<&str>, paragraphs: &[String]) -> String {
+    if let Some(lead) = lead.map(str::trim).filter(|l| !l.is_empty()) {
+        return html::plain_text_line(lead);
+    }
+    let chosen = paragraphs
+        .iter()
+        .find(|p| p.chars().count() >= 80)
+        .or_else(|| paragraphs.first())
+        .map(String::as_str)
+        .unwrap_or("");
+    truncate_words(&html::plain_text_line(chosen), 300)
+}
+
+/// Cuts text to at most about `limit` characters at a word boundary, adding `…` when cut.
+pub fn truncate_words(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(limit).collect();
+    let at_word = match cut.rfind(char::is_whitespace) {
+        Some(i) if i > limit / 2 => &cut[..i],
+        _ => &cut[..],
+    };
+    format!(
+        "{}…",
+        at_word.trim_end_matches(|c: char| c.is_whitespace() || c.is_ascii_punctuation())
+    )
+}
+
+/// An ASCII URL slug: transliterated, lowercase, words joined by `-`.
+pub fn slugify(text: &str) -> String {
+    let ascii = deunicode::deunicode(text).to_lowercase();
+    let mut slug = String::with_capacity(ascii.len());
+    for c in ascii.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    while slug.ends_with('-') {
+        slug.pop();
+    }
+    slug.truncate(80);
+    slug.trim_end_matches('-').to_string()
+}
+
+/// A readable title from a file name: `why-feeds-matter` → `Why feeds matter`.
+fn title_from_name(name: &str) -> String {
+    let spaced = name.replace(['-', '_'], " ");
+    let mut chars = spaced.trim().chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => "Untitled".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_ascii() {
+        assert_eq!(slugify("Café au lait!"), "cafe-au-lait");
+        assert_eq!(slugify("  --Hello,   World-- "), "hello-world");
+        assert_eq!(slugify("日本"), "ri-ben");
+    }
+
+    #[test]
+    fn editor_temporaries_are_not_posts() {
+        for name in [
+            ".hidden.md",
+            "post.md~",
+            "#post.md#",
+            ".#post.md",
+            "post.md.swp",
+            "x.tmp",
+            "a.html",
+        ] {
+            assert_eq!(Format::of(Path::new(name)), None, "{name}");
+        }
+        assert_eq!(Format::of(Path::new("a/b.md")), Some(Format::Markdown));
+        assert_eq!(Format::of(Path::new("b.txt")), Some(Format::PlainText));
+    }
+
+    #[test]
+    fn truncation_cuts_on_words() {
+        let text = "word ".repeat(100);
+        let cut = truncate_words(&text, 300);
+        assert!(cut.ends_with("word…"), "{cut}");
+        assert!(cut.chars().count() <= 301);
+    }
+}

@@ -1,0 +1,118 @@
+//! JSON Feed 1.1. Archive pages chain through `next_url` (JSON Feed's pagination runs from
+//! the subscription feed towards older pages).
+
+use serde::Serialize;
+
+use super::{FeedDoc, Media};
+use crate::site::Entry;
+
+#[derive(Serialize)]
+struct JsonFeed<'a> {
+    version: &'static str,
+    title: &'a str,
+    home_page_url: &'a str,
+    feed_url: String,
+    description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_url: Option<String>,
+    language: &'a str,
+    authors: Vec<Author<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hubs: Option<Vec<Hub>>,
+    items: Vec<Item<'a>>,
+}
+
+#[derive(Serialize)]
+struct Author<'a> {
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct Hub {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct Item<'a> {
+    id: &'a str,
+    url: &'a str,
+    title: &'a str,
+    content_html: &'a str,
+    summary: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a str>,
+    date_published: String,
+    date_modified: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    authors: Vec<Author<'a>>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    tags: &'a [String],
+    language: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<Attachment<'a>>,
+}
+
+#[derive(Serialize)]
+struct Attachment<'a> {
+    url: &'a str,
+    mime_type: &'a str,
+    size_in_bytes: u64,
+}
+
+/// Renders one feed document as JSON Feed 1.1.
+pub fn render_json(doc: &FeedDoc) -> Result<Vec<u8>, String> {
+    let config = &doc.site.config;
+    let feed = JsonFeed {
+        version: "https://jsonfeed.org/version/1.1",
+        title: &doc.title,
+        home_page_url: &doc.home,
+        feed_url: doc.self_url(Media::Json),
+        description: &config.description,
+        next_url: doc
+            .prev_archive
+            .as_ref()
+            .map(|dir| doc.url_in(dir, Media::Json)),
+        language: &config.language,
+        authors: vec![Author {
+            name: &config.author,
+        }],
+        hubs: config.websub_hub.as_ref().map(|hub| {
+            vec![Hub {
+                kind: "WebSub",
+                url: hub.to_string(),
+            }]
+        }),
+        items: doc.entries.iter().map(|e| item(e)).collect(),
+    };
+    let mut out = serde_json::to_vec_pretty(&feed).map_err(|e| e.to_string())?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+fn item(entry: &Entry) -> Item<'_> {
+    let post = &entry.post;
+    Item {
+        id: &entry.id,
+        url: &entry.link,
+        title: &post.title,
+        content_html: &post.content_html,
+        summary: &post.summary,
+        image: post.image.as_deref(),
+        date_published: post.date.to_rfc3339(),
+        date_modified: post.updated.to_rfc3339(),
+        authors: post.authors.iter().map(|a| Author { name: a }).collect(),
+        tags: &post.tags,
+        language: &post.lang,
+        attachments: post
+            .enclosure
+            .iter()
+            .map(|e| Attachment {
+                url: &e.url,
+                mime_type: &e.mime_type,
+                size_in_bytes: e.length,
+            })
+            .collect(),
+    }
+}

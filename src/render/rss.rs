@@ -1,0 +1,122 @@
+//! RSS 2.0 with `atom:link rel="self"` (and RFC 5005 archive links), `content:encoded` for
+//! the full HTML, `dc:creator` for authors, and `guid isPermaLink` telling the truth.
+
+use std::collections::BTreeMap;
+
+use ::rss::extension::atom::{AtomExtension, Link};
+use ::rss::extension::dublincore::DublinCoreExtension;
+use ::rss::extension::Extension;
+use ::rss::{Category, Channel, Enclosure, Guid, Item};
+
+use super::{FeedDoc, Media, FEED_HISTORY_NS};
+use crate::site::Entry;
+
+/// Renders one feed document as RSS 2.0.
+pub fn render_rss(doc: &FeedDoc) -> Result<Vec<u8>, String> {
+    let config = &doc.site.config;
+    let mut links = vec![atom_link(
+        "self",
+        doc.self_url(Media::Rss),
+        Some("application/rss+xml"),
+    )];
+    if let Some(hub) = &config.websub_hub {
+        links.push(atom_link("hub", hub.to_string(), None));
+    }
+    if doc.is_archive {
+        links.push(atom_link(
+            "current",
+            doc.url_in(&doc.current_dir, Media::Rss),
+            None,
+        ));
+    }
+    if let Some(prev) = &doc.prev_archive {
+        links.push(atom_link(
+            "prev-archive",
+            doc.url_in(prev, Media::Rss),
+            None,
+        ));
+    }
+    if let Some(next) = &doc.next_archive {
+        links.push(atom_link(
+            "next-archive",
+            doc.url_in(next, Media::Rss),
+            None,
+        ));
+    }
+    let mut channel = Channel {
+        title: doc.title.clone(),
+        link: doc.home.clone(),
+        description: config.description.clone(),
+        language: Some(config.language.clone()),
+        last_build_date: doc.last_modified().map(|d| d.to_rfc2822()),
+        generator: Some("dropfeed".into()),
+        atom_ext: Some(AtomExtension { links }),
+        items: doc
+            .entries
+            .iter()
+            .map(|e| item(e, &config.author))
+            .collect(),
+        ..Channel::default()
+    };
+    if doc.is_archive {
+        channel
+            .namespaces
+            .insert("fh".into(), FEED_HISTORY_NS.into());
+        let archive = Extension {
+            name: "fh:archive".into(),
+            ..Extension::default()
+        };
+        channel.extensions.insert(
+            "fh".into(),
+            BTreeMap::from([("archive".into(), vec![archive])]),
+        );
+    }
+    channel.write_to(Vec::new()).map_err(|e| e.to_string())
+}
+
+fn atom_link(rel: &str, href: String, mime: Option<&str>) -> Link {
+    Link {
+        rel: rel.into(),
+        href,
+        mime_type: mime.map(Into::into),
+        ..Link::default()
+    }
+}
+
+fn item(entry: &Entry, site_author: &str) -> Item {
+    let post = &entry.post;
+    let creators = if post.authors.is_empty() {
+        vec![site_author.to_string()]
+    } else {
+        post.authors.clone()
+    };
+    Item {
+        title: Some(post.title.clone()),
+        link: Some(entry.link.clone()),
+        description: Some(post.summary.clone()),
+        guid: Some(Guid {
+            value: entry.id.clone(),
+            permalink: entry.id == entry.link,
+        }),
+        pub_date: Some(post.date.to_rfc2822()),
+        categories: post
+            .tags
+            .iter()
+            .map(|t| Category {
+                name: t.clone(),
+                domain: None,
+            })
+            .collect(),
+        content: Some(post.content_html.clone()),
+        enclosure: post.enclosure.as_ref().map(|e| Enclosure {
+            url: e.url.clone(),
+            length: e.length.to_string(),
+            mime_type: e.mime_type.clone(),
+        }),
+        dublin_core_ext: Some(DublinCoreExtension {
+            creators,
+            ..DublinCoreExtension::default()
+        }),
+        ..Item::default()
+    }
+}

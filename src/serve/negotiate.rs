@@ -1,0 +1,114 @@
+//! Content-coding negotiation (RFC 9110 §12.5.3): `Accept-Encoding` with q-values, `*`, and
+//! `q=0` exclusions. Among equally acceptable codings the smallest wins: br, zstd, gzip,
+//! then identity.
+
+use crate::snapshot::{Coding, Resource};
+
+/// Our order of preference among codings of equal quality.
+const PREFERENCE: [Coding; 4] = [Coding::Br, Coding::Zstd, Coding::Gzip, Coding::Identity];
+
+/// The coding to send, or `None` when the client refuses every coding we have (406).
+pub fn choose(accept_encoding: Option<&str>, resource: &Resource) -> Option<Coding> {
+    let Some(header) = accept_encoding else {
+        return Some(Coding::Identity);
+    };
+    let prefs = parse(header);
+    let quality = |coding: Coding| -> u16 {
+        let explicit = prefs
+            .iter()
+            .find(|(name, _)| matches_token(name, coding))
+            .map(|(_, q)| *q);
+        let star = prefs.iter().find(|(name, _)| name == "*").map(|(_, q)| *q);
+        match (explicit, star) {
+            (Some(q), _) => q,
+            (None, Some(q)) => q,
+            (None, None) if coding == Coding::Identity => 1,
+            (None, None) => 0,
+        }
+    };
+    let mut best: Option<(Coding, u16)> = None;
+    for coding in PREFERENCE {
+        if resource.variant(coding).is_none() {
+            continue;
+        }
+        let q = quality(coding);
+        if q > 0 && best.is_none_or(|(_, bq)| q > bq) {
+            best = Some((coding, q));
+        }
+    }
+    best.map(|(c, _)| c)
+}
+
+fn matches_token(name: &str, coding: Coding) -> bool {
+    match coding {
+        Coding::Gzip => name == "gzip" || name == "x-gzip",
+        other => name == other.token(),
+    }
+}
+
+/// `(coding, q × 1000)` pairs; malformed q-values count as 0 so they cannot force a coding.
+fn parse(header: &str) -> Vec<(String, u16)> {
+    header
+        .split(',')
+        .filter_map(|part| {
+            let mut pieces = part.split(';');
+            let name = pieces.next()?.trim().to_ascii_lowercase();
+            if name.is_empty() {
+                return None;
+            }
+            let mut q = 1000;
+            for param in pieces {
+                let (key, value) = param.split_once('=')?;
+                if key.trim().eq_ignore_ascii_case("q") {
+                    q = parse_q(value.trim()).unwrap_or(0);
+                }
+            }
+            Some((name, q))
+        })
+        .collect()
+}
+
+/// A qvalue (`0`, `0.5`, `1.000`) as thousandths.
+fn parse_q(text: &str) -> Option<u16> {
+    let value: f32 = text.parse().ok()?;
+    (0.0..=1.0)
+        .contains(&value)
+        .then(|| (value * 1000.0).round() as u16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::{Lifetime, Media, Rendered};
+    use crate::snapshot::Snapshot;
+
+    fn resource() -> std::sync::Arc<Resource> {
+        let rendered = Rendered {
+            path: "feed.xml".into(),
+            media: Media::Rss,
+            body: b"<rss>hello hello hello</rss>".repeat(40),
+            last_modified: None,
+            lifetime: Lifetime::Live,
+        };
+        let config = crate::config::Config::from_raw(Default::default(), None).unwrap();
+        let snapshot = Snapshot::build(vec![rendered], &config.cache, None);
+        snapshot.get("feed.xml").unwrap().clone()
+    }
+
+    #[test]
+    fn preferences() {
+        let r = resource();
+        let pick = |h: Option<&str>| choose(h, &r).map(Coding::token);
+        assert_eq!(pick(None), Some("identity"));
+        assert_eq!(pick(Some("gzip")), Some("gzip"));
+        assert_eq!(pick(Some("gzip, deflate, br, zstd")), Some("br"));
+        assert_eq!(pick(Some("br;q=0.5, gzip")), Some("gzip"));
+        assert_eq!(pick(Some("br;q=0, zstd;q=0, gzip;q=0")), Some("identity"));
+        assert_eq!(pick(Some("*")), Some("br"));
+        assert_eq!(pick(Some("*;q=0")), None);
+        assert_eq!(pick(Some("identity;q=0")), None);
+        assert_eq!(pick(Some("x-gzip")), Some("gzip"));
+        assert_eq!(pick(Some("gzip;q=abc")), Some("identity"));
+        assert_eq!(pick(Some("")), Some("identity"));
+    }
+}

@@ -1,0 +1,308 @@
+//! Posts → [`Site`]: what is published and in which order, what is held back (drafts,
+//! scheduled posts), the tags, and RFC 5005 archive pages. Pure: "now" is an argument.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, Utc};
+
+use crate::config::Config;
+use crate::post::{slugify, Post};
+
+/// A published post with its permanent id and URLs.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The post.
+    pub post: Arc<Post>,
+    /// Permanent id (front matter `id`, the ledger's, or generated).
+    pub id: String,
+    /// Where the item's link points (the post page, or under `link_base`).
+    pub link: String,
+    /// Site path of the post's HTML page, e.g. `posts/hello/`.
+    pub page_path: String,
+}
+
+/// Why a post is not published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Held {
+    /// `draft: true`.
+    Draft,
+    /// Dated after "now"; appears at that time.
+    Scheduled(DateTime<FixedOffset>),
+    /// Another post has the same id and won.
+    DuplicateId {
+        /// The post that kept the id.
+        winner: String,
+    },
+}
+
+/// One tag: its display name and its entries, newest first.
+#[derive(Debug, Clone)]
+pub struct TagSet {
+    /// Name as authors wrote it (the first spelling in source order).
+    pub name: String,
+    /// Indices into [`Site::entries`].
+    pub entries: Vec<usize>,
+}
+
+/// A report about a post, for logs, `/status` and `dropfeed check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// The post's source path.
+    pub source: String,
+    /// Plain-words message.
+    pub message: String,
+}
+
+/// Everything the render stage needs.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// The configuration the site was built with.
+    pub config: Arc<Config>,
+    /// Published entries, newest first (ties broken by id).
+    pub entries: Vec<Entry>,
+    /// Unpublished posts and why, by source path.
+    pub held: BTreeMap<String, Held>,
+    /// Tags by slug.
+    pub tags: BTreeMap<String, TagSet>,
+    /// The next scheduled publication, for the wake-up timer.
+    pub next_scheduled: Option<DateTime<Utc>>,
+    /// Duplicate ids and slugs found while building.
+    pub notices: Vec<Notice>,
+}
+
+/// The default permanent id: a `tag:` URI (RFC 4151) of the authority, the publication day
+/// and the slug.
+pub fn default_id(authority: &str, post: &Post) -> String {
+    format!(
+        "tag:{authority},{}:{}",
+        post.date.format("%Y-%m-%d"),
+        post.slug
+    )
+}
+
+impl Site {
+    /// Builds the site. `ids` maps source paths to ids issued earlier (the ledger); posts
+    /// missing from it get [`default_id`].
+    pub fn build(
+        config: Arc<Config>,
+        posts: &[Arc<Post>],
+        ids: &HashMap<String, String>,
+        now: DateTime<Utc>,
+    ) -> Site {
+        let mut site = Site {
+            config,
+            entries: Vec::new(),
+            held: BTreeMap::new(),
+            tags: BTreeMap::new(),
+            next_scheduled: None,
+            notices: Vec::new(),
+        };
+        let mut candidates: Vec<Entry> = Vec::new();
+        for post in posts {
+            if post.draft {
+                site.held.insert(post.source.clone(), Held::Draft);
+            } else if post.date.with_timezone(&Utc) > now {
+                site.held
+                    .insert(post.source.clone(), Held::Scheduled(post.date));
+                let at = post.date.with_timezone(&Utc);
+                site.next_scheduled = Some(site.next_scheduled.map_or(at, |n| n.min(at)));
+            } else {
+                candidates.push(site.entry_for(post, ids));
+            }
+        }
+        // Deterministic whatever the order posts were read in: source path decides who wins.
+        candidates.sort_by(|a, b| a.post.source.cmp(&b.post.source));
+        site.entries = site.dedupe(candidates);
+        site.entries
+            .sort_by(|a, b| b.post.date.cmp(&a.post.date).then_with(|| a.id.cmp(&b.id)));
+        site.collect_tags();
+        site
+    }
+
+    fn entry_for(&self, post: &Arc<Post>, ids: &HashMap<String, String>) -> Entry {
+        let id = post
+            .id
+            .clone()
+            .or_else(|| ids.get(&post.source).cloned())
+            .unwrap_or_else(|| default_id(&self.config.id_authority, post));
+        let (page_path, link) = self.urls_for(&post.slug);
+        Entry {
+            post: Arc::clone(post),
+            id,
+            link,
+            page_path,
+        }
+    }
+
+    fn urls_for(&self, slug: &str) -> (String, String) {
+        let page_path = format!("posts/{slug}/");
+        let link = match &self.config.link_base {
+            Some(base) => format!("{base}{slug}/"),
+            None => self.config.url(&page_path),
+        };
+        (page_path, link)
+    }
+
+    /// Drops entries whose id is taken and renames entries whose slug is taken; the earlier
+    /// source path wins both.
+    fn dedupe(&mut self, candidates: Vec<Entry>) -> Vec<Entry> {
+        let mut ids: HashMap<String, String> = HashMap::new();
+        let mut slugs: HashSet<String> = HashSet::new();
+        let mut kept = Vec::with_capacity(candidates.len());
+        for mut entry in candidates {
+            let source = entry.post.source.clone();
+            if let Some(winner) = ids.get(&entry.id) {
+                self.notices.push(Notice {
+                    source: source.clone(),
+                    message: format!(
+                        "duplicate id `{}` (also used by {winner}); not published",
+                        entry.id
+                    ),
+                });
+                self.held.insert(
+                    source,
+                    Held::DuplicateId {
+                        winner: winner.clone(),
+                    },
+                );
+                continue;
+            }
+            ids.insert(entry.id.clone(), source.clone());
+            let mut slug = entry.post.slug.clone();
+            let mut n = 2;
+            while !slugs.insert(slug.clone()) {
+                slug = format!("{}-{n}", entry.post.slug);
+                n += 1;
+            }
+            if slug != entry.post.slug {
+                self.notices.push(Notice {
+                    source,
+                    message: format!(
+                        "slug `{}` is taken by another post; this one is served as `{slug}`",
+                        entry.post.slug
+                    ),
+                });
+                (entry.page_path, entry.link) = self.urls_for(&slug);
+            }
+            kept.push(entry);
+        }
+        kept
+    }
+
+    fn collect_tags(&mut self) {
+        for (index, entry) in self.entries.iter().enumerate() {
+            for name in &entry.post.tags {
+                let slug = Some(slugify(name))
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| "tag".into());
+                let set = self.tags.entry(slug).or_insert_with(|| TagSet {
+                    name: name.clone(),
+                    entries: Vec::new(),
+                });
+                if set.entries.last() != Some(&index) {
+                    set.entries.push(index);
+                }
+            }
+        }
+    }
+
+    /// The newest `updated` among some entries.
+    pub fn last_modified<'a>(
+        entries: impl IntoIterator<Item = &'a Entry>,
+    ) -> Option<DateTime<Utc>> {
+        entries
+            .into_iter()
+            .map(|e| e.post.updated.with_timezone(&Utc))
+            .max()
+    }
+}
+
+/// How a list of entries (newest first) is split into the subscription feed and RFC 5005
+/// archive pages. Pages are numbered from the oldest (page 1) so a full page never changes
+/// when posts are added; the subscription feed holds the newest `feed_limit` entries and the
+/// pages hold everything older, each entry exactly once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    /// Entries in the list.
+    pub total: usize,
+    /// Entries in the subscription feed.
+    pub feed_limit: usize,
+    /// Entries in a full archive page.
+    pub page_size: usize,
+}
+
+impl Paging {
+    /// Number of archive pages (the newest may be partial).
+    pub fn pages(&self) -> usize {
+        self.archived().div_ceil(self.page_size)
+    }
+
+    /// Entries older than the subscription feed.
+    pub fn archived(&self) -> usize {
+        self.total.saturating_sub(self.feed_limit)
+    }
+
+    /// Index range (into the newest-first list) of the subscription feed.
+    pub fn current(&self) -> std::ops::Range<usize> {
+        0..self.total.min(self.feed_limit)
+    }
+
+    /// Index range (into the newest-first list) of archive page `n` (1 = oldest), newest first.
+    pub fn page(&self, n: usize) -> std::ops::Range<usize> {
+        let oldest_first_start = (n - 1) * self.page_size;
+        let oldest_first_end = (n * self.page_size).min(self.archived());
+        (self.total - oldest_first_end)..(self.total - oldest_first_start)
+    }
+
+    /// Whether page `n` is full and so will never change as posts are added.
+    pub fn is_full(&self, n: usize) -> bool {
+        n * self.page_size <= self.archived()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging_covers_every_entry_once() {
+        for total in 0..70 {
+            let paging = Paging {
+                total,
+                feed_limit: 20,
+                page_size: 20,
+            };
+            let mut seen = vec![0; total];
+            for i in paging.current() {
+                seen[i] += 1;
+            }
+            for n in 1..=paging.pages() {
+                for i in paging.page(n) {
+                    seen[i] += 1;
+                }
+            }
+            assert!(seen.iter().all(|&c| c == 1), "total {total}: {seen:?}");
+        }
+    }
+
+    #[test]
+    fn full_pages_are_stable_when_posts_are_added() {
+        let before = Paging {
+            total: 61,
+            feed_limit: 20,
+            page_size: 20,
+        };
+        let after = Paging {
+            total: 62,
+            ..before
+        };
+        assert!(before.is_full(1) && before.is_full(2) && !before.is_full(3));
+        // Same oldest-first positions: indices shift by one because one entry is newer.
+        for n in 1..=2 {
+            let a = before.page(n);
+            let b = after.page(n);
+            assert_eq!((a.start + 1, a.end + 1), (b.start, b.end));
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! File events → rebuild → swap. Runs on its own thread, off the async runtime.
+//!
+//! Events that say a file is complete (closed after writing, renamed into place, a new
+//! folder) trigger a rebuild at once; events that say a file is in flux (created, written,
+//! removed, renamed away) wait for a quiet period (`[watch] debounce_ms`) so an editor's
+//! multi-step save publishes once. Only the changed paths are re-read. A new folder is
+//! walked, because files written into it before its watch exists raise no event. A full
+//! rescan every `[watch] rescan_secs` catches anything missed, and a timer wakes at the next
+//! scheduled post. While the posts folder is missing, the last snapshot keeps serving.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RenameMode};
+use notify::{Event, EventKind, RecursiveMode, Watcher};
+
+use crate::config::Config;
+use crate::load::{Changes, Library};
+use crate::pipeline::{self, Clock};
+use crate::serve::SharedSnapshot;
+
+/// How often a missing posts folder is looked for.
+const MISSING_POLL: Duration = Duration::from_millis(200);
+
+/// Messages the watcher thread acts on.
+#[derive(Debug)]
+pub enum Message {
+    /// A file system event.
+    Fs(notify::Result<Event>),
+    /// Re-check scheduled posts now (after a test moves its clock).
+    Wake,
+    /// Rescan everything now.
+    Rescan,
+    /// Stop the thread.
+    Stop,
+}
+
+/// A running watcher; dropping it does not stop it, [`WatchHandle::stop`] does.
+pub struct WatchHandle {
+    sender: Sender<Message>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl WatchHandle {
+    /// Sends a message to the watcher thread.
+    pub fn send(&self, message: Message) {
+        let _ = self.sender.send(message);
+    }
+
+    /// Stops the watcher and waits for its thread.
+    pub fn stop(mut self) {
+        let _ = self.sender.send(Message::Stop);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Whether an event means "done, act now", "in flux, wait", or nothing to us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Urgency {
+    Now,
+    Settle,
+    Ignore,
+}
+
+fn urgency(kind: &EventKind) -> Urgency {
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => Urgency::Now,
+        EventKind::Access(_) => Urgency::Ignore, // includes our own reads
+        EventKind::Create(CreateKind::Folder) => Urgency::Now,
+        EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both)) => Urgency::Now,
+        EventKind::Modify(ModifyKind::Metadata(_)) => Urgency::Ignore,
+        EventKind::Create(_)
+        | EventKind::Modify(_)
+        | EventKind::Remove(_)
+        | EventKind::Any
+        | EventKind::Other => Urgency::Settle,
+    }
+}
+
+/// The watcher's state: the library, the config, the shared snapshot.
+struct Rebuilder {
+    library: Library,
+    config: Arc<Config>,
+    clock: Arc<dyn Clock>,
+    shared: SharedSnapshot,
+    next_scheduled: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Rebuilder {
+    /// Rebuilds from the library and swaps the snapshot in if anything changed.
+    fn publish(&mut self, changes: &Changes, started: Instant) {
+        let previous = self.shared.load_full();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pipeline::build(
+                &self.library,
+                &self.config,
+                self.clock.now(),
+                Some(&previous),
+            )
+        }));
+        match result {
+            Ok(Ok(built)) => {
+                self.next_scheduled = built.site.next_scheduled;
+                let generation = built.snapshot.generation;
+                let swapped = generation != previous.generation;
+                if swapped {
+                    self.shared.store(Arc::new(built.snapshot));
+                }
+                tracing::info!(
+                    posts = built.site.entries.len(),
+                    changed = changes.changed.len(),
+                    removed = changes.removed.len(),
+                    generation,
+                    swapped,
+                    ms = format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
+                    "rebuilt"
+                );
+            }
+            Ok(Err(e)) => {
+                tracing::error!("rebuild failed, still serving the previous snapshot: {e}")
+            }
+            Err(_) => tracing::error!("rebuild panicked, still serving the previous snapshot"),
+        }
+    }
+}
+
+/// Starts watching the library's folder. The snapshot in `shared` must already be built
+/// from `library`.
+pub fn spawn(
+    library: Library,
+    config: Arc<Config>,
+    clock: Arc<dyn Clock>,
+    shared: SharedSnapshot,
+    next_scheduled: Option<chrono::DateTime<chrono::Utc>>,
+) -> notify::Result<WatchHandle> {
+    let (sender, receiver) = mpsc::channel();
+    let rebuilder = Rebuilder {
+        library,
+        config,
+        clock,
+        shared,
+        next_scheduled,
+    };
+    let events = sender.clone();
+    let thread = std::thread::Builder::new()
+        .name("dropfeed-watch".into())
+        .spawn(move || run(rebuilder, receiver, events))
+        .map_err(|e| notify::Error::generic(&e.to_string()))?;
+    Ok(WatchHandle {
+        sender,
+        thread: Some(thread),
+    })
+}
+
+fn new_watcher(
+    root: &std::path::Path,
+    sender: Sender<Message>,
+) -> Option<notify::RecommendedWatcher> {
+    let mut watcher = notify::recommended_watcher(move |event| {
+        let _ = sender.send(Message::Fs(event));
+    })
+    .map_err(|e| tracing::error!("cannot watch: {e}"))
+    .ok()?;
+    match watcher.watch(root, RecursiveMode::Recursive) {
+        Ok(()) => Some(watcher),
+        Err(e) => {
+            tracing::warn!("cannot watch {}: {e}", root.display());
+            None
+        }
+    }
+}
+
+fn run(mut state: Rebuilder, receiver: Receiver<Message>, events: Sender<Message>) {
+    let root = state.library.root().to_path_buf();
+    let mut watcher = new_watcher(&root, events.clone());
+    let mut dirty: Vec<PathBuf> = Vec::new();
+    let mut settle_at: Option<Instant> = None;
+    let mut next_rescan = Instant::now() + state.config.watch.rescan;
+    let debounce = state.config.watch.debounce;
+    loop {
+        let now = Instant::now();
+        let mut deadline = next_rescan;
+        if let Some(at) = settle_at {
+            deadline = deadline.min(at);
+        }
+        if let Some(at) = state.next_scheduled {
+            let wait = (at - state.clock.now()).to_std().unwrap_or(Duration::ZERO);
+            deadline = deadline.min(now + wait);
+        }
+        if watcher.is_none() {
+            deadline = deadline.min(now + MISSING_POLL);
+        }
+        let mut act_now = false;
+        let mut rescan = false;
+        let mut woken = false;
+        match receiver.recv_timeout(deadline.saturating_duration_since(now)) {
+            Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+            Ok(Message::Fs(Ok(event))) => match urgency(&event.kind) {
+                Urgency::Now => {
+                    dirty.extend(event.paths);
+                    act_now = true;
+                }
+                Urgency::Settle => {
+                    dirty.extend(event.paths);
+                    settle_at = Some(Instant::now() + debounce);
+                }
+                Urgency::Ignore => continue,
+            },
+            Ok(Message::Fs(Err(e))) => {
+                tracing::warn!("watch error, rescanning: {e}");
+                rescan = true;
+            }
+            Ok(Message::Wake) => {
+                act_now = true;
+                woken = true;
+            }
+            Ok(Message::Rescan) => rescan = true,
+            Err(RecvTimeoutError::Timeout) => {
+                let now = Instant::now();
+                if now >= next_rescan {
+                    rescan = true;
+                }
+                act_now = settle_at.is_some_and(|at| now >= at)
+                    || state
+                        .next_scheduled
+                        .is_some_and(|at| at <= state.clock.now());
+            }
+        }
+        if watcher.is_none() || !root.is_dir() {
+            // Folder gone: keep serving; when it returns, watch it afresh and rescan.
+            if root.is_dir() {
+                watcher = new_watcher(&root, events.clone());
+                rescan = true;
+            } else {
+                watcher = None;
+                continue;
+            }
+        }
+        if !(act_now || rescan) {
+            continue;
+        }
+        if !rescan {
+            // Take every event already queued, so a burst is one rebuild.
+            while let Ok(message) = receiver.try_recv() {
+                match message {
+                    Message::Fs(Ok(event)) if urgency(&event.kind) != Urgency::Ignore => {
+                        dirty.extend(event.paths)
+                    }
+                    Message::Stop => return,
+                    Message::Rescan | Message::Fs(Err(_)) => rescan = true,
+                    _ => {}
+                }
+            }
+        }
+        let started = Instant::now();
+        let changes = if rescan {
+            next_rescan = started + state.config.watch.rescan;
+            state.library.scan()
+        } else {
+            dirty.sort();
+            dirty.dedup();
+            state.library.refresh(&dirty)
+        };
+        dirty.clear();
+        settle_at = None;
+        let Some(changes) = changes else { continue };
+        let scheduled_due = state
+            .next_scheduled
+            .is_some_and(|at| at <= state.clock.now());
+        if changes.is_empty() && !scheduled_due && !woken {
+            continue;
+        }
+        state.publish(&changes, started);
+    }
+}
