@@ -1,0 +1,1 @@
+//! Parsing our output with independent parsers (feed-rs, Python feedparser).

@@ -1,0 +1,1 @@
+//! Starting the real server over a temporary posts folder, and a real HTTP client.
