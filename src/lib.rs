@@ -5,6 +5,7 @@
 //!
 //! - [`config`]: `dropfeed.toml` → validated [`config::Config`].
 //! - [`post`]: one file → one [`post::Post`] (front matter, Markdown, plain text, dates).
+//! - [`ledger`]: ids issued once and never changed.
 //! - [`load`]: the posts folder → posts, re-reading only changed files.
 //! - [`site`]: posts → [`site::Site`]: order, drafts, schedule, tags, archive paging.
 //! - [`render`]: site → bytes of every resource (feeds, HTML pages).
@@ -16,6 +17,7 @@
 
 pub mod app;
 pub mod config;
+pub mod ledger;
 pub mod load;
 pub mod pipeline;
 pub mod post;

@@ -3,16 +3,17 @@
 //! error is reported; files that are not posts (dotfiles, editor temporaries, unknown
 //! extensions, FIFOs, devices, links leading outside the folder) are never opened.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{self, File, Metadata};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
+use crate::ledger::Ledger;
 use crate::post::{self, Format, ParseContext, Post, PostError};
 
 /// What is known about one post file.
@@ -47,6 +48,10 @@ pub struct Library {
     files: BTreeMap<String, FileState>,
     /// Files passed over on the last scan (links outside, FIFOs, oversized…).
     pub skipped: BTreeMap<String, Skipped>,
+    /// Ids issued to published posts. A mutex only so that building, which reads the library,
+    /// can record new ids through a shared reference; one thread rebuilds at a time, so it is
+    /// never contended.
+    ledger: Mutex<Ledger>,
 }
 
 /// What one refresh changed.
@@ -92,7 +97,31 @@ impl Library {
             max_bytes: config.max_post_bytes,
             files: BTreeMap::new(),
             skipped: BTreeMap::new(),
+            ledger: Mutex::new(Ledger::open(root)),
         }
+    }
+
+    /// Permanent ids for the posts to publish at `now`, by source path: recorded ones, or
+    /// newly issued ones that are recorded in the ledger file from now on.
+    pub fn ids(
+        &self,
+        posts: &[Arc<Post>],
+        authority: &str,
+        now: DateTime<Utc>,
+    ) -> HashMap<String, String> {
+        let present: HashSet<&str> = self.files.keys().map(String::as_str).collect();
+        let mut ledger = self
+            .ledger
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let ids = ledger.assign(posts, &present, authority, now);
+        if let Err(e) = ledger.save() {
+            tracing::warn!(
+                "cannot write the id ledger in {}: {e}; ids are kept in memory",
+                self.root.display()
+            );
+        }
+        ids
     }
 
     /// The posts folder.
@@ -227,7 +256,7 @@ impl Library {
                     return false;
                 }
                 let last_good_before = previous.and_then(|p| p.last_good.clone());
-                let state = match parsed {
+                let state = match *parsed {
                     Ok(post) => FileState {
                         stamp,
                         hash,
@@ -348,7 +377,7 @@ enum ReadResult {
     Read {
         stamp: (u64, Option<SystemTime>),
         hash: blake3::Hash,
-        parsed: Result<Post, PostError>,
+        parsed: Box<Result<Post, PostError>>,
     },
     Skipped(String),
 }
@@ -456,6 +485,6 @@ fn read_one(
     ReadResult::Read {
         stamp: stamp(meta),
         hash,
-        parsed,
+        parsed: Box::new(parsed),
     }
 }

@@ -1,7 +1,6 @@
 //! The stages joined up: library → site → rendered resources → snapshot, plus writing a
 //! snapshot to a folder for static hosting (`dropfeed build`).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -46,7 +45,9 @@ pub fn build(
     now: DateTime<Utc>,
     previous: Option<&Snapshot>,
 ) -> Result<Built, RenderError> {
-    let site = Site::build(Arc::clone(config), &library.posts(), &HashMap::new(), now);
+    let posts = library.posts();
+    let ids = library.ids(&posts, &config.id_authority, now);
+    let site = Site::build(Arc::clone(config), &posts, &ids, now);
     let rendered = render_site(&site)?;
     let snapshot = Snapshot::build(rendered, &config.cache, previous);
     Ok(Built { site, snapshot })

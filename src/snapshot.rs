@@ -82,6 +82,8 @@ pub struct Resource {
     pub cache_control: HeaderValue,
     /// Caching class.
     pub lifetime: Lifetime,
+    /// `Link` header, when the resource announces a WebSub hub.
+    pub link: Option<HeaderValue>,
 }
 
 impl Resource {
@@ -182,9 +184,14 @@ impl Snapshot {
 /// changed, so unchanged routes are recognisable by pointer.
 fn reuse(old: &Arc<Resource>, item: Rendered, cache: &CacheConfig) -> (String, Arc<Resource>) {
     let cache_control = header(&cache_control(cache, item.lifetime));
+    let link = item
+        .link_header
+        .as_deref()
+        .and_then(|l| HeaderValue::from_str(l).ok());
     if old.media == item.media
         && old.last_modified == item.last_modified
         && old.cache_control == cache_control
+        && old.link == link
     {
         return (item.path, Arc::clone(old));
     }
@@ -198,6 +205,7 @@ fn reuse(old: &Arc<Resource>, item: Rendered, cache: &CacheConfig) -> (String, A
         last_modified_header: item.last_modified.map(http_date),
         cache_control,
         lifetime: item.lifetime,
+        link,
     };
     (item.path, Arc::new(resource))
 }
@@ -267,6 +275,10 @@ fn encode(hash: String, item: Rendered, cache: &CacheConfig) -> (String, Arc<Res
         last_modified_header: item.last_modified.map(http_date),
         cache_control: header(&cache_control(cache, item.lifetime)),
         lifetime: item.lifetime,
+        link: item
+            .link_header
+            .as_deref()
+            .and_then(|l| HeaderValue::from_str(l).ok()),
     };
     (item.path, Arc::new(resource))
 }

@@ -140,14 +140,12 @@ pub fn split(text: &str, tz: Tz) -> Result<Split<'_>, LineError> {
 fn find_block<'a>(text: &'a str, delimiter: &str) -> Option<(&'a str, &'a str, usize)> {
     let start = text.find('\n')? + 1;
     let mut offset = start;
-    let mut line = 2;
-    for raw in text[start..].split_inclusive('\n') {
+    for (line, raw) in (2..).zip(text[start..].split_inclusive('\n')) {
         let trimmed = raw.trim_end();
         if trimmed == delimiter || (delimiter == "---" && trimmed == "...") {
             return Some((&text[start..offset], &text[offset + raw.len()..], line));
         }
         offset += raw.len();
-        line += 1;
     }
     None
 }

@@ -97,6 +97,7 @@ pub fn render_index(site: &Site) -> Rendered {
         body: page(&config.language, &config.title, &discovery(site), &body),
         last_modified: Site::last_modified(&site.entries),
         lifetime: Lifetime::Live,
+        link_header: None,
     }
 }
 
@@ -150,5 +151,6 @@ pub fn render_post(site: &Site, entry: &Entry) -> Rendered {
         ),
         last_modified: Some(post.updated.with_timezone(&chrono::Utc)),
         lifetime: Lifetime::Live,
+        link_header: None,
     }
 }

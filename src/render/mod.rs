@@ -84,6 +84,8 @@ pub struct Rendered {
     pub last_modified: Option<DateTime<Utc>>,
     /// Caching class.
     pub lifetime: Lifetime,
+    /// `Link` header (WebSub discovery: the hub and the feed's own URL), for feeds.
+    pub link_header: Option<String>,
 }
 
 /// One feed document, whatever its format: the subscription feed of a collection or one of
@@ -230,12 +232,19 @@ fn render_doc(
             path: path.clone(),
             message,
         })?;
+        let link_header = doc.site.config.websub_hub.as_ref().map(|hub| {
+            format!(
+                "<{hub}>; rel=\"hub\", <{}>; rel=\"self\"",
+                doc.self_url(media)
+            )
+        });
         out.push(Rendered {
             path,
             media,
             body,
             last_modified,
             lifetime,
+            link_header,
         });
     }
     Ok(())

@@ -89,6 +89,7 @@ mod tests {
             body: b"<rss>hello hello hello</rss>".repeat(40),
             last_modified: None,
             lifetime: Lifetime::Live,
+            link_header: None,
         };
         let config = crate::config::Config::from_raw(Default::default(), None).unwrap();
         let snapshot = Snapshot::build(vec![rendered], &config.cache, None);

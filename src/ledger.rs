@@ -1,0 +1,290 @@
+//! The id ledger: once a post is published, its id is written down so it never changes —
+//! not when the file is renamed or moved, not when the title or body is edited, not when
+//! `base_url` or `id_authority` changes.
+//!
+//! The ledger is a small tab-separated file at `<posts>/.dropfeed/ids.tsv`, so replicas that
+//! share the posts folder share it. Each line is `id, source path, date, slug, title`. A
+//! post whose path is not in the ledger is matched to an entry whose file is gone (a rename
+//! or move) by the same publication date and the same title or slug; otherwise it gets a new
+//! id. New ids are deterministic (see [`crate::site::default_id`]), so two replicas that
+//! issue one at the same moment issue the same one.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::post::Post;
+use crate::site::default_id;
+
+/// One issued id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issued {
+    /// The permanent id.
+    pub id: String,
+    /// Where the post lives now (relative to the posts folder).
+    pub source: String,
+    /// Its publication date, RFC 3339.
+    pub date: String,
+    /// Its slug when last seen.
+    pub slug: String,
+    /// Its title when last seen.
+    pub title: String,
+}
+
+/// Ids issued so far, by source path.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    path: Option<PathBuf>,
+    entries: BTreeMap<String, Issued>,
+    dirty: bool,
+}
+
+/// Folder inside the posts folder where dropfeed keeps its state.
+pub const STATE_DIR: &str = ".dropfeed";
+const FILE_NAME: &str = "ids.tsv";
+
+impl Ledger {
+    /// A ledger kept only in memory (tests, read-only folders).
+    pub fn in_memory() -> Ledger {
+        Ledger::default()
+    }
+
+    /// Opens the ledger of a posts folder; a missing file is an empty ledger.
+    pub fn open(posts: &Path) -> Ledger {
+        let path = posts.join(STATE_DIR).join(FILE_NAME);
+        let mut ledger = Ledger {
+            path: Some(path),
+            ..Ledger::default()
+        };
+        ledger.reload();
+        ledger
+    }
+
+    /// Re-reads the file, keeping anything issued in memory that the file lacks (another
+    /// replica may have written since).
+    fn reload(&mut self) {
+        let Some(path) = &self.path else { return };
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return;
+        };
+        for line in text.lines() {
+            let fields: Vec<&str> = line.split('\t').collect();
+            if let [id, source, date, slug, title] = fields[..] {
+                self.entries
+                    .entry(source.to_string())
+                    .or_insert_with(|| Issued {
+                        id: id.into(),
+                        source: source.into(),
+                        date: date.into(),
+                        slug: slug.into(),
+                        title: title.into(),
+                    });
+            }
+        }
+    }
+
+    /// All entries, by source path.
+    pub fn entries(&self) -> &BTreeMap<String, Issued> {
+        &self.entries
+    }
+
+    /// Ids for the posts about to be published, issuing new ones as needed. `present` is
+    /// every source path in the folder now (broken files included), so an entry whose file
+    /// still exists is never taken over by another post.
+    pub fn assign(
+        &mut self,
+        posts: &[Arc<Post>],
+        present: &HashSet<&str>,
+        authority: &str,
+        now: DateTime<Utc>,
+    ) -> HashMap<String, String> {
+        let mut ids = HashMap::new();
+        let publishable = posts
+            .iter()
+            .filter(|p| p.id.is_none() && !p.draft && p.date.with_timezone(&Utc) <= now);
+        let mut unmatched = Vec::new();
+        for post in publishable {
+            match self.entries.get_mut(&post.source) {
+                Some(entry) => {
+                    self.dirty |= refresh(entry, post);
+                    ids.insert(post.source.clone(), entry.id.clone());
+                }
+                None => unmatched.push(post),
+            }
+        }
+        if !unmatched.is_empty() {
+            self.reload();
+        }
+        for post in unmatched {
+            let id = self.adopt_or_issue(post, present, authority);
+            ids.insert(post.source.clone(), id);
+        }
+        ids
+    }
+
+    fn adopt_or_issue(&mut self, post: &Post, present: &HashSet<&str>, authority: &str) -> String {
+        if let Some(entry) = self.entries.get(&post.source) {
+            return entry.id.clone();
+        }
+        let date = post.date.to_rfc3339();
+        let orphan = self
+            .entries
+            .values()
+            .find(|e| {
+                !present.contains(e.source.as_str())
+                    && e.date == date
+                    && (e.title == post.title || e.slug == post.slug)
+            })
+            .map(|e| e.source.clone());
+        let mut entry = match orphan.and_then(|source| self.entries.remove(&source)) {
+            Some(moved) => moved,
+            None => Issued {
+                id: default_id(authority, post),
+                source: String::new(),
+                date: date.clone(),
+                slug: String::new(),
+                title: String::new(),
+            },
+        };
+        entry.source = post.source.clone();
+        refresh(&mut entry, post);
+        let id = entry.id.clone();
+        self.entries.insert(post.source.clone(), entry);
+        self.dirty = true;
+        id
+    }
+
+    /// Writes the ledger if it changed (atomically: a temporary file renamed over it).
+    pub fn save(&mut self) -> std::io::Result<()> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        if !self.dirty {
+            return Ok(());
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut text = String::from(
+            "# dropfeed id ledger: id, source, date, slug, title. Ids here never change.\n",
+        );
+        for e in self.entries.values() {
+            text.push_str(&format!(
+                "{}\t{}\t{}\t{}\t{}\n",
+                e.id, e.source, e.date, e.slug, e.title
+            ));
+        }
+        let temporary = path.with_extension(format!("tmp-{}", std::process::id()));
+        std::fs::write(&temporary, text)?;
+        std::fs::rename(&temporary, path)?;
+        self.dirty = false;
+        Ok(())
+    }
+}
+
+/// Updates what the ledger remembers of a post (for matching a later rename); true if changed.
+fn refresh(entry: &mut Issued, post: &Post) -> bool {
+    let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
+    let (slug, title) = (clean(&post.slug), clean(&post.title));
+    let changed = entry.slug != slug || entry.title != title;
+    entry.slug = slug;
+    entry.title = title;
+    changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::post::{parse, ParseContext};
+    use chrono::TimeZone;
+
+    fn post(source: &str, text: &str) -> Arc<Post> {
+        let ctx = ParseContext {
+            timezone: chrono_tz::Tz::UTC,
+            language: "en".into(),
+            post_base: url::Url::parse("https://ex.org/posts/").unwrap(),
+            fallback_date: DateTime::UNIX_EPOCH.fixed_offset(),
+        };
+        Arc::new(parse(source, Path::new(source), text, &ctx).unwrap())
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+    }
+
+    const HELLO: &str = "---\ntitle: Hello\ndate: 2025-05-01\n---\nBody\n";
+
+    #[test]
+    fn ids_survive_rename_edit_and_new_authority() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(dir.path());
+        let first = post("hello.md", HELLO);
+        let ids = ledger.assign(
+            std::slice::from_ref(&first),
+            &HashSet::from(["hello.md"]),
+            "old.example",
+            now(),
+        );
+        let id = ids["hello.md"].clone();
+        assert_eq!(id, "tag:old.example,2025-05-01:hello");
+        ledger.save().unwrap();
+
+        // Reopened from disk: renamed into a subfolder, title edited, new authority.
+        let mut ledger = Ledger::open(dir.path());
+        let moved = post("2025/greetings.md", &HELLO.replace("Body", "Edited body"));
+        let ids = ledger.assign(
+            &[moved],
+            &HashSet::from(["2025/greetings.md"]),
+            "new.example",
+            now(),
+        );
+        assert_eq!(ids["2025/greetings.md"], id);
+        let edited = post(
+            "2025/greetings.md",
+            &HELLO.replace("title: Hello", "title: Hello again"),
+        );
+        let ids = ledger.assign(
+            &[edited],
+            &HashSet::from(["2025/greetings.md"]),
+            "new.example",
+            now(),
+        );
+        assert_eq!(ids["2025/greetings.md"], id);
+    }
+
+    #[test]
+    fn an_entry_whose_file_still_exists_is_not_taken_over() {
+        let mut ledger = Ledger::in_memory();
+        let a = post("a.md", HELLO);
+        ledger.assign(
+            std::slice::from_ref(&a),
+            &HashSet::from(["a.md"]),
+            "ex.org",
+            now(),
+        );
+        let copy = post("copy.md", HELLO);
+        let ids = ledger.assign(
+            &[a, copy],
+            &HashSet::from(["a.md", "copy.md"]),
+            "ex.org",
+            now(),
+        );
+        assert_eq!(ids.len(), 2);
+        assert_eq!(ids["copy.md"], "tag:ex.org,2025-05-01:copy");
+    }
+
+    #[test]
+    fn drafts_and_scheduled_posts_get_no_id_yet() {
+        let mut ledger = Ledger::in_memory();
+        let draft = post(
+            "d.md",
+            "---\ntitle: D\ndate: 2025-01-01\ndraft: true\n---\n",
+        );
+        let later = post("l.md", "---\ntitle: L\ndate: 2027-01-01\n---\n");
+        let ids = ledger.assign(&[draft, later], &HashSet::new(), "ex.org", now());
+        assert!(ids.is_empty());
+        assert!(ledger.entries().is_empty());
+    }
+}
