@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 use arc_swap::ArcSwap;
 use tokio::net::TcpListener;
@@ -11,8 +12,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
-use crate::load::Library;
+use crate::load::{Changes, Library};
 use crate::pipeline::{self, Clock};
+use crate::serve::metrics::Metrics;
 use crate::serve::{self, SharedSnapshot};
 use crate::watch::{self, Message, WatchHandle};
 
@@ -77,6 +79,8 @@ pub async fn start(
     listener: TcpListener,
 ) -> Result<Running, StartError> {
     let root = posts.to_path_buf();
+    let started = Instant::now();
+    let metrics = Arc::new(Metrics::default());
     let config_for_load = Arc::clone(&config);
     let clock_for_load = Arc::clone(&clock);
     let loaded = tokio::task::spawn_blocking(move || {
@@ -84,7 +88,15 @@ pub async fn start(
         library
             .scan()
             .ok_or_else(|| StartError::NoPosts(root.display().to_string()))?;
-        let built = pipeline::build(&library, &config_for_load, clock_for_load.now(), None)?;
+        let changes = Changes::default();
+        let (built, _) = pipeline::build_with_status(
+            &library,
+            &config_for_load,
+            clock_for_load.now(),
+            None,
+            &changes,
+            started,
+        )?;
         Ok::<_, StartError>((library, built))
     })
     .await
@@ -97,8 +109,10 @@ pub async fn start(
         Arc::clone(&config),
         clock,
         Arc::clone(&snapshot),
+        Arc::clone(&metrics),
         built.site.next_scheduled,
     )?;
+    metrics.record_rebuild(started.elapsed());
     let addr = listener
         .local_addr()
         .map_err(|e| notify::Error::generic(&e.to_string()))?;
@@ -106,6 +120,7 @@ pub async fn start(
     let server = tokio::spawn(serve::run(
         listener,
         Arc::clone(&snapshot),
+        metrics,
         config.server.clone(),
         async move {
             let _ = stopped.await;

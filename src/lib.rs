@@ -10,6 +10,7 @@
 //! - [`site`]: posts → [`site::Site`]: order, drafts, schedule, tags, archive paging.
 //! - [`render`]: site → bytes of every resource (feeds, HTML pages).
 //! - [`snapshot`]: resources → [`snapshot::Snapshot`] with encodings and validators.
+//! - [`status`]: every post's state and problems, for `/status` and `dropfeed check`.
 //! - [`pipeline`]: the stages joined up; static export.
 //! - [`watch`]: file events → rebuild → atomic swap.
 //! - [`serve`]: the hyper server answering from the current snapshot.
@@ -25,4 +26,5 @@ pub mod render;
 pub mod serve;
 pub mod site;
 pub mod snapshot;
+pub mod status;
 pub mod watch;

@@ -3,14 +3,16 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
-use crate::load::Library;
+use crate::load::{Changes, Library};
 use crate::render::{render_site, RenderError};
 use crate::site::Site;
 use crate::snapshot::{Coding, Snapshot};
+use crate::status::{self, RebuildInfo, Report};
 
 /// Where "now" comes from, so scheduled publishing can be tested without waiting.
 pub trait Clock: Send + Sync {
@@ -51,6 +53,28 @@ pub fn build(
     let rendered = render_site(&site)?;
     let snapshot = Snapshot::build(rendered, &config.cache, previous);
     Ok(Built { site, snapshot })
+}
+
+/// [`build`], then the status report (with how long it took and what changed) attached to
+/// the snapshot: what the server publishes after each change.
+pub fn build_with_status(
+    library: &Library,
+    config: &Arc<Config>,
+    now: DateTime<Utc>,
+    previous: Option<&Snapshot>,
+    changes: &Changes,
+    started: Instant,
+) -> Result<(Built, Report), RenderError> {
+    let mut built = build(library, config, now, previous)?;
+    let rebuild = RebuildInfo {
+        at: now,
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        changed: changes.changed.clone(),
+        removed: changes.removed.clone(),
+    };
+    let report = status::report(library, &built.site, &built.snapshot, Some(rebuild));
+    status::attach(&mut built.snapshot, &report, config);
+    Ok((built, report))
 }
 
 /// Writes every resource of a snapshot under `out` (folder routes as `index.html`) with

@@ -106,6 +106,11 @@ pub struct Snapshot {
     pub resources: HashMap<String, Arc<Resource>>,
     /// Counts rebuilds that changed something, starting at 1.
     pub generation: u64,
+    /// `/status` as HTML and as JSON; not part of the site (not exported, may differ
+    /// between replicas because it shows rebuild times).
+    pub status: Option<(Arc<Resource>, Arc<Resource>)>,
+    /// Post files by state, for metrics.
+    pub posts_by_state: Vec<(&'static str, usize)>,
 }
 
 /// Compression levels, chosen by measurement (see README "Performance").
@@ -128,6 +133,7 @@ pub fn cache_control(cache: &CacheConfig, lifetime: Lifetime) -> String {
             cache.max_age, cache.stale_while_revalidate, cache.stale_if_error
         ),
         Lifetime::Immutable => format!("public, max-age={YEAR}, immutable"),
+        Lifetime::NoCache => "no-cache".to_string(),
     }
 }
 
@@ -171,7 +177,15 @@ impl Snapshot {
         Snapshot {
             resources: ready,
             generation,
+            status: None,
+            posts_by_state: Vec::new(),
         }
+    }
+
+    /// Encodes one resource outside the site map (the status pages).
+    pub fn single(item: Rendered, cache: &CacheConfig) -> Arc<Resource> {
+        let hash = blake3::hash(&item.body).to_hex()[..32].to_string();
+        encode(hash, item, cache).1
     }
 
     /// The resource at a route (without the leading `/`).

@@ -20,6 +20,7 @@ use notify::{Event, EventKind, RecursiveMode, Watcher};
 use crate::config::Config;
 use crate::load::{Changes, Library};
 use crate::pipeline::{self, Clock};
+use crate::serve::metrics::Metrics;
 use crate::serve::SharedSnapshot;
 
 /// How often a missing posts folder is looked for.
@@ -88,35 +89,38 @@ struct Rebuilder {
     config: Arc<Config>,
     clock: Arc<dyn Clock>,
     shared: SharedSnapshot,
+    metrics: Arc<Metrics>,
     next_scheduled: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Rebuilder {
-    /// Rebuilds from the library and swaps the snapshot in if anything changed.
+    /// Rebuilds from the library and publishes the new snapshot. A rebuild that fails or
+    /// panics leaves the previous snapshot serving.
     fn publish(&mut self, changes: &Changes, started: Instant) {
         let previous = self.shared.load_full();
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            pipeline::build(
+            pipeline::build_with_status(
                 &self.library,
                 &self.config,
                 self.clock.now(),
                 Some(&previous),
+                changes,
+                started,
             )
         }));
         match result {
-            Ok(Ok(built)) => {
+            Ok(Ok((built, _))) => {
                 self.next_scheduled = built.site.next_scheduled;
                 let generation = built.snapshot.generation;
-                let swapped = generation != previous.generation;
-                if swapped {
-                    self.shared.store(Arc::new(built.snapshot));
-                }
+                // Published even when no feed changed: the status page may have.
+                self.shared.store(Arc::new(built.snapshot));
+                self.metrics.record_rebuild(started.elapsed());
                 tracing::info!(
                     posts = built.site.entries.len(),
                     changed = changes.changed.len(),
                     removed = changes.removed.len(),
                     generation,
-                    swapped,
+                    feeds_changed = generation != previous.generation,
                     ms = format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
                     "rebuilt"
                 );
@@ -136,6 +140,7 @@ pub fn spawn(
     config: Arc<Config>,
     clock: Arc<dyn Clock>,
     shared: SharedSnapshot,
+    metrics: Arc<Metrics>,
     next_scheduled: Option<chrono::DateTime<chrono::Utc>>,
 ) -> notify::Result<WatchHandle> {
     let (sender, receiver) = mpsc::channel();
@@ -144,6 +149,7 @@ pub fn spawn(
         config,
         clock,
         shared,
+        metrics,
         next_scheduled,
     };
     let events = sender.clone();

@@ -46,7 +46,7 @@ fn format_name(media: Media) -> &'static str {
         Media::Rss => "RSS",
         Media::Atom => "Atom",
         Media::Json => "JSON Feed",
-        Media::Html => "HTML",
+        Media::Html | Media::Status => "HTML",
     }
 }
 

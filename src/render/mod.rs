@@ -38,6 +38,8 @@ pub enum Media {
     Json,
     /// An HTML page.
     Html,
+    /// A JSON report for tools (`/status?format=json`).
+    Status,
 }
 
 impl Media {
@@ -48,6 +50,7 @@ impl Media {
             Media::Atom => "application/atom+xml; charset=utf-8",
             Media::Json => "application/feed+json; charset=utf-8",
             Media::Html => "text/html; charset=utf-8",
+            Media::Status => "application/json; charset=utf-8",
         }
     }
 
@@ -57,7 +60,7 @@ impl Media {
             Media::Rss => "feed.xml",
             Media::Atom => "atom.xml",
             Media::Json => "feed.json",
-            Media::Html => "index.html",
+            Media::Html | Media::Status => "index.html",
         }
     }
 }
@@ -69,6 +72,8 @@ pub enum Lifetime {
     Live,
     /// A full archive page: never changes, cached for a year.
     Immutable,
+    /// Operator pages (`/status`): always revalidated.
+    NoCache,
 }
 
 /// One rendered resource.

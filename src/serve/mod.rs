@@ -3,6 +3,8 @@
 //!
 //! - [`negotiate`]: which content-coding to send.
 //! - [`conditional`]: when to answer `304`.
+//! - [`metrics`]: Prometheus counters.
+//! - [`limit`]: optional per-client rate limiting.
 //!
 //! Rules followed (RFC 9110): `GET` and `HEAD` only (others `405` with `Allow`); `HEAD`
 //! carries `GET`'s headers without a body; `304` repeats `ETag`, `Last-Modified`,
@@ -10,19 +12,23 @@
 //! redirected (`308`). Routing is a map lookup: no request path ever reaches the disk.
 
 pub mod conditional;
+pub mod limit;
+pub mod metrics;
 pub mod negotiate;
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http_body_util::Full;
+use hyper::body::Body;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderValue};
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{Method, Request, Response, StatusCode, Uri};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -32,17 +38,32 @@ use tokio::sync::Semaphore;
 use crate::config::ServerConfig;
 use crate::snapshot::{Coding, Resource, Snapshot};
 
+use limit::RateLimiter;
+use metrics::Metrics;
+
 /// The snapshot the server answers from; the watcher swaps in new ones.
 pub type SharedSnapshot = Arc<ArcSwap<Snapshot>>;
 
 /// How long in-flight requests get to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// What every connection shares.
+#[derive(Debug)]
+pub struct ServerState {
+    /// The snapshot answered from.
+    pub snapshot: SharedSnapshot,
+    /// Request counters.
+    pub metrics: Arc<Metrics>,
+    /// Per-client limit, when configured.
+    pub limiter: Option<RateLimiter>,
+}
+
 /// Serves `snapshot` on `listener` until `shutdown` resolves, then lets in-flight requests
 /// finish (for up to ten seconds).
 pub async fn run(
     listener: TcpListener,
     snapshot: SharedSnapshot,
+    metrics: Arc<Metrics>,
     limits: ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
@@ -51,13 +72,18 @@ pub async fn run(
     // kernel's listen queue instead of starving those already being served.
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let builder = connection_builder(&limits);
+    let state = Arc::new(ServerState {
+        snapshot,
+        metrics,
+        limiter: limits.rate_limit_per_minute.map(RateLimiter::new),
+    });
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
             permit = Arc::clone(&permits).acquire_owned() => permit.expect("semaphore is never closed"),
             () = &mut shutdown => break,
         };
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
                 Err(e) => {
@@ -69,15 +95,9 @@ pub async fn run(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let snapshot = Arc::clone(&snapshot);
+        let state = Arc::clone(&state);
         let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-            let current = snapshot.load();
-            let response = respond(
-                &current,
-                request.method(),
-                request.uri().path(),
-                request.headers(),
-            );
+            let response = handle(&state, peer.ip(), &request);
             async move { Ok::<_, Infallible>(response) }
         });
         let connection = builder
@@ -95,6 +115,53 @@ pub async fn run(
         () = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("some connections did not finish in time"),
     }
     Ok(())
+}
+
+/// One request: rate limit, the dynamic routes, then the snapshot; every answer counted.
+fn handle(state: &ServerState, peer: IpAddr, request: &Request<Incoming>) -> Response<Full<Bytes>> {
+    let path = request.uri().path();
+    let class = metrics::route_class(path.strip_prefix('/').unwrap_or(path));
+    let snapshot = state.snapshot.load();
+    let response = if let Some(Err(wait)) = state
+        .limiter
+        .as_ref()
+        .map(|l| l.check(peer, Instant::now()))
+    {
+        let mut response = plain(StatusCode::TOO_MANY_REQUESTS, "too many requests\n");
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        response
+    } else if path == "/metrics" && matches!(*request.method(), Method::GET | Method::HEAD) {
+        let mut response = Response::new(Full::new(Bytes::from(state.metrics.render(&snapshot))));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        );
+        response
+    } else {
+        respond(
+            &snapshot,
+            request.method(),
+            request.uri(),
+            request.headers(),
+        )
+    };
+    let coding = response
+        .headers()
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map_or(Some(Coding::Identity), |token| match token {
+            "br" => Some(Coding::Br),
+            "zstd" => Some(Coding::Zstd),
+            "gzip" => Some(Coding::Gzip),
+            _ => None,
+        });
+    let bytes = response.body().size_hint().exact().unwrap_or(0) as usize;
+    state
+        .metrics
+        .record(class, response.status().as_u16(), coding, bytes);
+    response
 }
 
 fn connection_builder(limits: &ServerConfig) -> auto::Builder<TokioExecutor> {
@@ -119,7 +186,7 @@ fn connection_builder(limits: &ServerConfig) -> auto::Builder<TokioExecutor> {
 pub fn respond(
     snapshot: &Snapshot,
     method: &Method,
-    path: &str,
+    uri: &Uri,
     headers: &HeaderMap,
 ) -> Response<Full<Bytes>> {
     let head = match *method {
@@ -133,14 +200,26 @@ pub fn respond(
             return response;
         }
     };
+    let path = uri.path();
     let Some(route) = path.strip_prefix('/') else {
         return plain(StatusCode::NOT_FOUND, "not found\n");
     };
-    if route == "healthz" {
-        return plain(StatusCode::OK, "ok\n");
-    }
-    let Some(resource) = snapshot.get(route) else {
-        return redirect_to_folder(snapshot, path, route);
+    let resource = match route {
+        "healthz" => return plain(StatusCode::OK, "ok\n"),
+        "status" => match &snapshot.status {
+            Some((html, json)) => {
+                if wants_json(uri.query(), headers) {
+                    json
+                } else {
+                    html
+                }
+            }
+            None => return plain(StatusCode::NOT_FOUND, "not found\n"),
+        },
+        _ => match snapshot.get(route) {
+            Some(resource) => resource,
+            None => return redirect_to_folder(snapshot, path, route),
+        },
     };
     let text = |name| {
         headers
@@ -187,6 +266,16 @@ pub fn respond(
     );
     validators(h, resource, &variant.etag);
     response
+}
+
+/// `/status?format=json`, or an `Accept` header preferring JSON.
+fn wants_json(query: Option<&str>, headers: &HeaderMap) -> bool {
+    let by_query = query.is_some_and(|q| q.split('&').any(|pair| pair == "format=json"));
+    let by_accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/json") && !accept.contains("text/html"));
+    by_query || by_accept
 }
 
 /// The headers a `200` and a `304` both carry.

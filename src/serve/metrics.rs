@@ -1,0 +1,181 @@
+//! Prometheus text-format metrics: requests by route class and status, bytes sent by
+//! content-coding, rebuild count and duration histogram, posts by state, snapshot
+//! generation. Counters are plain atomics so recording costs a few nanoseconds.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::snapshot::{Coding, Snapshot};
+
+/// Route classes: a label per kind of resource, not per path, so cardinality stays small.
+const ROUTES: [&str; 9] = [
+    "home",
+    "feed",
+    "tag_feed",
+    "archive",
+    "post_page",
+    "status",
+    "metrics",
+    "healthz",
+    "other",
+];
+const STATUSES: [u16; 9] = [200, 304, 308, 404, 405, 406, 429, 500, 0];
+const CODINGS: [Coding; 4] = [Coding::Br, Coding::Zstd, Coding::Gzip, Coding::Identity];
+/// Upper bounds of the rebuild duration histogram, seconds.
+const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
+
+/// Counters shared by the server and the watcher.
+#[derive(Debug)]
+pub struct Metrics {
+    requests: [[AtomicU64; STATUSES.len()]; ROUTES.len()],
+    bytes: [AtomicU64; CODINGS.len()],
+    rebuilds: AtomicU64,
+    rebuild_buckets: [AtomicU64; BUCKETS.len()],
+    rebuild_micros: AtomicU64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            requests: std::array::from_fn(|_| std::array::from_fn(|_| AtomicU64::new(0))),
+            bytes: std::array::from_fn(|_| AtomicU64::new(0)),
+            rebuilds: AtomicU64::new(0),
+            rebuild_buckets: std::array::from_fn(|_| AtomicU64::new(0)),
+            rebuild_micros: AtomicU64::new(0),
+        }
+    }
+}
+
+/// The route class of a route (path without the leading `/`).
+pub fn route_class(route: &str) -> usize {
+    let class = match route {
+        "" => "home",
+        "feed.xml" | "atom.xml" | "feed.json" => "feed",
+        "status" => "status",
+        "metrics" => "metrics",
+        "healthz" => "healthz",
+        r if r.starts_with("archive/") || (r.starts_with("tags/") && r.contains("/archive/")) => {
+            "archive"
+        }
+        r if r.starts_with("tags/") => "tag_feed",
+        r if r.starts_with("posts/") => "post_page",
+        _ => "other",
+    };
+    ROUTES
+        .iter()
+        .position(|r| *r == class)
+        .unwrap_or(ROUTES.len() - 1)
+}
+
+impl Metrics {
+    /// Records one response.
+    pub fn record(&self, route_class: usize, status: u16, coding: Option<Coding>, bytes: usize) {
+        let status = STATUSES
+            .iter()
+            .position(|s| *s == status)
+            .unwrap_or(STATUSES.len() - 1);
+        self.requests[route_class.min(ROUTES.len() - 1)][status].fetch_add(1, Ordering::Relaxed);
+        if let Some(coding) = coding {
+            let i = CODINGS
+                .iter()
+                .position(|c| *c == coding)
+                .unwrap_or(CODINGS.len() - 1);
+            self.bytes[i].fetch_add(bytes as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// Records one rebuild.
+    pub fn record_rebuild(&self, took: Duration) {
+        self.rebuilds.fetch_add(1, Ordering::Relaxed);
+        self.rebuild_micros
+            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+        let seconds = took.as_secs_f64();
+        for (bucket, bound) in self.rebuild_buckets.iter().zip(BUCKETS) {
+            if seconds <= bound {
+                bucket.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The metrics in Prometheus text format (version 0.0.4).
+    pub fn render(&self, snapshot: &Snapshot) -> String {
+        let mut out = String::with_capacity(4096);
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        out.push_str(
+            "# HELP dropfeed_http_requests_total HTTP responses by route class and status.\n",
+        );
+        out.push_str("# TYPE dropfeed_http_requests_total counter\n");
+        let (mut all, mut not_modified) = (0, 0);
+        for (r, route) in ROUTES.iter().enumerate() {
+            for (s, status) in STATUSES.iter().enumerate() {
+                let n = get(&self.requests[r][s]);
+                all += n;
+                if *status == 304 {
+                    not_modified += n;
+                }
+                if n > 0 {
+                    let status = if *status == 0 {
+                        "other".to_string()
+                    } else {
+                        status.to_string()
+                    };
+                    let _ = writeln!(
+                        out,
+                        "dropfeed_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+                    );
+                }
+            }
+        }
+        out.push_str("# HELP dropfeed_http_not_modified_ratio Share of responses that were 304 Not Modified.\n");
+        out.push_str("# TYPE dropfeed_http_not_modified_ratio gauge\n");
+        let ratio = if all == 0 {
+            0.0
+        } else {
+            not_modified as f64 / all as f64
+        };
+        let _ = writeln!(out, "dropfeed_http_not_modified_ratio {ratio}");
+        out.push_str(
+            "# HELP dropfeed_http_response_bytes_total Body bytes sent by content-coding.\n",
+        );
+        out.push_str("# TYPE dropfeed_http_response_bytes_total counter\n");
+        for (i, coding) in CODINGS.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "dropfeed_http_response_bytes_total{{encoding=\"{}\"}} {}",
+                coding.token(),
+                get(&self.bytes[i])
+            );
+        }
+        out.push_str(
+            "# HELP dropfeed_rebuild_duration_seconds Time from a change to the new snapshot.\n",
+        );
+        out.push_str("# TYPE dropfeed_rebuild_duration_seconds histogram\n");
+        for (bucket, bound) in self.rebuild_buckets.iter().zip(BUCKETS) {
+            let _ = writeln!(
+                out,
+                "dropfeed_rebuild_duration_seconds_bucket{{le=\"{bound}\"}} {}",
+                get(bucket)
+            );
+        }
+        let count = get(&self.rebuilds);
+        let _ = writeln!(
+            out,
+            "dropfeed_rebuild_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
+        let _ = writeln!(
+            out,
+            "dropfeed_rebuild_duration_seconds_sum {}",
+            get(&self.rebuild_micros) as f64 / 1e6
+        );
+        let _ = writeln!(out, "dropfeed_rebuild_duration_seconds_count {count}");
+        out.push_str("# HELP dropfeed_posts Post files by state.\n# TYPE dropfeed_posts gauge\n");
+        for (state, n) in &snapshot.posts_by_state {
+            let _ = writeln!(out, "dropfeed_posts{{state=\"{state}\"}} {n}");
+        }
+        out.push_str("# HELP dropfeed_snapshot_generation Rebuilds that changed what is served.\n");
+        out.push_str("# TYPE dropfeed_snapshot_generation gauge\n");
+        let _ = writeln!(out, "dropfeed_snapshot_generation {}", snapshot.generation);
+        out
+    }
+}

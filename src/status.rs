@@ -1,0 +1,367 @@
+//! What authors and operators are told: every post's state (published, draft, scheduled,
+//! failed, duplicate) and warnings, as `/status` (HTML for people, JSON for tools) and as
+//! the diagnostics `dropfeed check` prints.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::load::Library;
+use crate::post::html::escape_text as esc;
+use crate::post::{LangSource, Post};
+use crate::render::{Lifetime, Media, Rendered};
+use crate::site::{Held, Site};
+use crate::snapshot::Snapshot;
+
+/// Feeds larger than this earn a warning: many readers and aggregators refuse them.
+pub const FEED_WARN_BYTES: usize = 1024 * 1024;
+
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// The post (or its newest version) is not published.
+    Error,
+    /// Published, but something deserves a look.
+    Warning,
+}
+
+/// One message about one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// The file as the author knows it (`posts/x.md`), or `site` for site-wide notes.
+    pub file: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// Error or warning.
+    pub level: Level,
+    /// Plain-words message.
+    pub message: String,
+}
+
+impl Level {
+    /// `error` or `warning`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        }
+    }
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let level = self.level.name();
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {level}: {}", self.file, self.message),
+            None => write!(f, "{}: {level}: {}", self.file, self.message),
+        }
+    }
+}
+
+/// One post's state as shown on `/status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PostReport {
+    /// The file.
+    pub file: String,
+    /// Its title, when it parsed at least once.
+    pub title: Option<String>,
+    /// `published`, `draft`, `scheduled`, `failed`, `duplicate` or `skipped`.
+    pub state: &'static str,
+    /// The state in plain words.
+    pub detail: String,
+    /// Where readers find it, when published.
+    pub url: Option<String>,
+    /// Errors and warnings about this file.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The last rebuild, for operators.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RebuildInfo {
+    /// When it finished.
+    pub at: DateTime<Utc>,
+    /// How long it took, milliseconds.
+    pub duration_ms: f64,
+    /// Files read again that had changed.
+    pub changed: Vec<String>,
+    /// Files gone.
+    pub removed: Vec<String>,
+}
+
+/// Everything `/status` shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// Posts in file order.
+    pub posts: Vec<PostReport>,
+    /// Site-wide warnings (feeds over 1 MB).
+    pub site: Vec<Diagnostic>,
+    /// Published posts.
+    pub published: usize,
+    /// Snapshot generation.
+    pub generation: u64,
+    /// The last rebuild.
+    pub rebuild: Option<RebuildInfo>,
+}
+
+impl Report {
+    /// Every diagnostic, posts first, in file order.
+    pub fn diagnostics(&self) -> Vec<&Diagnostic> {
+        self.posts
+            .iter()
+            .flat_map(|p| &p.diagnostics)
+            .chain(&self.site)
+            .collect()
+    }
+
+    /// Count of posts in a state.
+    pub fn count(&self, state: &str) -> usize {
+        self.posts.iter().filter(|p| p.state == state).count()
+    }
+}
+
+/// Builds the report for a library, the site built from it, and its snapshot.
+pub fn report(
+    library: &Library,
+    site: &Site,
+    snapshot: &Snapshot,
+    rebuild: Option<RebuildInfo>,
+) -> Report {
+    let root = library.root();
+    let file_of = |source: &str| root.join(source).display().to_string();
+    let mut posts = Vec::new();
+    for (source, state) in library.files() {
+        let file = file_of(source);
+        let mut diagnostics = Vec::new();
+        if let Some(error) = &state.error {
+            diagnostics.push(Diagnostic {
+                file: file.clone(),
+                line: Some(error.line),
+                level: Level::Error,
+                message: error.message.clone(),
+            });
+        }
+        let post = state.last_good.as_deref();
+        if let Some(post) = post {
+            diagnostics.extend(post_warnings(&file, post));
+        }
+        for notice in site.notices.iter().filter(|n| &n.source == source) {
+            diagnostics.push(Diagnostic {
+                file: file.clone(),
+                line: None,
+                level: Level::Warning,
+                message: notice.message.clone(),
+            });
+        }
+        let entry = site.entries.iter().find(|e| &e.post.source == source);
+        let (state_name, mut detail) = match (entry, site.held.get(source), post) {
+            (Some(_), _, _) => ("published", "published".to_string()),
+            (None, Some(Held::Draft), _) => ("draft", "draft: not published".to_string()),
+            (None, Some(Held::Scheduled(at)), _) => {
+                ("scheduled", format!("scheduled for {}", at.to_rfc3339()))
+            }
+            (None, Some(Held::DuplicateId { winner }), _) => (
+                "duplicate",
+                format!(
+                    "not published: its id is already used by {}",
+                    file_of(winner)
+                ),
+            ),
+            (None, None, _) => ("failed", "failed: never parsed, not published".to_string()),
+        };
+        let state_name = match (&state.error, state_name) {
+            (Some(error), "published") => {
+                detail = format!(
+                    "failed: {} (line {}); the last good version is still served",
+                    error.message, error.line
+                );
+                "failed"
+            }
+            (Some(error), "failed") => {
+                detail = format!(
+                    "failed: {} (line {}); not published",
+                    error.message, error.line
+                );
+                "failed"
+            }
+            (_, name) => name,
+        };
+        posts.push(PostReport {
+            file,
+            title: post.map(|p| p.title.clone()),
+            state: state_name,
+            detail,
+            url: entry.map(|e| e.link.clone()),
+            diagnostics,
+        });
+    }
+    for skipped in library.skipped.values() {
+        let file = file_of(&skipped.source);
+        posts.push(PostReport {
+            file: file.clone(),
+            title: None,
+            state: "skipped",
+            detail: skipped.reason.clone(),
+            url: None,
+            diagnostics: vec![Diagnostic {
+                file,
+                line: None,
+                level: Level::Warning,
+                message: skipped.reason.clone(),
+            }],
+        });
+    }
+    posts.sort_by(|a, b| a.file.cmp(&b.file));
+    let mut big: Vec<_> = snapshot
+        .resources
+        .iter()
+        .filter(|(_, r)| r.media != crate::render::Media::Html && r.identity.body.len() > FEED_WARN_BYTES)
+        .map(|(route, r)| Diagnostic {
+            file: "site".into(),
+            line: None,
+            level: Level::Warning,
+            message: format!(
+                "/{route} is {} bytes, over 1 MB: some readers refuse it; lower feed_limit or use summaries",
+                r.identity.body.len()
+            ),
+        })
+        .collect();
+    big.sort_by(|a, b| a.message.cmp(&b.message));
+    Report {
+        posts,
+        site: big,
+        published: site.entries.len(),
+        generation: snapshot.generation,
+        rebuild,
+    }
+}
+
+fn post_warnings(file: &str, post: &Post) -> Vec<Diagnostic> {
+    let warn = |message: String| Diagnostic {
+        file: file.to_string(),
+        line: None,
+        level: Level::Warning,
+        message,
+    };
+    let mut out: Vec<Diagnostic> = post.warnings.iter().cloned().map(warn).collect();
+    match post.lang_source {
+        LangSource::Detected => out.push(warn(format!(
+            "language not given: detected as `{}`",
+            post.lang
+        ))),
+        LangSource::Site => out.push(warn(format!(
+            "language not given nor detected: using the site's `{}`",
+            post.lang
+        ))),
+        LangSource::Post => {}
+    }
+    out
+}
+
+/// `/status` as HTML.
+pub fn render_html(report: &Report, title: &str) -> Vec<u8> {
+    let mut rows = String::new();
+    for post in &report.posts {
+        let name = post
+            .title
+            .as_deref()
+            .map(esc)
+            .unwrap_or_else(|| "<em>(no title)</em>".into());
+        let name = match &post.url {
+            Some(url) => format!("<a href=\"{}\">{name}</a>", esc(url)),
+            None => name,
+        };
+        let notes: String = post
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let line = d.line.map(|l| format!("line {l}: ")).unwrap_or_default();
+                format!(
+                    "<li class=\"{}\">{line}{}</li>",
+                    d.level.name(),
+                    esc(&d.message)
+                )
+            })
+            .collect();
+        rows.push_str(&format!(
+            "<tr class=\"{state}\"><td><code>{file}</code></td><td>{name}</td><td><strong>{state}</strong><br>{detail}</td><td><ul>{notes}</ul></td></tr>\n",
+            state = post.state,
+            file = esc(&post.file),
+            detail = esc(&post.detail),
+        ));
+    }
+    let site: String = report
+        .site
+        .iter()
+        .map(|d| format!("<li>{}</li>", esc(&d.message)))
+        .collect();
+    let rebuild = match &report.rebuild {
+        Some(r) => format!(
+            "<p>Last rebuild: {} ({:.1} ms). Changed: {}. Removed: {}.</p>",
+            r.at.to_rfc3339(),
+            r.duration_ms,
+            if r.changed.is_empty() {
+                "nothing".into()
+            } else {
+                esc(&r.changed.join(", "))
+            },
+            if r.removed.is_empty() {
+                "nothing".into()
+            } else {
+                esc(&r.removed.join(", "))
+            },
+        ),
+        None => String::new(),
+    };
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>Status — {title}</title>\n<style>body{{font:1rem/1.5 system-ui,sans-serif;margin:1rem}}table{{border-collapse:collapse;width:100%}}\
+         td,th{{border-bottom:1px solid #ddd;padding:.4rem;vertical-align:top;text-align:left}}tr.failed{{background:#fde8e8}}\
+         tr.draft,tr.scheduled{{color:#555}}li.error{{color:#a00}}li.warning{{color:#8a5a00}}ul{{margin:0;padding-left:1rem}}</style>\n</head>\n<body>\n\
+         <h1>Status — {title}</h1>\n<p>{published} posts published, {failed} failed, {drafts} drafts, {scheduled} scheduled. Snapshot generation {generation}.</p>\n\
+         {rebuild}\n{site_block}<table>\n<thead><tr><th>File</th><th>Title</th><th>State</th><th>Notes</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n</body>\n</html>\n",
+        title = esc(title),
+        published = report.published,
+        failed = report.count("failed"),
+        drafts = report.count("draft"),
+        scheduled = report.count("scheduled"),
+        generation = report.generation,
+        site_block = if site.is_empty() { String::new() } else { format!("<h2>Site</h2><ul>{site}</ul>\n") },
+    )
+    .into_bytes()
+}
+
+/// `/status` as JSON.
+pub fn render_json(report: &Report) -> Vec<u8> {
+    let mut out = serde_json::to_vec_pretty(report).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+/// Puts the report's pages and counts into a snapshot before it is published.
+pub fn attach(snapshot: &mut Snapshot, report: &Report, config: &crate::config::Config) {
+    let page = |body: Vec<u8>, media: Media| Rendered {
+        path: "status".into(),
+        media,
+        body,
+        last_modified: None,
+        lifetime: Lifetime::NoCache,
+        link_header: None,
+    };
+    let html = Snapshot::single(
+        page(render_html(report, &config.title), Media::Html),
+        &config.cache,
+    );
+    let json = Snapshot::single(page(render_json(report), Media::Status), &config.cache);
+    snapshot.status = Some((html, json));
+    snapshot.posts_by_state = [
+        "published",
+        "draft",
+        "scheduled",
+        "failed",
+        "duplicate",
+        "skipped",
+    ]
+    .iter()
+    .map(|state| (*state, report.count(state)))
+    .collect();
+}
