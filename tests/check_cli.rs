@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use common::feeds::{copy_tree, feed_rs, feedparser, sample_posts, FEED_FILES};
+use common::feeds::{copy_posts, feed_rs, feedparser, sample_posts, FEED_FILES};
 use tempfile::TempDir;
 
 /// What a run of the binary left behind.
@@ -65,9 +65,7 @@ const UNKNOWN_KEY: &str = "---\ntitle: \"Broken\"\ntitel: \"oops\"\ndate: 2024-0
 
 #[test]
 fn shipped_posts_pass_check() {
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let posts = dir.path().join("posts");
-    copy_tree(&sample_posts(), &posts);
+    let (_dir, posts) = copy_posts(&sample_posts());
     let run = dropfeed(&["check"], &posts);
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
     assert!(!run.stdout.contains("error:"), "{}", run.stdout);

@@ -4,7 +4,8 @@
 //!   orders and with different modification times, build to the same routes, with identical
 //!   bytes (identity and every precompressed variant) and identical ETags;
 //! - building twice from one library, the second time reusing the first snapshot, changes
-//!   no byte and no ETag.
+//!   no byte and no ETag;
+//! - a restart (a new library reading the id ledger the first build wrote) changes nothing.
 
 mod common;
 
@@ -12,7 +13,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use common::feeds::{build, config, fixed_now, sample_posts, scan, EXAMPLE_CONFIG};
+use common::feeds::{build, config, copy_posts, fixed_now, sample_posts, scan, EXAMPLE_CONFIG};
 use dropfeed::pipeline::{self, Built};
 use dropfeed::snapshot::Coding;
 
@@ -23,6 +24,9 @@ fn files_below(dir: &Path) -> Vec<PathBuf> {
     while let Some(rel) = stack.pop() {
         for item in std::fs::read_dir(dir.join(&rel)).expect("read the folder") {
             let item = item.expect("a folder entry");
+            if item.file_name().to_string_lossy().starts_with('.') {
+                continue; // dropfeed's own state (the id ledger), not a post
+            }
             let path = rel.join(item.file_name());
             if item.file_type().expect("a file type").is_dir() {
                 stack.push(path);
@@ -42,9 +46,7 @@ fn copy_in_order(from: &Path, to: &Path, files: &[PathBuf], mtime: impl Fn(u64) 
         let target = to.join(rel);
         std::fs::create_dir_all(target.parent().expect("a parent")).expect("create folder");
         std::fs::copy(from.join(rel), &target).expect("copy a post");
-        File::options()
-            .write(true)
-            .open(&target)
+        File::open(&target)
             .and_then(|f| f.set_modified(mtime(n)))
             .expect("set the modification time");
     }
@@ -99,12 +101,23 @@ fn file_order_mtimes_and_folder_do_not_change_a_byte() {
 
 #[test]
 fn building_one_library_twice_changes_nothing() {
+    let (_dir, posts) = copy_posts(&sample_posts());
     let config = config(EXAMPLE_CONFIG);
-    let library = scan(&sample_posts(), &config);
+    let library = scan(&posts, &config);
     let first = pipeline::build(&library, &config, fixed_now(), None).expect("first build");
     let again = pipeline::build(&library, &config, fixed_now(), None).expect("second build");
     let reusing = pipeline::build(&library, &config, fixed_now(), Some(&first.snapshot))
         .expect("build reusing the first snapshot");
     assert_same_site(&first, &again);
     assert_same_site(&first, &reusing);
+}
+
+#[test]
+fn restarting_over_the_recorded_ids_changes_nothing() {
+    let (_dir, posts) = copy_posts(&sample_posts());
+    let first_run = build(&posts, EXAMPLE_CONFIG, fixed_now());
+    let ledger = posts.join(".dropfeed/ids.tsv");
+    assert!(ledger.is_file(), "the first build records its ids");
+    let after_restart = build(&posts, EXAMPLE_CONFIG, fixed_now());
+    assert_same_site(&first_run, &after_restart);
 }

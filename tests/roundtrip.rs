@@ -20,7 +20,7 @@ use std::process::Command;
 
 use chrono::NaiveDate;
 use common::feeds::{
-    build_site, copy_tree, entry_link, feed_rs, feedparser, link_targets, sample_posts, Output,
+    build_site, copy_posts, entry_link, feed_rs, feedparser, link_targets, sample_posts, Output,
     EXAMPLE_CONFIG, FEED_FILES,
 };
 use serde_json::Value;
@@ -355,9 +355,7 @@ fn every_tag_has_feeds_holding_exactly_its_posts() {
 
 #[test]
 fn build_command_writes_feeds_that_parse() {
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let posts = dir.path().join("posts");
-    copy_tree(&sample_posts(), &posts);
+    let (dir, posts) = copy_posts(&sample_posts());
     std::fs::write(dir.path().join("dropfeed.toml"), EXAMPLE_CONFIG).expect("write config");
     let out = dir.path().join("out");
     let result = Command::new(env!("CARGO_BIN_EXE_dropfeed"))

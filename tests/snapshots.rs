@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::feeds::{build, fixed_now};
+use common::feeds::build_site;
 
 const CONFIG: &str = "base_url = \"https://example.org/\"\ntitle = \"Small fixture\"\n";
 
@@ -15,15 +15,10 @@ fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small")
 }
 
-/// The body of a route of the fixture site, as text.
+/// The body of a route of the fixture site (built from a temporary copy), as text.
 fn rendered(route: &str) -> String {
-    let built = build(&fixture(), CONFIG, fixed_now());
-    let resource = built
-        .snapshot
-        .resources
-        .get(route)
-        .unwrap_or_else(|| panic!("no route `{route}`"));
-    String::from_utf8(resource.identity.body.to_vec()).expect("feeds are UTF-8")
+    let out = build_site(&fixture(), CONFIG);
+    String::from_utf8(out.bytes(route).to_vec()).expect("feeds are UTF-8")
 }
 
 #[test]

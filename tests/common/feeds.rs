@@ -45,11 +45,21 @@ pub fn scan(posts: &Path, config: &Config) -> Library {
     library
 }
 
-/// Builds a posts folder as of `now`.
+/// Builds a posts folder in place as of `now`. Building records ids in the folder's ledger
+/// (`.dropfeed/ids.tsv`), so give it a temporary folder ([`copy_posts`]), never one in the
+/// source tree.
 pub fn build(posts: &Path, config_toml: &str, now: DateTime<Utc>) -> Built {
     let config = config(config_toml);
     let library = scan(posts, &config);
     pipeline::build(&library, &config, now, None).expect("the site renders")
+}
+
+/// A fresh temporary folder holding a copy of a posts folder at `<tmp>/posts`.
+pub fn copy_posts(posts: &Path) -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let copy = dir.path().join("posts");
+    copy_tree(posts, &copy);
+    (dir, copy)
 }
 
 /// A built site, also written to a temporary folder as a static export.
@@ -87,10 +97,12 @@ impl Output {
     }
 }
 
-/// Builds a posts folder as of [`fixed_now`] and writes it out with `write_out`.
+/// Builds a copy of a posts folder as of [`fixed_now`] and writes it out with `write_out`,
+/// all in a temporary folder: the source tree is never written to, and no ids recorded there
+/// by earlier runs leak in.
 pub fn build_site(posts: &Path, config_toml: &str) -> Output {
-    let built = build(posts, config_toml, fixed_now());
-    let dir = tempfile::tempdir().expect("a temporary folder");
+    let (dir, copy) = copy_posts(posts);
+    let built = build(&copy, config_toml, fixed_now());
     pipeline::write_out(&built.snapshot, &dir.path().join("out")).expect("the export is written");
     Output { built, dir }
 }
@@ -188,11 +200,15 @@ pub fn link_targets(html: &str) -> Vec<String> {
     targets
 }
 
-/// Copies every file of a folder tree into `to`, creating it.
+/// Copies a folder tree into `to`, creating it, leaving out dotfiles and dot-folders (the id
+/// ledger `.dropfeed/` that builds write into a posts folder).
 pub fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("create the copy's folder");
     for item in std::fs::read_dir(from).expect("read the folder to copy") {
         let item = item.expect("a folder entry");
+        if item.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
         let target = to.join(item.file_name());
         if item.file_type().expect("a file type").is_dir() {
             copy_tree(&item.path(), &target);
