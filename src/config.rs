@@ -180,6 +180,10 @@ pub struct ServerConfig {
     pub rate_limit_per_minute: Option<u32>,
 }
 
+/// An annotated `dropfeed.toml` with every key and its default (`dropfeed config
+/// --print-default`). A test checks that it parses to the defaults and that the README agrees.
+pub const ANNOTATED_DEFAULT: &str = include_str!("config_default.toml");
+
 /// The file name looked for next to the posts folder.
 pub const CONFIG_FILE_NAME: &str = "dropfeed.toml";
 
@@ -357,6 +361,49 @@ pub(crate) fn line_of(text: &str, offset: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn annotated_default_is_the_default() {
+        let annotated = Config::parse(Path::new("default.toml"), ANNOTATED_DEFAULT, None).unwrap();
+        let empty = Config::parse(Path::new("empty.toml"), "", None).unwrap();
+        assert_eq!(annotated, empty);
+    }
+
+    #[test]
+    fn readme_lists_every_key_with_its_default() {
+        let readme = include_str!("../README.md");
+        let start = readme
+            .find("## Configuration")
+            .expect("README has a Configuration section");
+        let end = readme[start + 3..]
+            .find("\n## ")
+            .map_or(readme.len(), |i| start + 3 + i);
+        let readme = &readme[start..end];
+        let mut section = String::new();
+        for line in ANNOTATED_DEFAULT.lines() {
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = format!("[{name}] ");
+                continue;
+            }
+            let line = line.trim_start_matches("# ");
+            let Some((key, value)) = line.split_once(" = ") else {
+                continue;
+            };
+            if key.contains(' ') {
+                continue; // prose, not a key
+            }
+            let row = readme
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{section}{key}`")))
+                .unwrap_or_else(|| panic!("README config table lacks `{section}{key}`"));
+            if !line.starts_with('#') && !ANNOTATED_DEFAULT.contains(&format!("# {key} = ")) {
+                assert!(
+                    row.contains(value.trim_matches('"')),
+                    "README default of {key} differs: {row}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn defaults_need_no_file() {

@@ -62,10 +62,16 @@ impl Ledger {
         ledger
     }
 
+    /// Keeps using the recorded ids but never writes the file (for `dropfeed check`).
+    pub fn read_only(&mut self) {
+        self.path = None;
+    }
+
     /// Re-reads the file, keeping anything issued in memory that the file lacks (another
     /// replica may have written since).
     fn reload(&mut self) {
         let Some(path) = &self.path else { return };
+        let path = path.clone();
         let Ok(text) = std::fs::read_to_string(path) else {
             return;
         };

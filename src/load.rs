@@ -101,6 +101,14 @@ impl Library {
         }
     }
 
+    /// Uses recorded ids without ever writing the ledger (for read-only commands).
+    pub fn read_only_ids(&mut self) {
+        self.ledger
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .read_only();
+    }
+
     /// Permanent ids for the posts to publish at `now`, by source path: recorded ones, or
     /// newly issued ones that are recorded in the ledger file from now on.
     pub fn ids(

@@ -12,6 +12,8 @@ use dropfeed::app;
 use dropfeed::config::Config;
 use dropfeed::load::Library;
 use dropfeed::pipeline::{self, Clock, SystemClock};
+use dropfeed::status::{self, Level};
+use std::io::IsTerminal;
 
 /// Publishes a folder of articles as RSS, Atom and JSON feeds.
 #[derive(Debug, Parser)]
@@ -47,7 +49,8 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
-    /// Report every problem in the posts; exit 1 if any post does not parse.
+    /// Report every problem in the posts. Exit 0 when clean, 1 on errors, 2 on warnings
+    /// only when --strict.
     Check {
         /// The posts folder.
         #[arg(long, default_value = "posts")]
@@ -55,7 +58,42 @@ enum Command {
         /// Config file (default: dropfeed.toml next to the posts folder, if any).
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Exit 2 when there are warnings but no errors.
+        #[arg(long)]
+        strict: bool,
     },
+    /// Create a new Markdown post with front matter and the current date.
+    New {
+        /// The post's title.
+        title: String,
+        /// Comma-separated tags.
+        #[arg(long, value_delimiter = ',')]
+        tags: Vec<String>,
+        /// The posts folder.
+        #[arg(long, default_value = "posts")]
+        posts: PathBuf,
+        /// Config file (for the time zone).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Configuration helpers.
+    Config {
+        /// Print an annotated dropfeed.toml with every key and its default.
+        #[arg(long)]
+        print_default: bool,
+    },
+}
+
+/// How `check` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// `file:line: level: message`, coloured on a terminal.
+    Text,
+    /// One JSON document with every diagnostic.
+    Json,
 }
 
 fn main() -> ExitCode {
@@ -73,13 +111,34 @@ fn main() -> ExitCode {
             config,
         } => serve(&posts, listen, config.as_deref()),
         Command::Build { posts, out, config } => build(&posts, &out, config.as_deref()),
-        Command::Check { posts, config } => check(&posts, config.as_deref()),
+        Command::Check {
+            posts,
+            config,
+            format,
+            strict,
+        } => check(&posts, config.as_deref(), format, strict),
+        Command::New {
+            title,
+            tags,
+            posts,
+            config,
+        } => new_post(&posts, config.as_deref(), &title, &tags),
+        Command::Config { print_default } => {
+            if print_default {
+                print!("{}", dropfeed::config::ANNOTATED_DEFAULT);
+                Ok(ExitCode::SUCCESS)
+            } else {
+                Err(anyhow::anyhow!(
+                    "say what to do: dropfeed config --print-default"
+                ))
+            }
+        }
     };
     match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("dropfeed: {e:#}");
-            ExitCode::from(2)
+            ExitCode::FAILURE
         }
     }
 }
@@ -98,31 +157,72 @@ fn load(
     Ok((config, library))
 }
 
-fn check(posts: &Path, config: Option<&Path>) -> Result<ExitCode> {
-    let (_, library) = load(posts, config, None)?;
-    let errors = library.errors();
-    for error in &errors {
-        println!(
-            "{}:{}: error: {}",
-            error.path.display(),
-            error.line,
-            error.message
-        );
+fn check(posts: &Path, config: Option<&Path>, format: Format, strict: bool) -> Result<ExitCode> {
+    let (config, mut library) = load(posts, config, None)?;
+    library.read_only_ids();
+    let built = pipeline::build(&library, &config, SystemClock.now(), None)?;
+    let report = status::report(&library, &built.site, &built.snapshot, None);
+    let diagnostics = report.diagnostics();
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&diagnostics)?),
+        Format::Text => {
+            let colour = std::io::stdout().is_terminal();
+            for d in &diagnostics {
+                let text = d.to_string();
+                match (colour, d.level) {
+                    (true, Level::Error) => println!("\x1b[31m{text}\x1b[0m"),
+                    (true, Level::Warning) => println!("\x1b[33m{text}\x1b[0m"),
+                    (false, _) => println!("{text}"),
+                }
+            }
+            eprintln!(
+                "{} post files: {} published, {} with errors, {} warnings",
+                report.posts.len(),
+                report.published,
+                report.count("failed"),
+                diagnostics
+                    .iter()
+                    .filter(|d| d.level == Level::Warning)
+                    .count()
+            );
+        }
     }
-    for skipped in library.skipped.values() {
-        println!(
-            "{}: warning: {}",
-            posts.join(&skipped.source).display(),
-            skipped.reason
-        );
-    }
-    let total = library.files().len();
-    eprintln!("{} post files, {} with errors", total, errors.len());
-    Ok(if errors.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
+    let errors = diagnostics.iter().any(|d| d.level == Level::Error);
+    Ok(match (errors, diagnostics.is_empty(), strict) {
+        (true, _, _) => ExitCode::FAILURE,
+        (false, false, true) => ExitCode::from(2),
+        _ => ExitCode::SUCCESS,
     })
+}
+
+fn new_post(posts: &Path, config: Option<&Path>, title: &str, tags: &[String]) -> Result<ExitCode> {
+    let config = Config::discover(posts, config, None)?;
+    let now = SystemClock.now().with_timezone(&config.timezone);
+    let slug = Some(dropfeed::post::slugify(title))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "post".into());
+    let path = posts.join(format!("{}-{slug}.md", now.format("%Y-%m-%d")));
+    let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let tags: Vec<String> = tags
+        .iter()
+        .map(|t| quote(t.trim()))
+        .filter(|t| t != "\"\"")
+        .collect();
+    let text = format!(
+        "---\ntitle: {}\ndate: {}\ntags: [{}]\n---\n\nWrite here. The first paragraph becomes the summary.\n",
+        quote(title),
+        now.format("%Y-%m-%d %H:%M"),
+        tags.join(", ")
+    );
+    std::fs::create_dir_all(posts).with_context(|| format!("creating {}", posts.display()))?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .with_context(|| format!("{}: refusing to overwrite or cannot create", path.display()))?;
+    std::io::Write::write_all(&mut file, text.as_bytes())?;
+    println!("{}", path.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn build(posts: &Path, out: &Path, config: Option<&Path>) -> Result<ExitCode> {
