@@ -39,7 +39,7 @@ pub enum Held {
 /// One tag: its display name and its entries, newest first.
 #[derive(Debug, Clone)]
 pub struct TagSet {
-    /// Name as authors wrote it (the first spelling in source order).
+    /// Name as authors wrote it (the spelling on the newest post carrying the tag).
     pub name: String,
     /// Indices into [`Site::entries`].
     pub entries: Vec<usize>,

@@ -5,7 +5,7 @@
 //!   while the good post beside it gets no error;
 //! - a TOML date that is not a date (text or a malformed native literal) names its line;
 //! - a YAML error message names only the file line, not the parser's line inside the block
-//!   (ignored: a known bug, see the test);
+//!   (regression: serde-saphyr's block-relative `line N column M:` prefix used to leak through);
 //! - `build` on a folder with one broken post still publishes the good ones in every format.
 
 mod common;
@@ -112,8 +112,6 @@ fn bad_toml_dates_name_their_lines() {
 }
 
 #[test]
-#[ignore = "bug: YAML errors keep serde-saphyr's block-relative `line N column M:` prefix \
-            (src/post/frontmatter.rs parse_yaml/first_line_of), contradicting the file line"]
 fn yaml_error_message_names_only_the_file_line() {
     let (_dir, posts) = posts_folder(&[("bad.md", UNKNOWN_KEY)]);
     let run = dropfeed(&["check"], &posts);
@@ -121,8 +119,8 @@ fn yaml_error_message_names_only_the_file_line() {
     let message = report
         .split_once(": error: ")
         .map_or(report, |(_, message)| message);
-    // Today: "…/bad.md:3: error: line 2 column 1: unknown field `titel`, …": two lines named
-    // for one problem, the second counted from inside the front matter.
+    // Was "…/bad.md:3: error: line 2 column 1: unknown field `titel`, …": two lines named for
+    // one problem, the second counted from inside the front matter.
     assert!(!message.contains("line "), "{report}");
 }
 

@@ -188,6 +188,21 @@ fn first_line_of(text: &str) -> String {
         .unwrap_or(text)
         .trim();
     let line = line.strip_prefix("error: ").unwrap_or(line);
+    // serde-saphyr starts with its own "line N column M:", counted inside the front matter;
+    // we report the file's line instead, so drop it.
+    let line = match line
+        .strip_prefix("line ")
+        .and_then(|rest| rest.split_once(": "))
+    {
+        Some((position, message))
+            if position
+                .split(" column ")
+                .all(|n| n.trim().parse::<u32>().is_ok()) =>
+        {
+            message
+        }
+        _ => line,
+    };
     match line.find(" at line ") {
         Some(i) => line[..i].to_string(),
         None => line.to_string(),
