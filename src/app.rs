@@ -16,7 +16,8 @@ use crate::load::{Changes, Library};
 use crate::pipeline::{self, Clock};
 use crate::serve::metrics::Metrics;
 use crate::serve::{self, SharedSnapshot};
-use crate::watch::{self, Message, WatchHandle};
+use crate::watch::{self, Message, WatchContext, WatchHandle};
+use crate::websub::Publisher;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +51,16 @@ impl Running {
     pub fn notify(&self, message: Message) {
         if let Some(watcher) = &self.watcher {
             watcher.send(message);
+        }
+    }
+
+    /// A function that sends messages to the watcher from anywhere (a signal handler).
+    pub fn notifier(&self) -> impl Fn(Message) + Send + 'static {
+        let sender = self.watcher.as_ref().map(|w| w.sender());
+        move |message| {
+            if let Some(sender) = &sender {
+                let _ = sender.send(message);
+            }
         }
     }
 
@@ -104,14 +115,17 @@ pub async fn start(
     let (library, built) = loaded;
     let published = built.site.entries.len();
     let snapshot: SharedSnapshot = Arc::new(ArcSwap::from_pointee(built.snapshot));
-    let watcher = watch::spawn(
-        library,
-        Arc::clone(&config),
+    // Always ready, so a hub added by a config reload is pinged too.
+    let publisher = Some(Publisher::new(tokio::runtime::Handle::current()));
+    let context = WatchContext {
+        config: Arc::clone(&config),
         clock,
-        Arc::clone(&snapshot),
-        Arc::clone(&metrics),
-        built.site.next_scheduled,
-    )?;
+        shared: Arc::clone(&snapshot),
+        metrics: Arc::clone(&metrics),
+        publisher,
+        next_scheduled: built.site.next_scheduled,
+    };
+    let watcher = watch::spawn(library, context)?;
     metrics.record_rebuild(started.elapsed());
     let addr = listener
         .local_addr()

@@ -12,12 +12,15 @@
 //! - [`snapshot`]: resources → [`snapshot::Snapshot`] with encodings and validators.
 //! - [`status`]: every post's state and problems, for `/status` and `dropfeed check`.
 //! - [`pipeline`]: the stages joined up; static export.
+//! - [`export`]: a snapshot written to a folder for static hosting, with server configs.
 //! - [`watch`]: file events → rebuild → atomic swap.
 //! - [`serve`]: the hyper server answering from the current snapshot.
+//! - [`websub`]: pinging a WebSub hub when feeds change.
 //! - [`app`]: all of the above started together (what `dropfeed serve` runs).
 
 pub mod app;
 pub mod config;
+pub mod export;
 pub mod ledger;
 pub mod load;
 pub mod pipeline;
@@ -28,3 +31,4 @@ pub mod site;
 pub mod snapshot;
 pub mod status;
 pub mod watch;
+pub mod websub;

@@ -101,6 +101,18 @@ impl Library {
         }
     }
 
+    /// Takes a new configuration: every file is parsed again on the next scan (a failed parse
+    /// keeps its last good version, as always).
+    pub fn reconfigure(&mut self, config: &Config) {
+        self.ctx = parse_context(config);
+        self.max_bytes = config.max_post_bytes;
+        let forget = blake3::hash(b"dropfeed: reconfigured");
+        for state in self.files.values_mut() {
+            state.stamp = (u64::MAX, None);
+            state.hash = forget;
+        }
+    }
+
     /// Uses recorded ids without ever writing the ledger (for read-only commands).
     pub fn read_only_ids(&mut self) {
         self.ledger

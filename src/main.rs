@@ -13,6 +13,7 @@ use dropfeed::config::Config;
 use dropfeed::load::Library;
 use dropfeed::pipeline::{self, Clock, SystemClock};
 use dropfeed::status::{self, Level};
+use dropfeed::watch;
 use std::io::IsTerminal;
 
 /// Publishes a folder of articles as RSS, Atom and JSON feeds.
@@ -239,9 +240,10 @@ fn build(posts: &Path, out: &Path, config: Option<&Path>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn serve(posts: &Path, listen: SocketAddr, config: Option<&Path>) -> Result<ExitCode> {
+fn serve(posts: &Path, listen: SocketAddr, config_path: Option<&Path>) -> Result<ExitCode> {
     let listen_url = format!("http://{listen}/");
-    let config = Arc::new(Config::discover(posts, config, Some(&listen_url))?);
+    let config = Arc::new(Config::discover(posts, config_path, Some(&listen_url))?);
+    let config_path = config_path.map(Path::to_path_buf);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -260,12 +262,43 @@ fn serve(posts: &Path, listen: SocketAddr, config: Option<&Path>) -> Result<Exit
         for feed in ["feed.xml", "atom.xml", "feed.json"] {
             eprintln!("  {}", config.url(feed));
         }
+        let reloads = reload_on_hangup(posts.to_path_buf(), config_path, listen_url, &running);
         tokio::select! {
             () = shutdown_signal() => running.stop().await?,
             result = running.wait() => result?,
         }
+        reloads.abort();
         eprintln!("dropfeed: stopped");
         Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// On every SIGHUP, reads the config again and hands it to the watcher, which re-reads every
+/// post and rebuilds; connections are not touched. A config with errors is refused and the
+/// old one stays.
+fn reload_on_hangup(
+    posts: PathBuf,
+    config_path: Option<PathBuf>,
+    listen_url: String,
+    running: &app::Running,
+) -> tokio::task::JoinHandle<()> {
+    let notifier = running.notifier();
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+                return;
+            };
+            while hangups.recv().await.is_some() {
+                match Config::discover(&posts, config_path.as_deref(), Some(&listen_url)) {
+                    Ok(config) => notifier(watch::Message::Reload(Arc::new(config))),
+                    Err(e) => tracing::error!("config not reloaded: {e}"),
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = (posts, config_path, listen_url, notifier);
     })
 }
 

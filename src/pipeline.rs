@@ -1,7 +1,6 @@
 //! The stages joined up: library → site → rendered resources → snapshot, plus writing a
 //! snapshot to a folder for static hosting (`dropfeed build`).
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -11,7 +10,7 @@ use crate::config::Config;
 use crate::load::{Changes, Library};
 use crate::render::{render_site, RenderError};
 use crate::site::Site;
-use crate::snapshot::{Coding, Snapshot};
+use crate::snapshot::Snapshot;
 use crate::status::{self, RebuildInfo, Report};
 
 /// Where "now" comes from, so scheduled publishing can be tested without waiting.
@@ -77,53 +76,4 @@ pub fn build_with_status(
     Ok((built, report))
 }
 
-/// Writes every resource of a snapshot under `out` (folder routes as `index.html`) with
-/// `.br`, `.zst` and `.gz` siblings. The new tree is written beside `out` and swapped in by
-/// renames, so a reader of `out` sees the old set or the new one, never a mix.
-pub fn write_out(snapshot: &Snapshot, out: &Path) -> std::io::Result<()> {
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent)?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let staging = parent.join(format!(".{name}.new-{}", std::process::id()));
-    let retired = parent.join(format!(".{name}.old-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging)?;
-    let mut routes: Vec<_> = snapshot.resources.iter().collect();
-    routes.sort_by(|a, b| a.0.cmp(b.0));
-    for (route, resource) in routes {
-        let file = if route.is_empty() || route.ends_with('/') {
-            format!("{route}index.html")
-        } else {
-            route.clone()
-        };
-        let path = staging.join(&file);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        std::fs::write(&path, &resource.identity.body)?;
-        for coding in [Coding::Br, Coding::Zstd, Coding::Gzip] {
-            if let Some(variant) = resource.variant(coding) {
-                std::fs::write(
-                    staging.join(format!("{file}.{}", coding.suffix())),
-                    &variant.body,
-                )?;
-            }
-        }
-    }
-    let had_old = out.exists();
-    if had_old {
-        let _ = std::fs::remove_dir_all(&retired);
-        std::fs::rename(out, &retired)?;
-    }
-    std::fs::rename(&staging, out)?;
-    if had_old {
-        std::fs::remove_dir_all(&retired)?;
-    }
-    Ok(())
-}
+pub use crate::export::write_out;

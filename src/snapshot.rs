@@ -188,6 +188,24 @@ impl Snapshot {
         encode(hash, item, cache).1
     }
 
+    /// Subscription feeds (site and tag feeds, not archive pages) that are new or differ
+    /// from `previous`: what a WebSub hub is told about.
+    pub fn changed_feeds(&self, previous: &Snapshot) -> Vec<String> {
+        let mut routes: Vec<String> = self
+            .resources
+            .iter()
+            .filter(|(route, r)| {
+                matches!(r.media, Media::Rss | Media::Atom | Media::Json)
+                    && !route.starts_with("archive/")
+                    && !route.contains("/archive/")
+                    && previous.get(route).is_none_or(|old| old.hash != r.hash)
+            })
+            .map(|(route, _)| route.clone())
+            .collect();
+        routes.sort();
+        routes
+    }
+
     /// The resource at a route (without the leading `/`).
     pub fn get(&self, path: &str) -> Option<&Arc<Resource>> {
         self.resources.get(path)

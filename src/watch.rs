@@ -22,6 +22,7 @@ use crate::load::{Changes, Library};
 use crate::pipeline::{self, Clock};
 use crate::serve::metrics::Metrics;
 use crate::serve::SharedSnapshot;
+use crate::websub::Publisher;
 
 /// How often a missing posts folder is looked for.
 const MISSING_POLL: Duration = Duration::from_millis(200);
@@ -35,6 +36,8 @@ pub enum Message {
     Wake,
     /// Rescan everything now.
     Rescan,
+    /// Use a new configuration (SIGHUP): every post is read again and the site rebuilt.
+    Reload(Arc<Config>),
     /// Stop the thread.
     Stop,
 }
@@ -49,6 +52,11 @@ impl WatchHandle {
     /// Sends a message to the watcher thread.
     pub fn send(&self, message: Message) {
         let _ = self.sender.send(message);
+    }
+
+    /// A sender for messages to the watcher thread.
+    pub fn sender(&self) -> Sender<Message> {
+        self.sender.clone()
     }
 
     /// Stops the watcher and waits for its thread.
@@ -90,6 +98,7 @@ struct Rebuilder {
     clock: Arc<dyn Clock>,
     shared: SharedSnapshot,
     metrics: Arc<Metrics>,
+    publisher: Option<Publisher>,
     next_scheduled: Option<chrono::DateTime<chrono::Utc>>,
 }
 
@@ -112,8 +121,18 @@ impl Rebuilder {
             Ok(Ok((built, _))) => {
                 self.next_scheduled = built.site.next_scheduled;
                 let generation = built.snapshot.generation;
+                let changed_feeds = built.snapshot.changed_feeds(&previous);
                 // Published even when no feed changed: the status page may have.
                 self.shared.store(Arc::new(built.snapshot));
+                if let (Some(publisher), Some(hub)) = (&self.publisher, &self.config.websub_hub) {
+                    if !changed_feeds.is_empty() {
+                        let urls = changed_feeds
+                            .iter()
+                            .map(|route| self.config.url(route))
+                            .collect();
+                        publisher.publish(hub, urls);
+                    }
+                }
                 self.metrics.record_rebuild(started.elapsed());
                 tracing::info!(
                     posts = built.site.entries.len(),
@@ -135,22 +154,16 @@ impl Rebuilder {
 
 /// Starts watching the library's folder. The snapshot in `shared` must already be built
 /// from `library`.
-pub fn spawn(
-    library: Library,
-    config: Arc<Config>,
-    clock: Arc<dyn Clock>,
-    shared: SharedSnapshot,
-    metrics: Arc<Metrics>,
-    next_scheduled: Option<chrono::DateTime<chrono::Utc>>,
-) -> notify::Result<WatchHandle> {
+pub fn spawn(library: Library, context: WatchContext) -> notify::Result<WatchHandle> {
     let (sender, receiver) = mpsc::channel();
     let rebuilder = Rebuilder {
         library,
-        config,
-        clock,
-        shared,
-        metrics,
-        next_scheduled,
+        config: context.config,
+        clock: context.clock,
+        shared: context.shared,
+        metrics: context.metrics,
+        publisher: context.publisher,
+        next_scheduled: context.next_scheduled,
     };
     let events = sender.clone();
     let thread = std::thread::Builder::new()
@@ -161,6 +174,22 @@ pub fn spawn(
         sender,
         thread: Some(thread),
     })
+}
+
+/// Everything the watcher works with besides the library.
+pub struct WatchContext {
+    /// The configuration in force.
+    pub config: Arc<Config>,
+    /// Where "now" comes from.
+    pub clock: Arc<dyn Clock>,
+    /// The snapshot being served; the watcher swaps in new ones.
+    pub shared: SharedSnapshot,
+    /// Rebuild counters.
+    pub metrics: Arc<Metrics>,
+    /// WebSub pings, when a hub is configured.
+    pub publisher: Option<Publisher>,
+    /// The next scheduled post of the snapshot already served.
+    pub next_scheduled: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 fn new_watcher(
@@ -187,7 +216,6 @@ fn run(mut state: Rebuilder, receiver: Receiver<Message>, events: Sender<Message
     let mut dirty: Vec<PathBuf> = Vec::new();
     let mut settle_at: Option<Instant> = None;
     let mut next_rescan = Instant::now() + state.config.watch.rescan;
-    let debounce = state.config.watch.debounce;
     loop {
         let now = Instant::now();
         let mut deadline = next_rescan;
@@ -213,7 +241,7 @@ fn run(mut state: Rebuilder, receiver: Receiver<Message>, events: Sender<Message
                 }
                 Urgency::Settle => {
                     dirty.extend(event.paths);
-                    settle_at = Some(Instant::now() + debounce);
+                    settle_at = Some(Instant::now() + state.config.watch.debounce);
                 }
                 Urgency::Ignore => continue,
             },
@@ -226,6 +254,13 @@ fn run(mut state: Rebuilder, receiver: Receiver<Message>, events: Sender<Message
                 woken = true;
             }
             Ok(Message::Rescan) => rescan = true,
+            Ok(Message::Reload(config)) => {
+                tracing::info!("configuration reloaded; reading every post again");
+                state.library.reconfigure(&config);
+                state.config = config;
+                rescan = true;
+                woken = true;
+            }
             Err(RecvTimeoutError::Timeout) => {
                 let now = Instant::now();
                 if now >= next_rescan {
@@ -259,6 +294,12 @@ fn run(mut state: Rebuilder, receiver: Receiver<Message>, events: Sender<Message
                     }
                     Message::Stop => return,
                     Message::Rescan | Message::Fs(Err(_)) => rescan = true,
+                    Message::Reload(config) => {
+                        state.library.reconfigure(&config);
+                        state.config = config;
+                        rescan = true;
+                        woken = true;
+                    }
                     _ => {}
                 }
             }

@@ -264,6 +264,9 @@ pub fn respond(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    if let Some(link) = &resource.link {
+        h.insert(header::LINK, link.clone());
+    }
     validators(h, resource, &variant.etag);
     response
 }

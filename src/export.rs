@@ -1,0 +1,222 @@
+//! `dropfeed build --out DIR`: every resource `serve` would serve, at the same path with the
+//! same bytes, plus `.br`, `.zst` and `.gz` siblings, and each file's modification time set
+//! to the resource's `Last-Modified` so a static server's validators are stable too. Beside
+//! the folder, `DIR.nginx.conf` and `DIR.Caddyfile` serve it with dropfeed's headers.
+//!
+//! The new tree is written beside `DIR` and exchanged with it in one atomic rename on Linux
+//! (`renameat2(RENAME_EXCHANGE)`), so a reader sees the old set or the new one, never a mix
+//! and never nothing.
+
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::render::Lifetime;
+use crate::snapshot::{cache_control, Coding, Resource, Snapshot};
+
+/// The file a route is written to: folder routes get `index.html`.
+pub fn file_for(route: &str) -> String {
+    if route.is_empty() || route.ends_with('/') {
+        format!("{route}index.html")
+    } else {
+        route.to_string()
+    }
+}
+
+/// Writes the snapshot to `out`, replacing whatever was there as a whole.
+pub fn write_out(snapshot: &Snapshot, out: &Path) -> io::Result<()> {
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent)?;
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let staging = parent.join(format!(".{name}.new-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&staging);
+    fs::create_dir_all(&staging)?;
+    let mut routes: Vec<_> = snapshot.resources.iter().collect();
+    routes.sort_by(|a, b| a.0.cmp(b.0));
+    for (route, resource) in &routes {
+        write_resource(&staging, route, resource)?;
+    }
+    swap_in(&staging, out)?;
+    let absolute = fs::canonicalize(out)?;
+    fs::write(
+        parent.join(format!("{name}.nginx.conf")),
+        nginx_conf(&absolute, &routes),
+    )?;
+    fs::write(
+        parent.join(format!("{name}.Caddyfile")),
+        caddyfile(&absolute, &routes),
+    )?;
+    Ok(())
+}
+
+fn write_resource(root: &Path, route: &str, resource: &Resource) -> io::Result<()> {
+    let file = file_for(route);
+    let path = root.join(&file);
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let modified = resource
+        .last_modified
+        .map(|at| UNIX_EPOCH + Duration::from_secs(at.timestamp().max(0) as u64));
+    write_file(&path, &resource.identity.body, modified)?;
+    for coding in [Coding::Br, Coding::Zstd, Coding::Gzip] {
+        if let Some(variant) = resource.variant(coding) {
+            write_file(
+                &root.join(format!("{file}.{}", coding.suffix())),
+                &variant.body,
+                modified,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn write_file(path: &Path, bytes: &[u8], modified: Option<SystemTime>) -> io::Result<()> {
+    fs::write(path, bytes)?;
+    if let Some(modified) = modified {
+        File::options()
+            .write(true)
+            .open(path)?
+            .set_modified(modified)?;
+    }
+    Ok(())
+}
+
+/// Puts `staging` at `out`: one atomic exchange where the system has it, else two renames.
+fn swap_in(staging: &Path, out: &Path) -> io::Result<()> {
+    if !out.exists() {
+        return fs::rename(staging, out);
+    }
+    if exchange(staging, out).is_ok() {
+        // `staging` now holds the old tree.
+        return fs::remove_dir_all(staging);
+    }
+    let retired = staging.with_extension("old");
+    let _ = fs::remove_dir_all(&retired);
+    fs::rename(out, &retired)?;
+    fs::rename(staging, out)?;
+    fs::remove_dir_all(&retired)
+}
+
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let a = CString::new(a.as_os_str().as_bytes())?;
+    let b = CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: both paths are valid NUL-terminated strings that outlive the call.
+    let result = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "no atomic exchange here",
+    ))
+}
+
+/// Routes whose `Cache-Control` differs from the live default (full archive pages).
+fn immutable_routes<'a>(routes: &[(&'a String, &'a std::sync::Arc<Resource>)]) -> Vec<&'a str> {
+    routes
+        .iter()
+        .filter(|(_, r)| r.lifetime == Lifetime::Immutable)
+        .map(|(route, _)| route.as_str())
+        .collect()
+}
+
+fn live_cache_control(routes: &[(&String, &std::sync::Arc<Resource>)]) -> String {
+    routes
+        .iter()
+        .find(|(_, r)| r.lifetime == Lifetime::Live)
+        .and_then(|(_, r)| r.cache_control.to_str().ok().map(str::to_string))
+        .unwrap_or_else(|| {
+            cache_control(
+                &crate::config::CacheConfig {
+                    max_age: 300,
+                    stale_while_revalidate: 60,
+                    stale_if_error: 86_400,
+                },
+                Lifetime::Live,
+            )
+        })
+}
+
+/// An nginx `server` block serving the export with dropfeed's headers.
+fn nginx_conf(root: &Path, routes: &[(&String, &std::sync::Arc<Resource>)]) -> String {
+    let live = live_cache_control(routes);
+    let year = "public, max-age=31536000, immutable";
+    let mut out = format!(
+        "# Generated by `dropfeed build`: serves {root} with the headers `dropfeed serve` sends.\n\
+         # Include it in nginx's http block. Stock nginx serves the .gz siblings (gzip_static);\n\
+         # with the ngx_brotli module, uncomment brotli_static for the .br ones.\n\
+         server {{\n    listen 8080;\n    root {root};\n    index index.html;\n    gzip_static on;\n    # brotli_static on;\n    etag on;\n\n",
+        root = root.display()
+    );
+    for (pattern, content_type) in [
+        (r"~ /feed\.xml$", "application/rss+xml; charset=utf-8"),
+        (r"~ /atom\.xml$", "application/atom+xml; charset=utf-8"),
+        (r"~ /feed\.json$", "application/feed+json; charset=utf-8"),
+        ("/", "text/html; charset=utf-8"),
+    ] {
+        out.push_str(&format!(
+            "    location {pattern} {{\n        types {{ }}\n        default_type \"{content_type}\";\n        add_header Cache-Control \"{live}\";\n        add_header Vary Accept-Encoding;\n        add_header X-Content-Type-Options nosniff;\n    }}\n"
+        ));
+    }
+    for route in immutable_routes(routes) {
+        let content_type = routes
+            .iter()
+            .find(|(r, _)| r.as_str() == route)
+            .and_then(|(_, res)| res.content_type.to_str().ok().map(str::to_string))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "    location = /{route} {{\n        types {{ }}\n        default_type \"{content_type}\";\n        add_header Cache-Control \"{year}\";\n        add_header Vary Accept-Encoding;\n    }}\n"
+        ));
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// A Caddyfile serving the export with dropfeed's headers.
+fn caddyfile(root: &Path, routes: &[(&String, &std::sync::Arc<Resource>)]) -> String {
+    let live = live_cache_control(routes);
+    let mut out = format!(
+        "# Generated by `dropfeed build`: serves {root} with the headers `dropfeed serve` sends.\n\
+         :8080 {{\n\troot * {root}\n\tfile_server {{\n\t\tprecompressed br zstd gzip\n\t}}\n\
+         \theader Vary Accept-Encoding\n\theader X-Content-Type-Options nosniff\n\
+         \t@rss path */feed.xml\n\theader @rss Content-Type \"application/rss+xml; charset=utf-8\"\n\
+         \t@atom path */atom.xml\n\theader @atom Content-Type \"application/atom+xml; charset=utf-8\"\n\
+         \t@json path */feed.json\n\theader @json Content-Type \"application/feed+json; charset=utf-8\"\n",
+        root = root.display()
+    );
+    let immutable = immutable_routes(routes);
+    if !immutable.is_empty() {
+        let paths: Vec<String> = immutable.iter().map(|r| format!("/{r}")).collect();
+        out.push_str(&format!(
+            "\t@archive path {}\n\theader @archive Cache-Control \"public, max-age=31536000, immutable\"\n",
+            paths.join(" ")
+        ));
+    }
+    out.push_str(&format!("\theader ?Cache-Control \"{live}\"\n}}\n"));
+    out
+}
