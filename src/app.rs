@@ -95,6 +95,8 @@ pub async fn start(
     let config_for_load = Arc::clone(&config);
     let clock_for_load = Arc::clone(&clock);
     let loaded = tokio::task::spawn_blocking(move || {
+        // Watch first, then scan: a change during the scan is seen (and merely re-read).
+        let prepared = watch::prepare(&root);
         let mut library = Library::new(&root, &config_for_load);
         library
             .scan()
@@ -108,11 +110,11 @@ pub async fn start(
             &changes,
             started,
         )?;
-        Ok::<_, StartError>((library, built))
+        Ok::<_, StartError>((prepared, library, built))
     })
     .await
     .expect("initial load panicked")?;
-    let (library, built) = loaded;
+    let (prepared, library, built) = loaded;
     let published = built.site.entries.len();
     let snapshot: SharedSnapshot = Arc::new(ArcSwap::from_pointee(built.snapshot));
     // Always ready, so a hub added by a config reload is pinged too.
@@ -125,7 +127,7 @@ pub async fn start(
         publisher,
         next_scheduled: built.site.next_scheduled,
     };
-    let watcher = watch::spawn(library, context)?;
+    let watcher = watch::spawn(prepared, library, context)?;
     metrics.record_rebuild(started.elapsed());
     let addr = listener
         .local_addr()

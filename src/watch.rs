@@ -20,6 +20,7 @@ use notify::{Event, EventKind, RecursiveMode, Watcher};
 use crate::config::Config;
 use crate::load::{Changes, Library};
 use crate::pipeline::{self, Clock};
+use crate::post::Format;
 use crate::serve::metrics::Metrics;
 use crate::serve::SharedSnapshot;
 use crate::websub::Publisher;
@@ -76,12 +77,25 @@ enum Urgency {
     Ignore,
 }
 
-fn urgency(kind: &EventKind) -> Urgency {
-    match kind {
-        EventKind::Access(AccessKind::Close(AccessMode::Write)) => Urgency::Now,
+fn urgency(event: &Event, root: &std::path::Path) -> Urgency {
+    // Our own state (the id ledger) and other dotted paths never concern posts.
+    if !event.paths.is_empty() && event.paths.iter().all(|p| in_hidden(p, root)) {
+        return Urgency::Ignore;
+    }
+    match &event.kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write))
+        | EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both)) => {
+            // "Complete" only when what became complete is a post or a folder: an editor
+            // renaming a post to its backup name (vim's `post.md~`) is a post in flux.
+            let destination = event.paths.last();
+            if destination.is_some_and(|p| Format::of(p).is_some() || p.is_dir()) {
+                Urgency::Now
+            } else {
+                Urgency::Settle
+            }
+        }
         EventKind::Access(_) => Urgency::Ignore, // includes our own reads
         EventKind::Create(CreateKind::Folder) => Urgency::Now,
-        EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both)) => Urgency::Now,
         EventKind::Modify(ModifyKind::Metadata(_)) => Urgency::Ignore,
         EventKind::Create(_)
         | EventKind::Modify(_)
@@ -89,6 +103,17 @@ fn urgency(kind: &EventKind) -> Urgency {
         | EventKind::Any
         | EventKind::Other => Urgency::Settle,
     }
+}
+
+/// True when a component of the path below `root` starts with a dot (`.dropfeed/`,
+/// `.git/`, `.x.swp`); the folders above the root may be named anything.
+fn in_hidden(path: &std::path::Path, root: &std::path::Path) -> bool {
+    let below = path.strip_prefix(root).unwrap_or(path);
+    below.components().any(|c| {
+        c.as_os_str()
+            .to_str()
+            .is_some_and(|s| s.starts_with('.') && s != "." && s != "..")
+    })
 }
 
 /// The watcher's state: the library, the config, the shared snapshot.
@@ -154,8 +179,36 @@ impl Rebuilder {
 
 /// Starts watching the library's folder. The snapshot in `shared` must already be built
 /// from `library`.
-pub fn spawn(library: Library, context: WatchContext) -> notify::Result<WatchHandle> {
+/// A file watch registered before the first scan, so that nothing written between the scan
+/// and the watcher thread's start goes unseen.
+pub struct Prepared {
+    sender: Sender<Message>,
+    receiver: Receiver<Message>,
+    watcher: Option<notify::RecommendedWatcher>,
+}
+
+/// Starts watching `root` now; pass the result to [`spawn`] once the first scan is done.
+pub fn prepare(root: &std::path::Path) -> Prepared {
     let (sender, receiver) = mpsc::channel();
+    let watcher = new_watcher(root, sender.clone());
+    Prepared {
+        sender,
+        receiver,
+        watcher,
+    }
+}
+
+/// Starts the watcher thread over a library scanned after [`prepare`].
+pub fn spawn(
+    prepared: Prepared,
+    library: Library,
+    context: WatchContext,
+) -> notify::Result<WatchHandle> {
+    let Prepared {
+        sender,
+        receiver,
+        watcher,
+    } = prepared;
     let rebuilder = Rebuilder {
         library,
         config: context.config,
@@ -168,7 +221,7 @@ pub fn spawn(library: Library, context: WatchContext) -> notify::Result<WatchHan
     let events = sender.clone();
     let thread = std::thread::Builder::new()
         .name("dropfeed-watch".into())
-        .spawn(move || run(rebuilder, receiver, events))
+        .spawn(move || run(rebuilder, watcher, receiver, events))
         .map_err(|e| notify::Error::generic(&e.to_string()))?;
     Ok(WatchHandle {
         sender,
@@ -210,9 +263,13 @@ fn new_watcher(
     }
 }
 
-fn run(mut state: Rebuilder, receiver: Receiver<Message>, events: Sender<Message>) {
+fn run(
+    mut state: Rebuilder,
+    mut watcher: Option<notify::RecommendedWatcher>,
+    receiver: Receiver<Message>,
+    events: Sender<Message>,
+) {
     let root = state.library.root().to_path_buf();
-    let mut watcher = new_watcher(&root, events.clone());
     let mut dirty: Vec<PathBuf> = Vec::new();
     let mut settle_at: Option<Instant> = None;
     let mut next_rescan = Instant::now() + state.config.watch.rescan;
@@ -234,7 +291,7 @@ fn run(mut state: Rebuilder, receiver: Receiver<Message>, events: Sender<Message
         let mut woken = false;
         match receiver.recv_timeout(deadline.saturating_duration_since(now)) {
             Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => return,
-            Ok(Message::Fs(Ok(event))) => match urgency(&event.kind) {
+            Ok(Message::Fs(Ok(event))) => match urgency(&event, &root) {
                 Urgency::Now => {
                     dirty.extend(event.paths);
                     act_now = true;
@@ -289,7 +346,7 @@ fn run(mut state: Rebuilder, receiver: Receiver<Message>, events: Sender<Message
             // Take every event already queued, so a burst is one rebuild.
             while let Ok(message) = receiver.try_recv() {
                 match message {
-                    Message::Fs(Ok(event)) if urgency(&event.kind) != Urgency::Ignore => {
+                    Message::Fs(Ok(event)) if urgency(&event, &root) != Urgency::Ignore => {
                         dirty.extend(event.paths)
                     }
                     Message::Stop => return,

@@ -79,7 +79,6 @@ async fn entry_id(server: &Server, title: &str) -> String {
 /// rescan (60 s by default). The other tests start through `Server::start`, which waits for
 /// the watcher with a probe post; this one starts exactly as `dropfeed serve` does.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: app::start returns before the file watch exists; a change made then is missed"]
 async fn change_right_after_start_is_seen() {
     let alpha = markdown_post("Alpha", "2026-01-10T08:00:00Z", "The first post.");
     let beta = markdown_post("Beta", "2026-01-11T08:00:00Z", "The second post.");
@@ -204,7 +203,6 @@ async fn atomic_save_through_tilde_backup_never_drops_the_post() {
 /// rename-to counts as "complete" whatever the destination), so the feed is rebuilt while
 /// `post.md` is missing and serves without the post until the new file is written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: a rename to an editor backup (post.md~) acts at once, dropping the post mid-save"]
 async fn vim_style_save_never_drops_the_post() {
     let server = serve().await;
     let posts = server.posts_dir().to_path_buf();

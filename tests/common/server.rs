@@ -31,11 +31,6 @@ use tokio::time::Instant;
 /// How long a test waits for something that should happen within milliseconds.
 pub const DEADLINE: Duration = Duration::from_secs(5);
 
-/// The startup probe (see [`Server::until_watching`]).
-const PROBE_FILE: &str = "dropfeed-test-harness-probe.md";
-const PROBE_TITLE: &str = "dropfeed test harness probe";
-const PROBE_PAGE: &str = "/posts/dropfeed-test-harness-probe/";
-
 /// How often [`wait_until`] looks again.
 const POLL: Duration = Duration::from_millis(10);
 
@@ -125,35 +120,10 @@ impl Server {
     }
 
     /// Serves `posts` with a config (TOML text; `base_url` defaults to the bound address)
-    /// and a clock, and returns once the watcher is known to be watching.
+    /// and a clock. The file watch exists before `app::start` returns (regression test:
+    /// `watch_events::change_right_after_start_is_seen`), so tests may change files at once.
     pub async fn start_with(posts: &[(&str, &str)], toml: &str, clock: Arc<dyn Clock>) -> Server {
-        let server = Server::launch(posts, toml, clock).await;
-        server.until_watching().await;
-        server
-    }
-
-    /// Works around a race in the service (regression test:
-    /// `watch_events::change_right_after_start_is_seen`): `app::start` returns before the
-    /// watcher thread has registered its file watch, so a change made meanwhile raises no
-    /// event, and a test's first change could be missed or seen half done. A probe post is
-    /// written (with a rescan asked for, in case its own events come too early), waited for
-    /// (its page, which exists whatever the feed paging), removed, and waited for again:
-    /// the site is back to its first bytes and the watcher is in its loop. The probe's date,
-    /// title and slug match no test post.
-    async fn until_watching(&self) {
-        let etag = self.etag("/atom.xml").await;
-        let status = async || self.get(PROBE_PAGE, &[]).await.0;
-        self.notify(Message::Rescan);
-        let probe = markdown_post(PROBE_TITLE, "1970-01-02", "probe");
-        self.write_post(PROBE_FILE, &probe);
-        let shown = wait_until(DEADLINE, async || status().await == StatusCode::OK).await;
-        assert!(shown, "harness: the watcher never published its probe post");
-        self.remove_post(PROBE_FILE);
-        let gone = wait_until(DEADLINE, async || {
-            status().await == StatusCode::NOT_FOUND && self.etag("/atom.xml").await == etag
-        })
-        .await;
-        assert!(gone, "harness: the site did not return to its first bytes");
+        Server::launch(posts, toml, clock).await
     }
 
     /// Starts the service exactly as `dropfeed serve` does, nothing more.
