@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::encoder;
 use crate::load::{Changes, Library};
 use crate::pipeline::{self, Clock};
 use crate::serve::metrics::Metrics;
@@ -64,6 +65,14 @@ impl Running {
         }
     }
 
+    /// Resolves once every hot resource has its compressed variants (they follow a change
+    /// by moments; tests that look at encodings wait for this).
+    pub async fn until_encoded(&self) {
+        while !self.snapshot.load().fully_encoded() {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
     /// Resolves when the server stops by itself (it does not, short of an error).
     pub async fn wait(&mut self) -> std::io::Result<()> {
         (&mut self.server).await.unwrap_or(Ok(()))
@@ -102,7 +111,7 @@ pub async fn start(
             .scan()
             .ok_or_else(|| StartError::NoPosts(root.display().to_string()))?;
         let changes = Changes::default();
-        let (built, _) = pipeline::build_with_status(
+        let built = pipeline::build_for_serving(
             &library,
             &config_for_load,
             clock_for_load.now(),
@@ -116,7 +125,12 @@ pub async fn start(
     .expect("initial load panicked")?;
     let (prepared, library, built) = loaded;
     let published = built.site.entries.len();
+    let next_scheduled = built.site.next_scheduled;
     let snapshot: SharedSnapshot = Arc::new(ArcSwap::from_pointee(built.snapshot));
+    // Served in identity at once; compressed variants follow from the encoder thread.
+    let encoder = encoder::spawn(Arc::clone(&snapshot))
+        .map_err(|e| notify::Error::generic(&e.to_string()))?;
+    encoder.kick();
     // Always ready, so a hub added by a config reload is pinged too.
     let publisher = Some(Publisher::new(tokio::runtime::Handle::current()));
     let context = WatchContext {
@@ -125,7 +139,8 @@ pub async fn start(
         shared: Arc::clone(&snapshot),
         metrics: Arc::clone(&metrics),
         publisher,
-        next_scheduled: built.site.next_scheduled,
+        encoder: Some(encoder),
+        next_scheduled,
     };
     let watcher = watch::spawn(prepared, library, context)?;
     metrics.record_rebuild(started.elapsed());

@@ -13,6 +13,7 @@
 //! - [`status`]: every post's state and problems, for `/status` and `dropfeed check`.
 //! - [`pipeline`]: the stages joined up; static export.
 //! - [`export`]: a snapshot written to a folder for static hosting, with server configs.
+//! - [`encoder`]: compresses new resources after they are published.
 //! - [`watch`]: file events → rebuild → atomic swap.
 //! - [`serve`]: the hyper server answering from the current snapshot.
 //! - [`websub`]: pinging a WebSub hub when feeds change.
@@ -20,6 +21,7 @@
 
 pub mod app;
 pub mod config;
+pub mod encoder;
 pub mod export;
 pub mod ledger;
 pub mod load;

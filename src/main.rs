@@ -162,7 +162,13 @@ fn check(posts: &Path, config: Option<&Path>, format: Format, strict: bool) -> R
     let (config, mut library) = load(posts, config, None)?;
     library.read_only_ids();
     let built = pipeline::build(&library, &config, SystemClock.now(), None)?;
-    let report = status::report(&library, &built.site, &built.snapshot, None);
+    let report = status::report(
+        &status::StatusInputs::of(&library),
+        &built.site,
+        &status::feed_sizes(&built.snapshot),
+        built.snapshot.generation,
+        None,
+    );
     let diagnostics = report.diagnostics();
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&diagnostics)?),
@@ -233,7 +239,7 @@ fn build(posts: &Path, out: &Path, config: Option<&Path>) -> Result<ExitCode> {
         .with_context(|| format!("writing {}", out.display()))?;
     eprintln!(
         "wrote {} resources for {} published posts to {}",
-        built.snapshot.resources.len(),
+        built.snapshot.routes().len(),
         built.site.entries.len(),
         out.display()
     );

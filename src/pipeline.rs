@@ -8,10 +8,10 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::load::{Changes, Library};
-use crate::render::{render_site, RenderError};
+use crate::render::RenderError;
 use crate::site::Site;
-use crate::snapshot::Snapshot;
-use crate::status::{self, RebuildInfo, Report};
+use crate::snapshot::{Encode, Snapshot};
+use crate::status::{self, RebuildInfo, StatusInputs};
 
 /// Where "now" comes from, so scheduled publishing can be tested without waiting.
 pub trait Clock: Send + Sync {
@@ -33,47 +33,60 @@ impl Clock for SystemClock {
 #[derive(Debug)]
 pub struct Built {
     /// The site the snapshot was rendered from.
-    pub site: Site,
+    pub site: Arc<Site>,
     /// Ready-to-serve resources.
     pub snapshot: Snapshot,
 }
 
-/// Builds the site from the library's posts and renders a snapshot, reusing the encodings of
-/// unchanged resources from `previous`.
+/// Builds the site from the library's posts and its snapshot, every hot resource encoded
+/// (for export, `check` and tests; the server uses [`build_for_serving`]).
 pub fn build(
     library: &Library,
     config: &Arc<Config>,
     now: DateTime<Utc>,
     previous: Option<&Snapshot>,
 ) -> Result<Built, RenderError> {
+    build_with(library, config, now, previous, Encode::Now)
+}
+
+fn build_with(
+    library: &Library,
+    config: &Arc<Config>,
+    now: DateTime<Utc>,
+    previous: Option<&Snapshot>,
+    encode: Encode,
+) -> Result<Built, RenderError> {
     let posts = library.posts();
     let ids = library.ids(&posts, &config.id_authority, now);
-    let site = Site::build(Arc::clone(config), &posts, &ids, now);
-    let rendered = render_site(&site)?;
-    let snapshot = Snapshot::build(rendered, &config.cache, previous);
+    let site = Arc::new(Site::build(Arc::clone(config), &posts, &ids, now));
+    let snapshot = Snapshot::build(Arc::clone(&site), previous, encode)?;
     Ok(Built { site, snapshot })
 }
 
-/// [`build`], then the status report (with how long it took and what changed) attached to
-/// the snapshot: what the server publishes after each change.
-pub fn build_with_status(
+/// What the server publishes after a change: the snapshot with new resources in identity
+/// only (the encoder compresses them next) and `/status` attached, with how long the
+/// rebuild took and what changed.
+pub fn build_for_serving(
     library: &Library,
     config: &Arc<Config>,
     now: DateTime<Utc>,
     previous: Option<&Snapshot>,
     changes: &Changes,
     started: Instant,
-) -> Result<(Built, Report), RenderError> {
-    let mut built = build(library, config, now, previous)?;
+) -> Result<Built, RenderError> {
+    let mut built = build_with(library, config, now, previous, Encode::Later)?;
     let rebuild = RebuildInfo {
         at: now,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         changed: changes.changed.clone(),
         removed: changes.removed.clone(),
     };
-    let report = status::report(library, &built.site, &built.snapshot, Some(rebuild));
-    status::attach(&mut built.snapshot, &report, config);
-    Ok((built, report))
+    status::attach(
+        &mut built.snapshot,
+        StatusInputs::of(library),
+        Some(rebuild),
+    );
+    Ok(built)
 }
 
 pub use crate::export::write_out;

@@ -69,6 +69,16 @@ pub struct Site {
     pub next_scheduled: Option<DateTime<Utc>>,
     /// Duplicate ids and slugs found while building.
     pub notices: Vec<Notice>,
+    /// Digest of the configuration: every rendered byte depends on it.
+    pub config_fingerprint: [u8; 16],
+    /// Post page route → entry index, built on first use (only cold requests need it).
+    page_index: std::sync::OnceLock<HashMap<String, usize>>,
+}
+
+fn fingerprint_of(config: &Config) -> [u8; 16] {
+    let mut out = [0; 16];
+    out.copy_from_slice(&blake3::hash(format!("{config:?}").as_bytes()).as_bytes()[..16]);
+    out
 }
 
 /// The default permanent id: a `tag:` URI (RFC 4151) of the authority, the publication day
@@ -97,7 +107,10 @@ impl Site {
             tags: BTreeMap::new(),
             next_scheduled: None,
             notices: Vec::new(),
+            config_fingerprint: [0; 16],
+            page_index: std::sync::OnceLock::new(),
         };
+        site.config_fingerprint = fingerprint_of(&site.config);
         let mut candidates: Vec<Entry> = Vec::new();
         for post in posts {
             if post.draft {
@@ -205,6 +218,20 @@ impl Site {
                 }
             }
         }
+    }
+
+    /// The entry whose page is at `page_path` (`posts/{slug}/`).
+    pub fn entry_by_page(&self, page_path: &str) -> Option<usize> {
+        self.page_index
+            .get_or_init(|| {
+                self.entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| (e.page_path.clone(), i))
+                    .collect()
+            })
+            .get(page_path)
+            .copied()
     }
 
     /// The newest `updated` among some entries.

@@ -1,5 +1,16 @@
-//! Rendered resources → [`Snapshot`]: an immutable map from route to ready bytes and headers.
-//! Every encoding is compressed here, once, off the request path; a request only looks up.
+//! A built site → [`Snapshot`]: an immutable map from route to ready bytes and headers.
+//!
+//! Hot resources (subscription feeds of the site and of every tag, the home page) are
+//! rendered at rebuild time and kept in every encoding. Cold ones (archive pages and post
+//! pages: most of a large site's bytes) are rendered on their first request into a bounded
+//! [`ColdCache`] shared by all snapshots and keyed by the fingerprint of their inputs, so an
+//! archive page whose posts did not change is never rendered again.
+//!
+//! Rebuilds render only the hot documents whose fingerprint changed. A changed document is
+//! published at once with its identity bytes; its compressed variants follow moments later
+//! from the [`crate::encoder`] thread (a client asking for gzip meanwhile gets identity,
+//! which `Vary: Accept-Encoding` allows). Compression never happens on the request path of
+//! a hot resource.
 //!
 //! Validators: the ETag is a hash of the identity bytes, so a rebuild that changes nothing
 //! changes no ETag, and replicas over the same posts agree. Each content-coding is its own
@@ -8,14 +19,16 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use hyper::header::HeaderValue;
 
 use crate::config::CacheConfig;
-use crate::render::{Lifetime, Media, Rendered};
+use crate::post::Fingerprint;
+use crate::render::{self, Lifetime, Media, Planned, RenderError, Rendered};
+use crate::site::Site;
 
 /// A content-coding we precompress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -52,6 +65,9 @@ impl Coding {
     }
 }
 
+/// The codings we precompress, in our order of preference.
+pub const CODINGS: [Coding; 3] = [Coding::Br, Coding::Zstd, Coding::Gzip];
+
 /// One representation: bytes and the strong ETag that names them.
 #[derive(Debug, Clone)]
 pub struct Variant {
@@ -70,10 +86,14 @@ pub struct Resource {
     pub content_type: HeaderValue,
     /// Hex hash of the identity bytes; the opaque part of every variant's ETag.
     pub hash: String,
+    /// Digest of the inputs it was rendered from.
+    pub fingerprint: Fingerprint,
     /// Identity bytes.
     pub identity: Variant,
-    /// Precompressed variants, only where smaller than identity.
+    /// Precompressed variants, only where smaller than identity; empty until encoded.
     pub encoded: Vec<(Coding, Variant)>,
+    /// Whether compression has been done (so an empty `encoded` means "not worth it").
+    pub is_encoded: bool,
     /// Newest `updated` of what the resource shows.
     pub last_modified: Option<DateTime<Utc>>,
     /// `Last-Modified` header value.
@@ -87,6 +107,31 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// A resource with identity bytes only.
+    pub fn new(item: Rendered, fingerprint: Fingerprint, cache: &CacheConfig) -> Resource {
+        let hash = blake3::hash(&item.body).to_hex()[..32].to_string();
+        Resource {
+            media: item.media,
+            content_type: HeaderValue::from_static(item.media.content_type()),
+            identity: Variant {
+                body: Bytes::from(item.body),
+                etag: header(&format!("\"{hash}\"")),
+            },
+            hash,
+            fingerprint,
+            encoded: Vec::new(),
+            is_encoded: false,
+            last_modified: item.last_modified,
+            last_modified_header: item.last_modified.map(http_date),
+            cache_control: header(&cache_control(cache, item.lifetime)),
+            lifetime: item.lifetime,
+            link: item
+                .link_header
+                .as_deref()
+                .and_then(|l| HeaderValue::from_str(l).ok()),
+        }
+    }
+
     /// The variant for a coding, if we have it.
     pub fn variant(&self, coding: Coding) -> Option<&Variant> {
         if coding == Coding::Identity {
@@ -97,28 +142,167 @@ impl Resource {
             .find(|(c, _)| *c == coding)
             .map(|(_, v)| v)
     }
+
+    /// This resource with its compressed variants.
+    pub fn with_encodings(&self, encoded: Vec<(Coding, Variant)>) -> Resource {
+        Resource {
+            media: self.media,
+            content_type: self.content_type.clone(),
+            hash: self.hash.clone(),
+            fingerprint: self.fingerprint,
+            identity: self.identity.clone(),
+            encoded,
+            is_encoded: true,
+            last_modified: self.last_modified,
+            last_modified_header: self.last_modified_header.clone(),
+            cache_control: self.cache_control.clone(),
+            lifetime: self.lifetime,
+            link: self.link.clone(),
+        }
+    }
+
+    /// Compresses the identity bytes in every coding (skipping tiny bodies and codings that
+    /// would not make it smaller).
+    pub fn compress_all(&self) -> Vec<(Coding, Variant)> {
+        let body = &self.identity.body;
+        if body.len() < MIN_COMPRESS {
+            return Vec::new();
+        }
+        CODINGS
+            .iter()
+            .filter_map(|&coding| {
+                let bytes = compress(coding, body).filter(|b| b.len() < body.len())?;
+                let etag = header(&format!("\"{}-{}\"", self.hash, coding.suffix()));
+                Some((
+                    coding,
+                    Variant {
+                        body: Bytes::from(bytes),
+                        etag,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// Bytes held, for cache accounting.
+    pub fn size(&self) -> usize {
+        self.identity.body.len()
+            + self
+                .encoded
+                .iter()
+                .map(|(_, v)| v.body.len())
+                .sum::<usize>()
+    }
+}
+
+/// Cold resources rendered on request, shared by every snapshot and bounded in bytes. Keyed
+/// by fingerprint, so an entry stays valid across rebuilds for as long as its inputs do.
+#[derive(Debug)]
+pub struct ColdCache {
+    /// A plain mutex: a hit is a hash lookup; rendering happens outside the lock.
+    inner: Mutex<ColdInner>,
+    budget: usize,
+}
+
+#[derive(Debug, Default)]
+struct ColdInner {
+    map: HashMap<Fingerprint, (Arc<Resource>, u64)>,
+    bytes: usize,
+    tick: u64,
+}
+
+/// Bytes of cold resources kept by default.
+pub const COLD_CACHE_BYTES: usize = 16 * 1024 * 1024;
+
+impl ColdCache {
+    /// An empty cache holding at most `budget` bytes.
+    pub fn new(budget: usize) -> ColdCache {
+        ColdCache {
+            inner: Mutex::new(ColdInner::default()),
+            budget,
+        }
+    }
+
+    fn get(&self, fingerprint: &Fingerprint) -> Option<Arc<Resource>> {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.tick += 1;
+        let tick = inner.tick;
+        let (resource, used) = inner.map.get_mut(fingerprint)?;
+        *used = tick;
+        Some(Arc::clone(resource))
+    }
+
+    fn insert(&self, resource: Arc<Resource>) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.tick += 1;
+        let tick = inner.tick;
+        let size = resource.size();
+        if let Some((old, _)) = inner.map.insert(resource.fingerprint, (resource, tick)) {
+            inner.bytes -= old.size();
+        }
+        inner.bytes += size;
+        while inner.bytes > self.budget && inner.map.len() > 1 {
+            let Some(oldest) = inner
+                .map
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| *k)
+            else {
+                break;
+            };
+            if let Some((gone, _)) = inner.map.remove(&oldest) {
+                inner.bytes -= gone.size();
+            }
+        }
+    }
+
+    /// Bytes held now.
+    pub fn bytes(&self) -> usize {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).bytes
+    }
+}
+
+impl Default for ColdCache {
+    fn default() -> Self {
+        ColdCache::new(COLD_CACHE_BYTES)
+    }
 }
 
 /// Every route of the site, immutable once built.
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    /// Routes without the leading `/`.
+    /// Hot routes (without the leading `/`), ready in every encoding once encoded.
     pub resources: HashMap<String, Arc<Resource>>,
-    /// Counts rebuilds that changed something, starting at 1.
+    /// Counts rebuilds that changed what is served, starting at 1.
     pub generation: u64,
-    /// `/status` as HTML and as JSON; not part of the site (not exported, may differ
-    /// between replicas because it shows rebuild times).
-    pub status: Option<(Arc<Resource>, Arc<Resource>)>,
+    /// The site, for rendering cold routes on request.
+    pub site: Option<Arc<Site>>,
+    /// Cold routes rendered so far.
+    pub cold: Arc<ColdCache>,
+    /// `/status`, rendered on request (not part of the site: not exported, and it shows
+    /// rebuild times).
+    pub status: Option<StatusPages>,
     /// Post files by state, for metrics.
     pub posts_by_state: Vec<(&'static str, usize)>,
 }
 
-/// Compression levels, chosen by measurement (see README "Performance").
+/// Renders `/status` on request: `(html, json)`.
+#[derive(Clone)]
+pub struct StatusPages(pub Arc<dyn Fn() -> (Vec<u8>, Vec<u8>) + Send + Sync>);
+
+impl std::fmt::Debug for StatusPages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StatusPages")
+    }
+}
+
+/// Compression levels, chosen by measurement (see README "Performance"). Compression runs
+/// off the request path, after a change is already served in identity.
 pub const GZIP_LEVEL: u32 = 9;
 /// Brotli quality.
-pub const BROTLI_QUALITY: u32 = 6;
+pub const BROTLI_QUALITY: u32 = 9;
 /// Zstandard level.
-pub const ZSTD_LEVEL: i32 = 12;
+pub const ZSTD_LEVEL: i32 = 15;
 /// Bodies smaller than this are not worth compressing.
 const MIN_COMPRESS: usize = 256;
 
@@ -137,55 +321,183 @@ pub fn cache_control(cache: &CacheConfig, lifetime: Lifetime) -> String {
     }
 }
 
+/// Whether new hot resources are compressed before the snapshot is returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encode {
+    /// Now (static export, benchmarks).
+    Now,
+    /// Later, by the encoder thread (serving: changes are published sooner).
+    Later,
+}
+
 impl Snapshot {
-    /// Builds a snapshot, reusing the compressed bytes of every resource whose identity bytes
-    /// are unchanged since `previous`.
+    /// Builds a snapshot of a site's hot resources, reusing every resource of `previous`
+    /// whose inputs are unchanged and rendering only the others.
     pub fn build(
-        rendered: Vec<Rendered>,
-        cache: &CacheConfig,
+        site: Arc<Site>,
         previous: Option<&Snapshot>,
-    ) -> Snapshot {
-        let reusable: HashMap<&str, &Arc<Resource>> = previous
-            .map(|p| p.resources.values().map(|r| (r.hash.as_str(), r)).collect())
+        encode: Encode,
+    ) -> Result<Snapshot, RenderError> {
+        let cache = &site.config.cache;
+        let by_hash: HashMap<&str, &Arc<Resource>> = previous
+            .map(|p| {
+                p.resources
+                    .values()
+                    .filter(|r| r.is_encoded)
+                    .map(|r| (r.hash.as_str(), r))
+                    .collect()
+            })
             .unwrap_or_default();
-        let mut ready = HashMap::with_capacity(rendered.len());
-        let mut fresh = Vec::new();
-        for item in rendered {
-            let hash = blake3::hash(&item.body).to_hex()[..32].to_string();
-            match reusable.get(hash.as_str()) {
+        let mut resources = HashMap::new();
+        let mut fresh: Vec<(String, Resource)> = Vec::new();
+        for planned in render::plan_hot(&site) {
+            let same = previous
+                .and_then(|p| p.resources.get(&planned.route))
+                .filter(|old| old.fingerprint == planned.fingerprint);
+            if let Some(old) = same {
+                resources.insert(planned.route, Arc::clone(old));
+                continue;
+            }
+            let resource =
+                Resource::new(render::render(&site, &planned)?, planned.fingerprint, cache);
+            // Same bytes as some encoded resource (a route renamed, a reverted edit): reuse.
+            match by_hash.get(resource.hash.as_str()) {
                 Some(old) => {
-                    let resource = reuse(old, item, cache);
-                    ready.insert(resource.0, resource.1);
+                    let encoded = old.encoded.clone();
+                    resources.insert(planned.route, Arc::new(resource.with_encodings(encoded)));
                 }
-                None => fresh.push((hash, item)),
+                None => fresh.push((planned.route, resource)),
             }
         }
-        for (path, resource) in encode_all(fresh, cache) {
-            ready.insert(path, resource);
-        }
+        let fresh = match encode {
+            Encode::Now => encode_many(
+                fresh
+                    .into_iter()
+                    .map(|(r, res)| (r, Arc::new(res)))
+                    .collect(),
+            ),
+            Encode::Later => fresh
+                .into_iter()
+                .map(|(r, res)| (r, Arc::new(res)))
+                .collect(),
+        };
+        resources.extend(fresh);
         let generation = previous.map_or(1, |p| {
-            let same = p.resources.len() == ready.len()
-                && ready
+            let same = p.resources.len() == resources.len()
+                && resources
                     .iter()
-                    .all(|(k, v)| p.resources.get(k).is_some_and(|o| Arc::ptr_eq(o, v)));
+                    .all(|(k, v)| p.resources.get(k).is_some_and(|o| o.hash == v.hash));
             if same {
                 p.generation
             } else {
                 p.generation + 1
             }
         });
-        Snapshot {
-            resources: ready,
+        Ok(Snapshot {
+            resources,
             generation,
+            cold: previous.map(|p| Arc::clone(&p.cold)).unwrap_or_default(),
+            site: Some(site),
             status: None,
             posts_by_state: Vec::new(),
+        })
+    }
+
+    /// A snapshot of given resources only (unit tests of the HTTP layer).
+    pub fn from_rendered(rendered: Vec<Rendered>, cache: &CacheConfig) -> Snapshot {
+        let resources = rendered
+            .into_iter()
+            .map(|item| {
+                let route = item.path.clone();
+                let resource = Resource::new(item, Fingerprint::default(), cache);
+                let encoded = resource.compress_all();
+                (route, Arc::new(resource.with_encodings(encoded)))
+            })
+            .collect();
+        Snapshot {
+            resources,
+            generation: 1,
+            ..Snapshot::default()
         }
     }
 
-    /// Encodes one resource outside the site map (the status pages).
-    pub fn single(item: Rendered, cache: &CacheConfig) -> Arc<Resource> {
-        let hash = blake3::hash(&item.body).to_hex()[..32].to_string();
-        encode(hash, item, cache).1
+    /// The hot resource at a route (without the leading `/`).
+    pub fn get(&self, route: &str) -> Option<&Arc<Resource>> {
+        self.resources.get(route)
+    }
+
+    /// The resource at any route: hot, or cold (rendered and compressed on first request,
+    /// then cached). Rendering a cold route takes milliseconds: call it off the async
+    /// runtime's worker threads.
+    pub fn resource(&self, route: &str) -> Option<Arc<Resource>> {
+        if let Some(hot) = self.resources.get(route) {
+            return Some(Arc::clone(hot));
+        }
+        let site = self.site.as_ref()?;
+        let planned = render::plan_cold(site, route)?;
+        if let Some(cached) = self.cold.get(&planned.fingerprint) {
+            return Some(cached);
+        }
+        let resource = render_encoded(site, &planned).ok()?;
+        self.cold.insert(Arc::clone(&resource));
+        Some(resource)
+    }
+
+    /// Whether a route exists without rendering it (hot, or a cold route of the site).
+    pub fn contains(&self, route: &str) -> bool {
+        self.resources.contains_key(route)
+            || self
+                .site
+                .as_ref()
+                .is_some_and(|site| render::plan_cold(site, route).is_some())
+    }
+
+    /// Every route, hot and cold, sorted.
+    pub fn routes(&self) -> Vec<String> {
+        match &self.site {
+            Some(site) => render::all_routes(site),
+            None => {
+                let mut routes: Vec<String> = self.resources.keys().cloned().collect();
+                routes.sort();
+                routes
+            }
+        }
+    }
+
+    /// Hot resources not yet compressed.
+    pub fn unencoded(&self) -> Vec<(String, Arc<Resource>)> {
+        self.resources
+            .iter()
+            .filter(|(_, r)| !r.is_encoded)
+            .map(|(route, r)| (route.clone(), Arc::clone(r)))
+            .collect()
+    }
+
+    /// Whether every hot resource has its compressed variants.
+    pub fn fully_encoded(&self) -> bool {
+        self.resources.values().all(|r| r.is_encoded)
+    }
+
+    /// This snapshot with some resources replaced by their encoded versions; a replacement
+    /// applies only where the snapshot still holds the very resource that was encoded.
+    pub fn with_encoded(&self, done: &[(Arc<Resource>, Arc<Resource>)]) -> Snapshot {
+        let mut resources = self.resources.clone();
+        for resource in resources.values_mut() {
+            if let Some((_, encoded)) = done
+                .iter()
+                .find(|(before, _)| Arc::ptr_eq(before, resource))
+            {
+                *resource = Arc::clone(encoded);
+            }
+        }
+        Snapshot {
+            resources,
+            generation: self.generation,
+            site: self.site.clone(),
+            cold: Arc::clone(&self.cold),
+            status: self.status.clone(),
+            posts_by_state: self.posts_by_state.clone(),
+        }
     }
 
     /// Subscription feeds (site and tag feeds, not archive pages) that are new or differ
@@ -196,8 +508,6 @@ impl Snapshot {
             .iter()
             .filter(|(route, r)| {
                 matches!(r.media, Media::Rss | Media::Atom | Media::Json)
-                    && !route.starts_with("archive/")
-                    && !route.contains("/archive/")
                     && previous.get(route).is_none_or(|old| old.hash != r.hash)
             })
             .map(|(route, _)| route.clone())
@@ -205,70 +515,40 @@ impl Snapshot {
         routes.sort();
         routes
     }
-
-    /// The resource at a route (without the leading `/`).
-    pub fn get(&self, path: &str) -> Option<&Arc<Resource>> {
-        self.resources.get(path)
-    }
 }
 
-/// Reuses an unchanged resource's encodings; keeps the very same `Arc` when nothing about it
-/// changed, so unchanged routes are recognisable by pointer.
-fn reuse(old: &Arc<Resource>, item: Rendered, cache: &CacheConfig) -> (String, Arc<Resource>) {
-    let cache_control = header(&cache_control(cache, item.lifetime));
-    let link = item
-        .link_header
-        .as_deref()
-        .and_then(|l| HeaderValue::from_str(l).ok());
-    if old.media == item.media
-        && old.last_modified == item.last_modified
-        && old.cache_control == cache_control
-        && old.link == link
-    {
-        return (item.path, Arc::clone(old));
-    }
-    let resource = Resource {
-        media: item.media,
-        content_type: HeaderValue::from_static(item.media.content_type()),
-        hash: old.hash.clone(),
-        identity: old.identity.clone(),
-        encoded: old.encoded.clone(),
-        last_modified: item.last_modified,
-        last_modified_header: item.last_modified.map(http_date),
-        cache_control,
-        lifetime: item.lifetime,
-        link,
-    };
-    (item.path, Arc::new(resource))
+/// Renders and compresses one planned document.
+pub fn render_encoded(site: &Site, planned: &Planned) -> Result<Arc<Resource>, RenderError> {
+    let resource = Resource::new(
+        render::render(site, planned)?,
+        planned.fingerprint,
+        &site.config.cache,
+    );
+    let encoded = resource.compress_all();
+    Ok(Arc::new(resource.with_encodings(encoded)))
 }
 
-/// Encodes new resources, spread over the available cores.
-fn encode_all(items: Vec<(String, Rendered)>, cache: &CacheConfig) -> Vec<(String, Arc<Resource>)> {
+/// Compresses resources, spread over the available cores.
+pub fn encode_many(items: Vec<(String, Arc<Resource>)>) -> Vec<(String, Arc<Resource>)> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(items.len().max(1));
+    let encode = |(route, r): (String, Arc<Resource>)| {
+        let encoded = r.compress_all();
+        (route, Arc::new(r.with_encodings(encoded)))
+    };
     if threads <= 1 {
-        return items
-            .into_iter()
-            .map(|(h, r)| encode(h, r, cache))
-            .collect();
+        return items.into_iter().map(encode).collect();
     }
     // Deal round-robin so big and small resources spread evenly.
-    let mut buckets: Vec<Vec<(String, Rendered)>> = (0..threads).map(|_| Vec::new()).collect();
+    let mut buckets: Vec<Vec<(String, Arc<Resource>)>> = (0..threads).map(|_| Vec::new()).collect();
     for (i, item) in items.into_iter().enumerate() {
         buckets[i % threads].push(item);
     }
     std::thread::scope(|scope| {
         let handles: Vec<_> = buckets
             .into_iter()
-            .map(|bucket| {
-                scope.spawn(move || {
-                    bucket
-                        .into_iter()
-                        .map(|(h, r)| encode(h, r, cache))
-                        .collect::<Vec<_>>()
-                })
-            })
+            .map(|bucket| scope.spawn(move || bucket.into_iter().map(encode).collect::<Vec<_>>()))
             .collect();
         handles
             .into_iter()
@@ -277,55 +557,19 @@ fn encode_all(items: Vec<(String, Rendered)>, cache: &CacheConfig) -> Vec<(Strin
     })
 }
 
-fn encode(hash: String, item: Rendered, cache: &CacheConfig) -> (String, Arc<Resource>) {
-    let body = &item.body;
-    let mut encoded = Vec::new();
-    if body.len() >= MIN_COMPRESS {
-        for coding in [Coding::Br, Coding::Zstd, Coding::Gzip] {
-            if let Some(bytes) = compress(coding, body).filter(|b| b.len() < body.len()) {
-                let etag = header(&format!("\"{hash}-{}\"", coding.suffix()));
-                encoded.push((
-                    coding,
-                    Variant {
-                        body: Bytes::from(bytes),
-                        etag,
-                    },
-                ));
-            }
-        }
-    }
-    let resource = Resource {
-        media: item.media,
-        content_type: HeaderValue::from_static(item.media.content_type()),
-        identity: Variant {
-            body: Bytes::from(item.body),
-            etag: header(&format!("\"{hash}\"")),
-        },
-        hash,
-        encoded,
-        last_modified: item.last_modified,
-        last_modified_header: item.last_modified.map(http_date),
-        cache_control: header(&cache_control(cache, item.lifetime)),
-        lifetime: item.lifetime,
-        link: item
-            .link_header
-            .as_deref()
-            .and_then(|l| HeaderValue::from_str(l).ok()),
-    };
-    (item.path, Arc::new(resource))
-}
-
 /// Compresses with one coding at the chosen level.
 pub fn compress(coding: Coding, body: &[u8]) -> Option<Vec<u8>> {
     match coding {
         Coding::Gzip => {
-            let mut encoder =
-                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(GZIP_LEVEL));
+            let mut encoder = flate2::write::GzEncoder::new(
+                Vec::with_capacity(body.len() / 3),
+                flate2::Compression::new(GZIP_LEVEL),
+            );
             encoder.write_all(body).ok()?;
             encoder.finish().ok()
         }
         Coding::Br => {
-            let mut out = Vec::new();
+            let mut out = Vec::with_capacity(body.len() / 3);
             let params = brotli::enc::BrotliEncoderParams {
                 quality: BROTLI_QUALITY as i32,
                 ..Default::default()

@@ -2,15 +2,19 @@
 //! failed, duplicate) and warnings, as `/status` (HTML for people, JSON for tools) and as
 //! the diagnostics `dropfeed check` prints.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::load::Library;
+use crate::load::{Library, Skipped};
 use crate::post::html::escape_text as esc;
-use crate::post::{LangSource, Post};
-use crate::render::{Lifetime, Media, Rendered};
+use crate::post::{LangSource, Post, PostError};
+use crate::render::Media;
 use crate::site::{Held, Site};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Snapshot, StatusPages};
 
 /// Feeds larger than this earn a warning: many readers and aggregators refuse them.
 pub const FEED_WARN_BYTES: usize = 1024 * 1024;
@@ -119,17 +123,65 @@ impl Report {
     }
 }
 
-/// Builds the report for a library, the site built from it, and its snapshot.
+/// One post file as the library knows it.
+#[derive(Debug, Clone)]
+pub struct FileStatus {
+    /// Path relative to the posts folder.
+    pub source: String,
+    /// Its newest good parse (still published while the file is broken).
+    pub post: Option<Arc<Post>>,
+    /// Its current problem, if any.
+    pub error: Option<PostError>,
+}
+
+/// What the report needs from the library, captured at rebuild time.
+#[derive(Debug, Clone, Default)]
+pub struct StatusInputs {
+    /// The posts folder.
+    pub root: PathBuf,
+    /// Every post file, in path order.
+    pub files: Vec<FileStatus>,
+    /// Files passed over.
+    pub skipped: Vec<Skipped>,
+}
+
+impl StatusInputs {
+    /// Captures a library's state.
+    pub fn of(library: &Library) -> StatusInputs {
+        StatusInputs {
+            root: library.root().to_path_buf(),
+            files: library
+                .files()
+                .iter()
+                .map(|(source, state)| FileStatus {
+                    source: source.clone(),
+                    post: state.last_good.clone(),
+                    error: state.error.clone(),
+                })
+                .collect(),
+            skipped: library.skipped.values().cloned().collect(),
+        }
+    }
+}
+
+/// Builds the report. `feed_sizes` are the identity sizes of the hot feeds.
 pub fn report(
-    library: &Library,
+    inputs: &StatusInputs,
     site: &Site,
-    snapshot: &Snapshot,
+    feed_sizes: &[(String, usize)],
+    generation: u64,
     rebuild: Option<RebuildInfo>,
 ) -> Report {
-    let root = library.root();
+    let root = &inputs.root;
     let file_of = |source: &str| root.join(source).display().to_string();
+    let published: HashMap<&str, &crate::site::Entry> = site
+        .entries
+        .iter()
+        .map(|e| (e.post.source.as_str(), e))
+        .collect();
     let mut posts = Vec::new();
-    for (source, state) in library.files() {
+    for state in &inputs.files {
+        let source = &state.source;
         let file = file_of(source);
         let mut diagnostics = Vec::new();
         if let Some(error) = &state.error {
@@ -140,7 +192,7 @@ pub fn report(
                 message: error.message.clone(),
             });
         }
-        let post = state.last_good.as_deref();
+        let post = state.post.as_deref();
         if let Some(post) = post {
             diagnostics.extend(post_warnings(&file, post));
         }
@@ -152,7 +204,7 @@ pub fn report(
                 message: notice.message.clone(),
             });
         }
-        let entry = site.entries.iter().find(|e| &e.post.source == source);
+        let entry = published.get(source.as_str()).copied();
         let (state_name, mut detail) = match (entry, site.held.get(source), post) {
             (Some(_), _, _) => ("published", "published".to_string()),
             (None, Some(Held::Draft), _) => ("draft", "draft: not published".to_string()),
@@ -194,7 +246,7 @@ pub fn report(
             diagnostics,
         });
     }
-    for skipped in library.skipped.values() {
+    for skipped in &inputs.skipped {
         let file = file_of(&skipped.source);
         posts.push(PostReport {
             file: file.clone(),
@@ -211,17 +263,15 @@ pub fn report(
         });
     }
     posts.sort_by(|a, b| a.file.cmp(&b.file));
-    let mut big: Vec<_> = snapshot
-        .resources
+    let mut big: Vec<_> = feed_sizes
         .iter()
-        .filter(|(_, r)| r.media != crate::render::Media::Html && r.identity.body.len() > FEED_WARN_BYTES)
-        .map(|(route, r)| Diagnostic {
+        .filter(|(_, size)| *size > FEED_WARN_BYTES)
+        .map(|(route, size)| Diagnostic {
             file: "site".into(),
             line: None,
             level: Level::Warning,
             message: format!(
-                "/{route} is {} bytes, over 1 MB: some readers refuse it; lower feed_limit or use summaries",
-                r.identity.body.len()
+                "/{route} is {size} bytes, over 1 MB: some readers refuse it; lower feed_limit or use summaries"
             ),
         })
         .collect();
@@ -230,7 +280,7 @@ pub fn report(
         posts,
         site: big,
         published: site.entries.len(),
-        generation: snapshot.generation,
+        generation,
         rebuild,
     }
 }
@@ -337,31 +387,39 @@ pub fn render_json(report: &Report) -> Vec<u8> {
     out
 }
 
-/// Puts the report's pages and counts into a snapshot before it is published.
-pub fn attach(snapshot: &mut Snapshot, report: &Report, config: &crate::config::Config) {
-    let page = |body: Vec<u8>, media: Media| Rendered {
-        path: "status".into(),
-        media,
-        body,
-        last_modified: None,
-        lifetime: Lifetime::NoCache,
-        link_header: None,
+/// The identity sizes of a snapshot's hot feeds, for the "feed over 1 MB" warning.
+pub fn feed_sizes(snapshot: &Snapshot) -> Vec<(String, usize)> {
+    snapshot
+        .resources
+        .iter()
+        .filter(|(_, r)| r.media != Media::Html)
+        .map(|(route, r)| (route.clone(), r.identity.body.len()))
+        .collect()
+}
+
+/// Gives a snapshot its `/status` (rendered on request from what the rebuild saw) and its
+/// post counts for metrics.
+pub fn attach(snapshot: &mut Snapshot, inputs: StatusInputs, rebuild: Option<RebuildInfo>) {
+    let Some(site) = snapshot.site.clone() else {
+        return;
     };
-    let html = Snapshot::single(
-        page(render_html(report, &config.title), Media::Html),
-        &config.cache,
-    );
-    let json = Snapshot::single(page(render_json(report), Media::Status), &config.cache);
-    snapshot.status = Some((html, json));
-    snapshot.posts_by_state = [
-        "published",
-        "draft",
-        "scheduled",
-        "failed",
-        "duplicate",
-        "skipped",
-    ]
-    .iter()
-    .map(|state| (*state, report.count(state)))
-    .collect();
+    let failed = inputs.files.iter().filter(|f| f.error.is_some()).count();
+    let held = |want: fn(&Held) -> bool| site.held.values().filter(|h| want(h)).count();
+    snapshot.posts_by_state = vec![
+        ("published", site.entries.len()),
+        ("draft", held(|h| matches!(h, Held::Draft))),
+        ("scheduled", held(|h| matches!(h, Held::Scheduled(_)))),
+        ("failed", failed),
+        ("duplicate", held(|h| matches!(h, Held::DuplicateId { .. }))),
+        ("skipped", inputs.skipped.len()),
+    ];
+    let feed_sizes = feed_sizes(snapshot);
+    let generation = snapshot.generation;
+    snapshot.status = Some(StatusPages(Arc::new(move || {
+        let report = report(&inputs, &site, &feed_sizes, generation, rebuild.clone());
+        (
+            render_html(&report, &site.config.title),
+            render_json(&report),
+        )
+    })));
 }

@@ -18,6 +18,7 @@ use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RenameMode};
 use notify::{Event, EventKind, RecursiveMode, Watcher};
 
 use crate::config::Config;
+use crate::encoder::Encoder;
 use crate::load::{Changes, Library};
 use crate::pipeline::{self, Clock};
 use crate::post::Format;
@@ -124,6 +125,7 @@ struct Rebuilder {
     shared: SharedSnapshot,
     metrics: Arc<Metrics>,
     publisher: Option<Publisher>,
+    encoder: Option<Encoder>,
     next_scheduled: Option<chrono::DateTime<chrono::Utc>>,
 }
 
@@ -133,7 +135,7 @@ impl Rebuilder {
     fn publish(&mut self, changes: &Changes, started: Instant) {
         let previous = self.shared.load_full();
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            pipeline::build_with_status(
+            pipeline::build_for_serving(
                 &self.library,
                 &self.config,
                 self.clock.now(),
@@ -143,12 +145,15 @@ impl Rebuilder {
             )
         }));
         match result {
-            Ok(Ok((built, _))) => {
+            Ok(Ok(built)) => {
                 self.next_scheduled = built.site.next_scheduled;
                 let generation = built.snapshot.generation;
                 let changed_feeds = built.snapshot.changed_feeds(&previous);
                 // Published even when no feed changed: the status page may have.
                 self.shared.store(Arc::new(built.snapshot));
+                if let Some(encoder) = &self.encoder {
+                    encoder.kick();
+                }
                 if let (Some(publisher), Some(hub)) = (&self.publisher, &self.config.websub_hub) {
                     if !changed_feeds.is_empty() {
                         let urls = changed_feeds
@@ -216,6 +221,7 @@ pub fn spawn(
         shared: context.shared,
         metrics: context.metrics,
         publisher: context.publisher,
+        encoder: context.encoder,
         next_scheduled: context.next_scheduled,
     };
     let events = sender.clone();
@@ -241,6 +247,8 @@ pub struct WatchContext {
     pub metrics: Arc<Metrics>,
     /// WebSub pings, when a hub is configured.
     pub publisher: Option<Publisher>,
+    /// Compresses what each rebuild published in identity only.
+    pub encoder: Option<Encoder>,
     /// The next scheduled post of the snapshot already served.
     pub next_scheduled: Option<chrono::DateTime<chrono::Utc>>,
 }

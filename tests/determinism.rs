@@ -54,13 +54,14 @@ fn copy_in_order(from: &Path, to: &Path, files: &[PathBuf], mtime: impl Fn(u64) 
 
 /// Fails, naming the first route that differs, unless both builds serve the same bytes.
 fn assert_same_site(a: &Built, b: &Built) {
-    let mut routes_a: Vec<&String> = a.snapshot.resources.keys().collect();
-    let mut routes_b: Vec<&String> = b.snapshot.resources.keys().collect();
-    routes_a.sort();
-    routes_b.sort();
+    let routes_a = a.snapshot.routes();
+    let routes_b = b.snapshot.routes();
     assert_eq!(routes_a, routes_b, "the route sets differ");
-    for route in routes_a {
-        let (ra, rb) = (&a.snapshot.resources[route], &b.snapshot.resources[route]);
+    for route in &routes_a {
+        let (ra, rb) = (
+            a.snapshot.resource(route).expect("listed route"),
+            b.snapshot.resource(route).expect("listed route"),
+        );
         assert!(
             ra.identity.body == rb.identity.body,
             "`{route}` differs:\n--- first\n{}\n--- second\n{}",

@@ -78,15 +78,23 @@ impl Replica {
         }
     }
 
-    /// Polls `/healthz` until it answers `200 ok`, failing with the replica's log if it
-    /// exits or does not answer in time.
+    /// Polls until the replica answers `/healthz` with `200 ok` and its `/metrics` show no
+    /// resource still waiting for compression (new resources are served in identity first,
+    /// their compressed variants follow), failing with the replica's log if it exits or is
+    /// not ready in time.
     fn wait_healthy(&mut self) {
         let deadline = Instant::now() + START_DEADLINE;
         loop {
-            if let Ok(response) = get(self.addr, "/healthz", "identity") {
-                if response.status == 200 && response.body == b"ok\n" {
-                    return;
-                }
+            let healthy = get(self.addr, "/healthz", "identity")
+                .is_ok_and(|r| r.status == 200 && r.body == b"ok\n");
+            let encoded = healthy
+                && get(self.addr, "/metrics", "identity").is_ok_and(|r| {
+                    String::from_utf8_lossy(&r.body)
+                        .lines()
+                        .any(|l| l == "dropfeed_resources_pending_compression 0")
+                });
+            if encoded {
+                return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("{} exited with {status}:\n{}", self.name, self.log_text());

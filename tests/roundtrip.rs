@@ -65,7 +65,7 @@ fn sample() -> Output {
 }
 
 fn parse(out: &Output, route: &str) -> feed_rs::model::Feed {
-    feed_rs(out.bytes(route), route)
+    feed_rs(&out.bytes(route), route)
 }
 
 fn title(entry: &feed_rs::model::Entry) -> &str {
@@ -80,7 +80,7 @@ fn entry_titled<'a>(feed: &'a feed_rs::model::Feed, wanted: &str) -> &'a feed_rs
 }
 
 /// Every feed document in the output (subscription feeds, tag feeds, archive pages).
-fn feed_routes(out: &Output) -> Vec<&str> {
+fn feed_routes(out: &Output) -> Vec<String> {
     out.routes()
         .into_iter()
         .filter(|r| FEED_FILES.iter().any(|f| r.ends_with(f)))
@@ -94,7 +94,7 @@ fn feedparser_at(out: &Output, routes: &[&str]) -> Vec<Value> {
 }
 
 fn json(out: &Output, route: &str) -> Value {
-    serde_json::from_slice(out.bytes(route)).expect("feed.json is JSON")
+    serde_json::from_slice(&out.bytes(route)).expect("feed.json is JSON")
 }
 
 #[test]
@@ -126,7 +126,7 @@ fn every_format_holds_the_six_published_posts_newest_first() {
 fn draft_and_future_post_appear_nowhere() {
     let out = sample();
     for route in feed_routes(&out) {
-        for entry in parse(&out, route).entries {
+        for entry in parse(&out, &route).entries {
             for (held_title, held_slug) in HELD {
                 assert_ne!(title(&entry), held_title, "{route}");
                 assert!(
@@ -299,7 +299,7 @@ fn every_feed_names_its_language_and_links_to_itself() {
             assert_eq!(selves, [url.as_str()], "{route}");
         }
     }
-    let parsed = feedparser_at(&out, &routes);
+    let parsed = feedparser_at(&out, &routes.iter().map(String::as_str).collect::<Vec<_>>());
     for (result, route) in parsed.iter().zip(&routes) {
         assert_eq!(result["bozo"], false, "{result}");
         assert_eq!(result["language"], "en", "{route}");
@@ -320,9 +320,9 @@ fn every_feed_names_its_language_and_links_to_itself() {
 #[test]
 fn every_tag_has_feeds_holding_exactly_its_posts() {
     let out = sample();
-    let tag_folders: BTreeSet<&str> = out
-        .routes()
-        .into_iter()
+    let routes = out.routes();
+    let tag_folders: BTreeSet<&str> = routes
+        .iter()
         .filter_map(|r| r.strip_prefix("tags/")?.split('/').next())
         .collect();
     let expected_folders: BTreeSet<&str> = TAGS.iter().map(|(_, slug)| *slug).collect();

@@ -134,10 +134,51 @@ pub struct Post {
     pub image: Option<String>,
     /// Attached media.
     pub enclosure: Option<Enclosure>,
-    /// Sanitised HTML with absolute URLs, safe for XML.
-    pub content_html: String,
+    /// Sanitised HTML with absolute URLs, safe for XML; kept compressed (see [`Content`]).
+    pub content: Content,
+    /// Changes whenever anything that shapes this post's output changes (its file's bytes,
+    /// its path, the parse context); lets rendering skip documents whose inputs are the same.
+    pub fingerprint: Fingerprint,
     /// Things worth telling the author that did not stop publication.
     pub warnings: Vec<String>,
+}
+
+/// A 128-bit digest identifying the inputs of something rendered.
+pub type Fingerprint = [u8; 16];
+
+/// A post's HTML, zstd-compressed: a 10,000-post site holds every post's content in memory
+/// (archive pages and post pages are rendered from it on demand), and compressed it takes
+/// about a third of the space. Decompressing a post takes microseconds.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Content(Box<[u8]>);
+
+impl Content {
+    /// Compresses HTML.
+    pub fn new(html: &str) -> Content {
+        let packed =
+            zstd::bulk::compress(html.as_bytes(), 3).unwrap_or_else(|_| html.as_bytes().to_vec());
+        Content(packed.into_boxed_slice())
+    }
+
+    /// The HTML.
+    pub fn html(&self) -> String {
+        let size = zstd::bulk::Decompressor::upper_bound(&self.0).unwrap_or(self.0.len() * 8);
+        zstd::bulk::decompress(&self.0, size)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .unwrap_or_default()
+    }
+
+    /// Compressed size in bytes.
+    pub fn stored_len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl std::fmt::Debug for Content {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Content({} bytes compressed)", self.0.len())
+    }
 }
 
 /// Everything parsing needs besides the text.
@@ -176,7 +217,22 @@ pub fn parse(
         Format::Markdown => markdown::parse_markdown(text, ctx).map_err(|(l, m)| error(l, m))?,
         Format::PlainText => plaintext::parse_plaintext(text, ctx).map_err(|(l, m)| error(l, m))?,
     };
-    Ok(draft.finish(source, ctx))
+    let mut post = draft.finish(source, ctx);
+    let mut hasher = blake3::Hasher::new();
+    for part in [
+        source,
+        text,
+        ctx.post_base.as_str(),
+        ctx.language.as_str(),
+        ctx.timezone.name(),
+    ] {
+        hasher.update(&(part.len() as u64).to_le_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hasher.update(&ctx.fallback_date.timestamp().to_le_bytes());
+    post.fingerprint
+        .copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+    Ok(post)
 }
 
 fn config_line(text: &str, offset: usize) -> usize {
@@ -306,7 +362,8 @@ impl PostDraft {
                 url: absolute(&e.url),
                 ..e
             }),
-            content_html: cleaned.html,
+            content: Content::new(&cleaned.html),
+            fingerprint: Fingerprint::default(),
             warnings,
         }
     }

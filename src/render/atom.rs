@@ -106,7 +106,7 @@ fn entry(entry: &Entry) -> AtomEntry {
             .collect(),
         summary: Some(summary),
         content: Some(Content {
-            value: Some(post.content_html.clone()),
+            value: Some(post.content.html()),
             content_type: Some("html".into()),
             lang: Some(post.lang.clone()),
             ..Content::default()

@@ -12,7 +12,7 @@ header,footer{color:#555}time{color:#666}ul.tags{list-style:none;padding:0}ul.ta
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem}@media(prefers-color-scheme:dark){body{background:#1b1b1b;color:#ddd}a{color:#8ab4f8}pre{background:#2a2a2a}}";
 
 /// How many posts the home page lists.
-const HOME_POSTS: usize = 50;
+pub const HOME_POSTS: usize = 50;
 
 fn page(lang: &str, title: &str, head_extra: &str, body: &str) -> Vec<u8> {
     format!(
@@ -137,7 +137,7 @@ pub fn render_post(site: &Site, entry: &Entry) -> Rendered {
         title = esc(&post.title),
         date = date(entry),
         authors = esc(&authors),
-        content = post.content_html,
+        content = post.content.html(),
         feeds = feed_list(site, ""),
     );
     Rendered {

@@ -39,7 +39,7 @@ struct Item<'a> {
     id: &'a str,
     url: &'a str,
     title: &'a str,
-    content_html: &'a str,
+    content_html: String,
     summary: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     image: Option<&'a str>,
@@ -97,7 +97,7 @@ fn item(entry: &Entry) -> Item<'_> {
         id: &entry.id,
         url: &entry.link,
         title: &post.title,
-        content_html: &post.content_html,
+        content_html: post.content.html(),
         summary: &post.summary,
         image: post.image.as_deref(),
         date_published: post.date.to_rfc3339(),

@@ -15,6 +15,7 @@ pub mod rss;
 
 use chrono::{DateTime, Utc};
 
+use crate::post::Fingerprint;
 use crate::site::{Entry, Paging, Site};
 
 /// A rendering failure (a feed writer refused its input).
@@ -141,118 +142,275 @@ impl FeedDoc<'_> {
     }
 }
 
-/// Renders the whole site.
-pub fn render_site(site: &Site) -> Result<Vec<Rendered>, RenderError> {
-    let mut out = Vec::new();
-    let all: Vec<usize> = (0..site.entries.len()).collect();
-    render_collection(site, site.config.title.clone(), "", &all, &mut out)?;
-    for (slug, tag) in &site.tags {
-        let title = format!("{} — {}", site.config.title, tag.name);
-        render_collection(
-            site,
-            title,
-            &format!("tags/{slug}/"),
-            &tag.entries,
-            &mut out,
-        )?;
-    }
-    out.push(html::render_index(site));
-    for entry in &site.entries {
-        out.push(html::render_post(site, entry));
-    }
-    out.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(out)
+/// What a route shows, resolved without rendering it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Doc {
+    /// A feed document: a collection's subscription feed (`page: None`) or archive page.
+    Feed {
+        /// Folder of the collection: `""` for the site, `tags/{slug}/` for a tag.
+        prefix: String,
+        /// Archive page number, 1 = oldest.
+        page: Option<usize>,
+        /// Format.
+        media: Media,
+    },
+    /// The home page.
+    Index,
+    /// A post's page, by index into [`Site::entries`].
+    PostPage(usize),
 }
 
-/// Renders a collection's subscription documents and archive pages in every format.
-fn render_collection(
-    site: &Site,
-    title: String,
-    prefix: &str,
-    indices: &[usize],
-    out: &mut Vec<Rendered>,
-) -> Result<(), RenderError> {
-    let paging = Paging {
-        total: indices.len(),
+/// A route, what it shows, and a fingerprint of everything that shapes its bytes: equal
+/// fingerprints mean equal bytes, so unchanged documents need not be rendered again.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// Route without the leading `/`.
+    pub route: String,
+    /// What it shows.
+    pub doc: Doc,
+    /// Digest of its inputs.
+    pub fingerprint: Fingerprint,
+}
+
+/// The routes kept rendered and encoded at all times: subscription feeds (site and tags) and
+/// the home page. Everything else is rendered on request ([`plan_cold`]).
+pub fn plan_hot(site: &Site) -> Vec<Planned> {
+    let mut out = Vec::new();
+    for prefix in
+        std::iter::once(String::new()).chain(site.tags.keys().map(|slug| format!("tags/{slug}/")))
+    {
+        for media in [Media::Rss, Media::Atom, Media::Json] {
+            let doc = Doc::Feed {
+                prefix: prefix.clone(),
+                page: None,
+                media,
+            };
+            out.extend(plan(site, &format!("{prefix}{}", media.feed_file()), doc));
+        }
+    }
+    out.extend(plan(site, "", Doc::Index));
+    out
+}
+
+/// Resolves a route that is not hot: an archive page or a post page.
+pub fn plan_cold(site: &Site, route: &str) -> Option<Planned> {
+    if let Some(slug) = route
+        .strip_prefix("posts/")
+        .and_then(|r| r.strip_suffix('/'))
+    {
+        let index = site.entry_by_page(&format!("posts/{slug}/"))?;
+        return plan(site, route, Doc::PostPage(index));
+    }
+    let (prefix, rest) = match route.find("archive/") {
+        Some(at) => route.split_at(at),
+        None => return None,
+    };
+    let rest = rest.strip_prefix("archive/")?;
+    let (number, file) = rest.split_once('/')?;
+    let page: usize = number
+        .parse()
+        .ok()
+        .filter(|n: &usize| *n > 0 && number == n.to_string())?;
+    let media = [Media::Rss, Media::Atom, Media::Json]
+        .into_iter()
+        .find(|m| m.feed_file() == file)?;
+    collection(site, prefix)?; // an unknown tag or a malformed prefix
+    plan(
+        site,
+        route,
+        Doc::Feed {
+            prefix: prefix.to_string(),
+            page: Some(page),
+            media,
+        },
+    )
+}
+
+/// Every route of the site, hot and cold, sorted.
+pub fn all_routes(site: &Site) -> Vec<String> {
+    let mut routes: Vec<String> = plan_hot(site).into_iter().map(|p| p.route).collect();
+    for prefix in
+        std::iter::once(String::new()).chain(site.tags.keys().map(|slug| format!("tags/{slug}/")))
+    {
+        let pages =
+            collection(site, &prefix).map_or(0, |(_, indices)| paging(site, indices.len()).pages());
+        for n in 1..=pages {
+            for media in [Media::Rss, Media::Atom, Media::Json] {
+                routes.push(format!("{prefix}archive/{n}/{}", media.feed_file()));
+            }
+        }
+    }
+    routes.extend(site.entries.iter().map(|e| e.page_path.clone()));
+    routes.sort();
+    routes
+}
+
+/// Renders every route (the static export, tests).
+pub fn render_site(site: &Site) -> Result<Vec<Rendered>, RenderError> {
+    all_routes(site)
+        .iter()
+        .filter_map(|route| plan_hot_or_cold(site, route))
+        .map(|planned| render(site, &planned))
+        .collect()
+}
+
+fn plan_hot_or_cold(site: &Site, route: &str) -> Option<Planned> {
+    plan_cold(site, route).or_else(|| plan_hot(site).into_iter().find(|p| p.route == route))
+}
+
+/// Plans one document if it exists (its archive page number within range).
+fn plan(site: &Site, route: &str, doc: Doc) -> Option<Planned> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&site.config_fingerprint);
+    hasher.update(route.as_bytes());
+    hasher.update(&[0]);
+    match &doc {
+        Doc::Feed {
+            prefix,
+            page,
+            media,
+        } => {
+            let feed = feed_doc(site, prefix, *page)?;
+            hasher.update(
+                format!(
+                    "{media:?}|{:?}|{:?}|{}",
+                    feed.prev_archive, feed.next_archive, feed.title
+                )
+                .as_bytes(),
+            );
+            hash_entries(&mut hasher, feed.entries.iter().copied());
+        }
+        Doc::Index => hash_entries(&mut hasher, site.entries.iter().take(html::HOME_POSTS)),
+        Doc::PostPage(index) => hash_entries(&mut hasher, std::iter::once(&site.entries[*index])),
+    }
+    let mut fingerprint = Fingerprint::default();
+    fingerprint.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+    Some(Planned {
+        route: route.to_string(),
+        doc,
+        fingerprint,
+    })
+}
+
+fn hash_entries<'a>(hasher: &mut blake3::Hasher, entries: impl Iterator<Item = &'a Entry>) {
+    for entry in entries {
+        for part in [
+            entry.id.as_str(),
+            entry.link.as_str(),
+            entry.page_path.as_str(),
+        ] {
+            hasher.update(&(part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+        hasher.update(&entry.post.fingerprint);
+    }
+}
+
+/// Renders a planned document.
+pub fn render(site: &Site, planned: &Planned) -> Result<Rendered, RenderError> {
+    match &planned.doc {
+        Doc::Index => Ok(html::render_index(site)),
+        Doc::PostPage(index) => Ok(html::render_post(site, &site.entries[*index])),
+        Doc::Feed {
+            prefix,
+            page,
+            media,
+        } => {
+            let doc = feed_doc(site, prefix, *page).ok_or_else(|| RenderError {
+                path: planned.route.clone(),
+                message: "no such archive page".into(),
+            })?;
+            let body = match media {
+                Media::Rss => rss::render_rss(&doc),
+                Media::Atom => atom::render_atom(&doc),
+                _ => json::render_json(&doc),
+            }
+            .map_err(|message| RenderError {
+                path: planned.route.clone(),
+                message,
+            })?;
+            let link_header = site.config.websub_hub.as_ref().map(|hub| {
+                format!(
+                    "<{hub}>; rel=\"hub\", <{}>; rel=\"self\"",
+                    doc.self_url(*media)
+                )
+            });
+            let count = collection(site, prefix).map_or(0, |(_, i)| i.len());
+            let lifetime = match page {
+                Some(n) if paging(site, count).is_full(*n) => Lifetime::Immutable,
+                _ => Lifetime::Live,
+            };
+            Ok(Rendered {
+                path: planned.route.clone(),
+                media: *media,
+                body,
+                last_modified: doc.last_modified(),
+                lifetime,
+                link_header,
+            })
+        }
+    }
+}
+
+/// A collection's title and entry indices (newest first), by folder prefix.
+fn collection<'a>(site: &'a Site, prefix: &str) -> Option<(String, std::borrow::Cow<'a, [usize]>)> {
+    if prefix.is_empty() {
+        return Some((
+            site.config.title.clone(),
+            std::borrow::Cow::Owned((0..site.entries.len()).collect()),
+        ));
+    }
+    let slug = prefix.strip_prefix("tags/")?.strip_suffix('/')?;
+    let tag = site.tags.get(slug)?;
+    Some((
+        format!("{} — {}", site.config.title, tag.name),
+        std::borrow::Cow::Borrowed(&tag.entries[..]),
+    ))
+}
+
+fn paging(site: &Site, total: usize) -> Paging {
+    Paging {
+        total,
         feed_limit: site.config.feed_limit,
         page_size: site.config.archive_page_size,
-    };
-    let page_dir = |n: usize| format!("{prefix}archive/{n}/");
-    let pick = |range: std::ops::Range<usize>| -> Vec<&Entry> {
-        indices[range].iter().map(|&i| &site.entries[i]).collect()
-    };
-    let pages = paging.pages();
-    let home = if prefix.is_empty() {
-        site.config.url("")
-    } else {
-        site.config.url(prefix)
-    };
-    let current = FeedDoc {
-        site,
-        title: title.clone(),
-        entries: pick(paging.current()),
-        dir: prefix.to_string(),
-        current_dir: prefix.to_string(),
-        prev_archive: (pages > 0).then(|| page_dir(pages)),
-        next_archive: None,
-        is_archive: false,
-        home: home.clone(),
-    };
-    render_doc(&current, Lifetime::Live, out)?;
-    for n in 1..=pages {
-        let doc = FeedDoc {
-            site,
-            title: format!("{title} (archive {n})"),
-            entries: pick(paging.page(n)),
-            dir: page_dir(n),
-            current_dir: prefix.to_string(),
-            prev_archive: (n > 1).then(|| page_dir(n - 1)),
-            next_archive: (n < pages).then(|| page_dir(n + 1)),
-            is_archive: true,
-            home: home.clone(),
-        };
-        let lifetime = if paging.is_full(n) {
-            Lifetime::Immutable
-        } else {
-            Lifetime::Live
-        };
-        render_doc(&doc, lifetime, out)?;
     }
-    Ok(())
 }
 
-fn render_doc(
-    doc: &FeedDoc,
-    lifetime: Lifetime,
-    out: &mut Vec<Rendered>,
-) -> Result<(), RenderError> {
-    let last_modified = doc.last_modified();
-    for (media, body) in [
-        (Media::Rss, rss::render_rss(doc)),
-        (Media::Atom, atom::render_atom(doc)),
-        (Media::Json, json::render_json(doc)),
-    ] {
-        let path = format!("{}{}", doc.dir, media.feed_file());
-        let body = body.map_err(|message| RenderError {
-            path: path.clone(),
-            message,
-        })?;
-        let link_header = doc.site.config.websub_hub.as_ref().map(|hub| {
-            format!(
-                "<{hub}>; rel=\"hub\", <{}>; rel=\"self\"",
-                doc.self_url(media)
-            )
-        });
-        out.push(Rendered {
-            path,
-            media,
-            body,
-            last_modified,
-            lifetime,
-            link_header,
-        });
-    }
-    Ok(())
+/// The feed document of a collection's subscription feed or archive page `page`.
+fn feed_doc<'a>(site: &'a Site, prefix: &str, page: Option<usize>) -> Option<FeedDoc<'a>> {
+    let (title, indices) = collection(site, prefix)?;
+    let paging = paging(site, indices.len());
+    let pages = paging.pages();
+    let page_dir = |n: usize| format!("{prefix}archive/{n}/");
+    let home = site.config.url(prefix);
+    let (range, title, dir, prev, next) = match page {
+        None => (
+            paging.current(),
+            title,
+            prefix.to_string(),
+            (pages > 0).then(|| page_dir(pages)),
+            None,
+        ),
+        Some(n) if (1..=pages).contains(&n) => (
+            paging.page(n),
+            format!("{title} (archive {n})"),
+            page_dir(n),
+            (n > 1).then(|| page_dir(n - 1)),
+            (n < pages).then(|| page_dir(n + 1)),
+        ),
+        Some(_) => return None,
+    };
+    Some(FeedDoc {
+        site,
+        title,
+        entries: indices[range].iter().map(|&i| &site.entries[i]).collect(),
+        dir,
+        current_dir: prefix.to_string(),
+        prev_archive: prev,
+        next_archive: next,
+        is_archive: page.is_some(),
+        home,
+    })
 }
 
 /// RFC 5005 namespace for `fh:archive`.

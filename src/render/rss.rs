@@ -107,7 +107,7 @@ fn item(entry: &Entry, site_author: &str) -> Item {
                 domain: None,
             })
             .collect(),
-        content: Some(post.content_html.clone()),
+        content: Some(post.content.html()),
         enclosure: post.enclosure.as_ref().map(|e| Enclosure {
             url: e.url.clone(),
             length: e.length.to_string(),

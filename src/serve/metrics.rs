@@ -173,6 +173,14 @@ impl Metrics {
         for (state, n) in &snapshot.posts_by_state {
             let _ = writeln!(out, "dropfeed_posts{{state=\"{state}\"}} {n}");
         }
+        out.push_str("# HELP dropfeed_resources_pending_compression Hot resources served in identity only until the encoder has compressed them.\n");
+        out.push_str("# TYPE dropfeed_resources_pending_compression gauge\n");
+        let pending = snapshot
+            .resources
+            .values()
+            .filter(|r| !r.is_encoded)
+            .count();
+        let _ = writeln!(out, "dropfeed_resources_pending_compression {pending}");
         out.push_str("# HELP dropfeed_snapshot_generation Rebuilds that changed what is served.\n");
         out.push_str("# TYPE dropfeed_snapshot_generation gauge\n");
         let _ = writeln!(out, "dropfeed_snapshot_generation {}", snapshot.generation);

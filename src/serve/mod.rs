@@ -36,7 +36,8 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::config::ServerConfig;
-use crate::snapshot::{Coding, Resource, Snapshot};
+use crate::render::{Lifetime, Media, Rendered};
+use crate::snapshot::{Coding, Resource, Snapshot, StatusPages};
 
 use limit::RateLimiter;
 use metrics::Metrics;
@@ -97,8 +98,8 @@ pub async fn run(
         let _ = stream.set_nodelay(true);
         let state = Arc::clone(&state);
         let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-            let response = handle(&state, peer.ip(), &request);
-            async move { Ok::<_, Infallible>(response) }
+            let state = Arc::clone(&state);
+            async move { Ok::<_, Infallible>(handle(&state, peer.ip(), &request).await) }
         });
         let connection = builder
             .serve_connection(TokioIo::new(stream), service)
@@ -115,53 +116,6 @@ pub async fn run(
         () = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("some connections did not finish in time"),
     }
     Ok(())
-}
-
-/// One request: rate limit, the dynamic routes, then the snapshot; every answer counted.
-fn handle(state: &ServerState, peer: IpAddr, request: &Request<Incoming>) -> Response<Full<Bytes>> {
-    let path = request.uri().path();
-    let class = metrics::route_class(path.strip_prefix('/').unwrap_or(path));
-    let snapshot = state.snapshot.load();
-    let response = if let Some(Err(wait)) = state
-        .limiter
-        .as_ref()
-        .map(|l| l.check(peer, Instant::now()))
-    {
-        let mut response = plain(StatusCode::TOO_MANY_REQUESTS, "too many requests\n");
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-        response
-    } else if path == "/metrics" && matches!(*request.method(), Method::GET | Method::HEAD) {
-        let mut response = Response::new(Full::new(Bytes::from(state.metrics.render(&snapshot))));
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-        );
-        response
-    } else {
-        respond(
-            &snapshot,
-            request.method(),
-            request.uri(),
-            request.headers(),
-        )
-    };
-    let coding = response
-        .headers()
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .map_or(Some(Coding::Identity), |token| match token {
-            "br" => Some(Coding::Br),
-            "zstd" => Some(Coding::Zstd),
-            "gzip" => Some(Coding::Gzip),
-            _ => None,
-        });
-    let bytes = response.body().size_hint().exact().unwrap_or(0) as usize;
-    state
-        .metrics
-        .record(class, response.status().as_u16(), coding, bytes);
-    response
 }
 
 fn connection_builder(limits: &ServerConfig) -> auto::Builder<TokioExecutor> {
@@ -182,9 +136,56 @@ fn connection_builder(limits: &ServerConfig) -> auto::Builder<TokioExecutor> {
     builder
 }
 
-/// Answers one request from a snapshot. Pure: everything it needs is in its arguments.
-pub fn respond(
-    snapshot: &Snapshot,
+/// One request: rate limit, the dynamic routes, then the snapshot; every answer counted.
+async fn handle(
+    state: &ServerState,
+    peer: IpAddr,
+    request: &Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let path = request.uri().path();
+    let class = metrics::route_class(path.strip_prefix('/').unwrap_or(path));
+    let snapshot = state.snapshot.load_full();
+    let limited = state
+        .limiter
+        .as_ref()
+        .map(|l| l.check(peer, Instant::now()));
+    let response = if let Some(Err(wait)) = limited {
+        let mut response = plain(StatusCode::TOO_MANY_REQUESTS, "too many requests\n");
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        response
+    } else if path == "/metrics" && matches!(*request.method(), Method::GET | Method::HEAD) {
+        let mut response = Response::new(Full::new(Bytes::from(state.metrics.render(&snapshot))));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        );
+        response
+    } else {
+        respond(snapshot, request.method(), request.uri(), request.headers()).await
+    };
+    let coding = response
+        .headers()
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map_or(Some(Coding::Identity), |token| match token {
+            "br" => Some(Coding::Br),
+            "zstd" => Some(Coding::Zstd),
+            "gzip" => Some(Coding::Gzip),
+            _ => None,
+        });
+    let bytes = response.body().size_hint().exact().unwrap_or(0) as usize;
+    state
+        .metrics
+        .record(class, response.status().as_u16(), coding, bytes);
+    response
+}
+
+/// Answers one request from a snapshot. Hot routes are a lookup; cold routes (archive and
+/// post pages) and `/status` are rendered on a blocking thread the first time.
+pub async fn respond(
+    snapshot: Arc<Snapshot>,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
@@ -204,23 +205,66 @@ pub fn respond(
     let Some(route) = path.strip_prefix('/') else {
         return plain(StatusCode::NOT_FOUND, "not found\n");
     };
-    let resource = match route {
-        "healthz" => return plain(StatusCode::OK, "ok\n"),
-        "status" => match &snapshot.status {
-            Some((html, json)) => {
-                if wants_json(uri.query(), headers) {
-                    json
-                } else {
-                    html
-                }
-            }
-            None => return plain(StatusCode::NOT_FOUND, "not found\n"),
-        },
-        _ => match snapshot.get(route) {
-            Some(resource) => resource,
-            None => return redirect_to_folder(snapshot, path, route),
-        },
+    if route == "healthz" {
+        return plain(StatusCode::OK, "ok\n");
+    }
+    if let Some(hot) = snapshot.get(route) {
+        return answer(hot, head, headers);
+    }
+    let resource = if route == "status" {
+        let json = wants_json(uri.query(), headers);
+        let Some(pages) = snapshot.status.clone() else {
+            return plain(StatusCode::NOT_FOUND, "not found\n");
+        };
+        off_runtime(move || Some(status_resource(&pages, json))).await
+    } else if snapshot.contains(route) {
+        let route = route.to_string();
+        let snapshot = Arc::clone(&snapshot);
+        off_runtime(move || snapshot.resource(&route)).await
+    } else {
+        return redirect_to_folder(&snapshot, path, route);
     };
+    match resource {
+        Some(resource) => answer(&resource, head, headers),
+        None => plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "could not render this page\n",
+        ),
+    }
+}
+
+/// Runs rendering work on tokio's blocking pool, so request workers stay free.
+async fn off_runtime(
+    work: impl FnOnce() -> Option<Arc<Resource>> + Send + 'static,
+) -> Option<Arc<Resource>> {
+    tokio::task::spawn_blocking(work).await.ok().flatten()
+}
+
+fn status_resource(pages: &StatusPages, json: bool) -> Arc<Resource> {
+    let (html, json_body) = (pages.0)();
+    let (media, body) = if json {
+        (Media::Status, json_body)
+    } else {
+        (Media::Html, html)
+    };
+    let rendered = Rendered {
+        path: "status".into(),
+        media,
+        body,
+        last_modified: None,
+        lifetime: Lifetime::NoCache,
+        link_header: None,
+    };
+    let cache = crate::config::CacheConfig {
+        max_age: 0,
+        stale_while_revalidate: 0,
+        stale_if_error: 0,
+    };
+    Arc::new(Resource::new(rendered, Default::default(), &cache))
+}
+
+/// Conditional GET, content negotiation and headers for one resource.
+fn answer(resource: &Resource, head: bool, headers: &HeaderMap) -> Response<Full<Bytes>> {
     let text = |name| {
         headers
             .get(name)
@@ -294,7 +338,7 @@ fn validators(h: &mut HeaderMap, resource: &Resource, etag: &HeaderValue) {
 /// `/posts/x` → `/posts/x/` when only the folder form exists; otherwise `404`.
 fn redirect_to_folder(snapshot: &Snapshot, path: &str, route: &str) -> Response<Full<Bytes>> {
     let folder = format!("{route}/");
-    if route.is_empty() || route.ends_with('/') || snapshot.get(&folder).is_none() {
+    if route.is_empty() || route.ends_with('/') || !snapshot.contains(&folder) {
         return plain(StatusCode::NOT_FOUND, "not found\n");
     }
     let mut response = plain(StatusCode::PERMANENT_REDIRECT, "moved\n");

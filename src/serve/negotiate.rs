@@ -92,7 +92,7 @@ mod tests {
             link_header: None,
         };
         let config = crate::config::Config::from_raw(Default::default(), None).unwrap();
-        let snapshot = Snapshot::build(vec![rendered], &config.cache, None);
+        let snapshot = Snapshot::from_rendered(vec![rendered], &config.cache);
         snapshot.get("feed.xml").unwrap().clone()
     }
 

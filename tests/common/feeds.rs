@@ -75,25 +75,18 @@ impl Output {
         self.dir.path().join("out").join(route)
     }
 
-    /// The identity bytes of a route, failing the test if it does not exist.
-    pub fn bytes(&self, route: &str) -> &[u8] {
-        match self.built.snapshot.resources.get(route) {
-            Some(resource) => &resource.identity.body,
+    /// The identity bytes of a route (hot, or cold and rendered now), failing the test if it
+    /// does not exist.
+    pub fn bytes(&self, route: &str) -> bytes::Bytes {
+        match self.built.snapshot.resource(route) {
+            Some(resource) => resource.identity.body.clone(),
             None => panic!("no route `{route}`; routes: {:?}", self.routes()),
         }
     }
 
     /// Every route, sorted.
-    pub fn routes(&self) -> Vec<&str> {
-        let mut routes: Vec<&str> = self
-            .built
-            .snapshot
-            .resources
-            .keys()
-            .map(String::as_str)
-            .collect();
-        routes.sort_unstable();
-        routes
+    pub fn routes(&self) -> Vec<String> {
+        self.built.snapshot.routes()
     }
 }
 

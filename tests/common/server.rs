@@ -122,8 +122,14 @@ impl Server {
     /// Serves `posts` with a config (TOML text; `base_url` defaults to the bound address)
     /// and a clock. The file watch exists before `app::start` returns (regression test:
     /// `watch_events::change_right_after_start_is_seen`), so tests may change files at once.
+    /// Returns once the compressed variants, which follow the identity bytes by moments,
+    /// are ready too.
     pub async fn start_with(posts: &[(&str, &str)], toml: &str, clock: Arc<dyn Clock>) -> Server {
-        Server::launch(posts, toml, clock).await
+        let server = Server::launch(posts, toml, clock).await;
+        if let Some(running) = &server.running {
+            running.until_encoded().await;
+        }
+        server
     }
 
     /// Starts the service exactly as `dropfeed serve` does, nothing more.
