@@ -1,0 +1,289 @@
+//! Criterion benchmarks of the content pipeline over a generated corpus (`benches/corpus`),
+//! written once into a temporary folder:
+//!
+//! - `parse/one_post`: `post::parse` of one ~600-word Markdown post.
+//! - `build/{1k,10k}`: a cold start's work: `Library::scan` + `pipeline::build` with no
+//!   previous snapshot. `build_stages/10k/*` times two parts of it: the scan (read and parse
+//!   every file) and site + render (every resource's bytes); encoding is the rest.
+//! - `incremental/10k/*`: one post's title rewritten, then `Library::refresh` of that path +
+//!   `pipeline::build` with the previous snapshot (the watcher's work per change), for the
+//!   newest post (in every subscription feed) and the oldest (in a full archive page); and
+//!   a rebuild with nothing changed (the fixed cost of re-rendering and hashing the site).
+//! - `snapshot/*`: `Snapshot::build` of one ~100 KB feed with no previous snapshot, and
+//!   each coding alone at the levels the snapshot uses.
+//!
+//! Run with `cargo bench --bench pipeline`; filter with `cargo bench --bench pipeline --
+//! incremental`. Whole-site benchmarks run once first; one that takes longer than
+//! `REPEAT_BUDGET` is reported from that single run instead of ten samples (set
+//! `DROPFEED_BENCH_ALL=1` to repeat it anyway), so the suite stays within minutes.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeZone, Utc};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode};
+
+use dropfeed::config::{Config, RawConfig};
+use dropfeed::load::{self, Library};
+use dropfeed::pipeline;
+use dropfeed::render::{self, Rendered};
+use dropfeed::site::Site;
+use dropfeed::snapshot::{self, Coding, Snapshot};
+
+#[path = "corpus/mod.rs"]
+mod corpus;
+
+/// A fixed "now" after every generated date, so every post is published and runs agree.
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2040, 1, 1, 0, 0, 0)
+        .single()
+        .expect("a valid date")
+}
+
+fn config() -> Arc<Config> {
+    Arc::new(Config::from_raw(RawConfig::default(), None).expect("the default config is valid"))
+}
+
+/// A generated corpus in a temporary folder, with its id ledger already written (a site
+/// that has been served before), so timed builds do not include issuing 10,000 ids.
+struct Corpus {
+    _dir: tempfile::TempDir,
+    posts: PathBuf,
+    count: usize,
+}
+
+impl Corpus {
+    fn new(count: usize) -> Corpus {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let posts = dir.path().join("posts");
+        corpus::write_corpus(&posts, count, corpus::DEFAULT_SEED).expect("writing the corpus");
+        let corpus = Corpus {
+            _dir: dir,
+            posts,
+            count,
+        };
+        let (library, config) = corpus.scan();
+        library.ids(&library.posts(), &config.id_authority, now());
+        corpus
+    }
+
+    fn scan(&self) -> (Library, Arc<Config>) {
+        let config = config();
+        let mut library = Library::new(&self.posts, &config);
+        library.scan().expect("the corpus folder exists");
+        (library, config)
+    }
+
+    fn path(&self, index: usize) -> PathBuf {
+        self.posts.join(corpus::file_name(index))
+    }
+}
+
+fn parse_one(c: &mut Criterion) {
+    let config = config();
+    let ctx = load::parse_context(&config);
+    let source = corpus::file_name(42);
+    let text = corpus::post(42, corpus::DEFAULT_SEED);
+    let display = Path::new("posts").join(&source);
+    c.bench_function("parse/one_post", |b| {
+        b.iter(|| dropfeed::post::parse(black_box(&source), &display, black_box(&text), &ctx))
+    });
+}
+
+/// How long one run of a whole-site benchmark may take for criterion to repeat it (a warm-up
+/// and ten samples); a slower one is timed once and reported, unless `DROPFEED_BENCH_ALL`
+/// is set, so the whole suite stays within minutes on two cores.
+const REPEAT_BUDGET: Duration = Duration::from_secs(15);
+
+/// Runs `run` (which returns the time it measured) once; when that fits the budget, has
+/// criterion measure it over ten flat samples, else prints the single time.
+fn whole_site(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    label: &str,
+    name: &str,
+    mut run: impl FnMut() -> Duration,
+) {
+    if !wanted(&format!("{label}/{name}")) {
+        return;
+    }
+    let once = run();
+    if once > REPEAT_BUDGET && std::env::var_os("DROPFEED_BENCH_ALL").is_none() {
+        println!(
+            "{label}/{name}: one run took {:.2} s; not repeated (over {} s; set \
+             DROPFEED_BENCH_ALL=1 to repeat it)",
+            once.as_secs_f64(),
+            REPEAT_BUDGET.as_secs()
+        );
+        return;
+    }
+    group.measurement_time((once * 12).max(Duration::from_secs(3)));
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| run()).sum())
+    });
+}
+
+/// Whether a benchmark id matches the filters given on the command line (as substrings;
+/// criterion's own regex filter still applies), so a filtered run skips the untimed first
+/// runs of whole-site benchmarks it will not measure.
+fn wanted(id: &str) -> bool {
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    filters.is_empty() || filters.iter().any(|f| id.contains(f.as_str()))
+}
+
+/// Times one call, leaving the drop of its result out.
+fn timed<R>(routine: impl FnOnce() -> R) -> Duration {
+    let started = Instant::now();
+    let result = black_box(routine());
+    let elapsed = started.elapsed();
+    drop(result);
+    elapsed
+}
+
+fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
+    let mut group = c.benchmark_group(name);
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_millis(500));
+    group
+}
+
+/// Returns the first 10k snapshot built, for [`incremental`] to start from.
+fn build_sites(c: &mut Criterion, small: &Corpus, large: &Corpus) -> Option<Snapshot> {
+    let mut first_large = None;
+    let mut builds = group(c, "build");
+    for (name, site) in [("1k", small), ("10k", large)] {
+        whole_site(&mut builds, "build", name, || {
+            let started = Instant::now();
+            let (library, config) = site.scan();
+            let built = pipeline::build(&library, &config, now(), None).expect("builds");
+            let elapsed = started.elapsed();
+            if site.count == large.count && first_large.is_none() {
+                first_large = Some(built.snapshot);
+            }
+            elapsed
+        });
+    }
+    builds.finish();
+
+    // What the full build is made of; encoding is the rest.
+    let mut stages = group(c, "build_stages/10k");
+    whole_site(&mut stages, "build_stages/10k", "scan", || {
+        timed(|| large.scan())
+    });
+    let (library, config) = large.scan();
+    whole_site(&mut stages, "build_stages/10k", "site+render", || {
+        timed(|| {
+            let posts = library.posts();
+            let ids = library.ids(&posts, &config.id_authority, now());
+            let site = Site::build(Arc::clone(&config), &posts, &ids, now());
+            render::render_site(&site).expect("renders")
+        })
+    });
+    stages.finish();
+    first_large
+}
+
+/// Rewrites the title of post `index` (to one of two spellings, alternating, so every
+/// rewrite is a change from the previous state), returning the time to refresh and rebuild.
+fn change_and_rebuild(
+    site: &Corpus,
+    library: &mut Library,
+    config: &Arc<Config>,
+    previous: &mut Snapshot,
+    index: usize,
+    round: u64,
+) -> Duration {
+    let path = site.path(index);
+    let original = corpus::post(index, corpus::DEFAULT_SEED);
+    let text = original.replacen("title: \"", &format!("title: \"Edited {} ", round % 2), 1);
+    std::fs::write(&path, text).expect("rewriting a post");
+    let started = Instant::now();
+    library.refresh(&[path]).expect("the corpus folder exists");
+    let built = pipeline::build(library, config, now(), Some(previous)).expect("builds");
+    let elapsed = started.elapsed();
+    *previous = built.snapshot;
+    elapsed
+}
+
+fn incremental(c: &mut Criterion, large: &Corpus, first: Option<Snapshot>) {
+    let names = ["newest_post", "oldest_post", "nothing_changed"];
+    if !names
+        .iter()
+        .any(|n| wanted(&format!("incremental/10k/{n}")))
+    {
+        return;
+    }
+    let (mut library, config) = large.scan();
+    let mut previous = first.unwrap_or_else(|| {
+        pipeline::build(&library, &config, now(), None)
+            .expect("builds")
+            .snapshot
+    });
+    let mut group = group(c, "incremental/10k");
+    let mut round = 0;
+    for (name, index) in [("newest_post", large.count - 1), ("oldest_post", 0)] {
+        whole_site(&mut group, "incremental/10k", name, || {
+            round += 1;
+            change_and_rebuild(large, &mut library, &config, &mut previous, index, round)
+        });
+        // Leave the corpus as generated for what follows.
+        std::fs::write(large.path(index), corpus::post(index, corpus::DEFAULT_SEED))
+            .expect("restoring a post");
+        library.refresh(&[large.path(index)]);
+        previous = pipeline::build(&library, &config, now(), Some(&previous))
+            .expect("builds")
+            .snapshot;
+    }
+    whole_site(&mut group, "incremental/10k", "nothing_changed", || {
+        timed(|| pipeline::build(&library, &config, now(), Some(&previous)).expect("builds"))
+    });
+    group.finish();
+}
+
+/// The site's `/feed.xml` (20 full entries), about 100 KB.
+fn big_feed(site: &Corpus) -> Rendered {
+    let (library, config) = site.scan();
+    let posts = library.posts();
+    let ids = library.ids(&posts, &config.id_authority, now());
+    let built = Site::build(Arc::clone(&config), &posts, &ids, now());
+    render::render_site(&built)
+        .expect("renders")
+        .into_iter()
+        .find(|r| r.path == "feed.xml")
+        .expect("a site has /feed.xml")
+}
+
+fn encoding(c: &mut Criterion, small: &Corpus) {
+    let feed = big_feed(small);
+    let config = config();
+    let mut group = c.benchmark_group(format!("snapshot/feed_{}KB", feed.body.len() / 1024));
+    group.sample_size(20);
+    group.bench_function("Snapshot::build", |b| {
+        b.iter(|| Snapshot::build(vec![feed.clone()], &config.cache, None))
+    });
+    for coding in [Coding::Gzip, Coding::Br, Coding::Zstd] {
+        group.bench_function(coding.token(), |b| {
+            b.iter(|| snapshot::compress(coding, black_box(&feed.body)))
+        });
+    }
+    group.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    parse_one(c);
+    let small = Corpus::new(1_000);
+    encoding(c, &small);
+    let large = Corpus::new(10_000);
+    let first = build_sites(c, &small, &large);
+    incremental(c, &large, first);
+}
+
+criterion_group!(pipeline_benches, benches);
+criterion_main!(pipeline_benches);
