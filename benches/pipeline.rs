@@ -2,15 +2,20 @@
 //! written once into a temporary folder:
 //!
 //! - `parse/one_post`: `post::parse` of one ~600-word Markdown post.
+//! - `snapshot/*`: a snapshot of one ~100 KB feed (`Snapshot::from_rendered`: every coding
+//!   compressed, no previous snapshot), and each coding alone at the levels it uses.
 //! - `build/{1k,10k}`: a cold start's work: `Library::scan` + `pipeline::build` with no
-//!   previous snapshot. `build_stages/10k/*` times two parts of it: the scan (read and parse
-//!   every file) and site + render (every resource's bytes); encoding is the rest.
-//! - `incremental/10k/*`: one post's title rewritten, then `Library::refresh` of that path +
-//!   `pipeline::build` with the previous snapshot (the watcher's work per change), for the
-//!   newest post (in every subscription feed) and the oldest (in a full archive page); and
-//!   a rebuild with nothing changed (the fixed cost of re-rendering and hashing the site).
-//! - `snapshot/*`: `Snapshot::build` of one ~100 KB feed with no previous snapshot, and
-//!   each coding alone at the levels the snapshot uses.
+//!   previous snapshot (hot resources rendered and compressed). `build_stages/10k/*` times
+//!   its parts: the scan (read and parse every file), the site (order, ids, tags), and the
+//!   rendering of the hot resources; compressing them is the rest.
+//! - `incremental/10k/*`: one post's title rewritten, then `Library::refresh` of that path and
+//!   a rebuild with the previous snapshot: `pipeline::build_for_serving` as the watcher does
+//!   (changed resources published in identity; the encoder thread's pass that follows is
+//!   not timed) for the newest post (in every subscription feed) and the oldest (in a full
+//!   archive page only); `pipeline::build` (every coding ready) for the newest; and a
+//!   rebuild with nothing changed.
+//! - `cold/10k/*`: what a request for a cold route costs the first time: planning and
+//!   rendering an archive page, and a post page.
 //!
 //! Run with `cargo bench --bench pipeline`; filter with `cargo bench --bench pipeline --
 //! incremental`. Whole-site benchmarks run once first; one that takes longer than
@@ -26,10 +31,13 @@ use chrono::{DateTime, TimeZone, Utc};
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode};
 
+use arc_swap::ArcSwap;
 use dropfeed::config::{Config, RawConfig};
+use dropfeed::encoder;
 use dropfeed::load::{self, Library};
 use dropfeed::pipeline;
 use dropfeed::render::{self, Rendered};
+use dropfeed::serve::SharedSnapshot;
 use dropfeed::site::Site;
 use dropfeed::snapshot::{self, Coding, Snapshot};
 
@@ -154,6 +162,13 @@ fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
     group
 }
 
+/// The site of a scanned library, as `pipeline::build` makes it.
+fn site_of(library: &Library, config: &Arc<Config>) -> Site {
+    let posts = library.posts();
+    let ids = library.ids(&posts, &config.id_authority, now());
+    Site::build(Arc::clone(config), &posts, &ids, now())
+}
+
 /// Returns the first 10k snapshot built, for [`incremental`] to start from.
 fn build_sites(c: &mut Criterion, small: &Corpus, large: &Corpus) -> Option<Snapshot> {
     let mut first_large = None;
@@ -172,22 +187,35 @@ fn build_sites(c: &mut Criterion, small: &Corpus, large: &Corpus) -> Option<Snap
     }
     builds.finish();
 
-    // What the full build is made of; encoding is the rest.
     let mut stages = group(c, "build_stages/10k");
     whole_site(&mut stages, "build_stages/10k", "scan", || {
         timed(|| large.scan())
     });
     let (library, config) = large.scan();
-    whole_site(&mut stages, "build_stages/10k", "site+render", || {
+    whole_site(&mut stages, "build_stages/10k", "site", || {
+        timed(|| site_of(&library, &config))
+    });
+    let site = site_of(&library, &config);
+    whole_site(&mut stages, "build_stages/10k", "render_hot", || {
         timed(|| {
-            let posts = library.posts();
-            let ids = library.ids(&posts, &config.id_authority, now());
-            let site = Site::build(Arc::clone(&config), &posts, &ids, now());
-            render::render_site(&site).expect("renders")
+            render::plan_hot(&site)
+                .iter()
+                .map(|planned| render::render(&site, planned).expect("renders"))
+                .collect::<Vec<_>>()
         })
     });
     stages.finish();
     first_large
+}
+
+/// How a change is published.
+#[derive(Debug, Clone, Copy)]
+enum Publish {
+    /// As the server does: changed resources in identity (timed), then compressed by the
+    /// encoder's pass (not timed).
+    Serving,
+    /// Every coding compressed before the snapshot is returned (timed).
+    Encoded,
 }
 
 /// Rewrites the title of post `index` (to one of two spellings, alternating, so every
@@ -196,50 +224,67 @@ fn change_and_rebuild(
     site: &Corpus,
     library: &mut Library,
     config: &Arc<Config>,
-    previous: &mut Snapshot,
-    index: usize,
-    round: u64,
+    previous: &mut Arc<Snapshot>,
+    (index, round): (usize, u64),
+    publish: Publish,
 ) -> Duration {
     let path = site.path(index);
     let original = corpus::post(index, corpus::DEFAULT_SEED);
     let text = original.replacen("title: \"", &format!("title: \"Edited {} ", round % 2), 1);
     std::fs::write(&path, text).expect("rewriting a post");
     let started = Instant::now();
-    library.refresh(&[path]).expect("the corpus folder exists");
-    let built = pipeline::build(library, config, now(), Some(previous)).expect("builds");
+    let changes = library.refresh(&[path]).expect("the corpus folder exists");
+    let built = match publish {
+        Publish::Serving => {
+            pipeline::build_for_serving(library, config, now(), Some(previous), &changes, started)
+        }
+        Publish::Encoded => pipeline::build(library, config, now(), Some(previous)),
+    }
+    .expect("builds");
     let elapsed = started.elapsed();
-    *previous = built.snapshot;
+    let shared: SharedSnapshot = Arc::new(ArcSwap::from_pointee(built.snapshot));
+    encoder::encode_pending(&shared);
+    *previous = shared.load_full();
     elapsed
 }
 
 fn incremental(c: &mut Criterion, large: &Corpus, first: Option<Snapshot>) {
-    let names = ["newest_post", "oldest_post", "nothing_changed"];
-    if !names
+    let cases = [
+        ("newest_post", large.count - 1, Publish::Serving),
+        ("oldest_post", 0, Publish::Serving),
+        ("newest_post_all_codings", large.count - 1, Publish::Encoded),
+    ];
+    let any = cases
         .iter()
-        .any(|n| wanted(&format!("incremental/10k/{n}")))
-    {
+        .map(|case| case.0)
+        .chain(["nothing_changed"])
+        .any(|name| wanted(&format!("incremental/10k/{name}")));
+    if !any {
         return;
     }
     let (mut library, config) = large.scan();
-    let mut previous = first.unwrap_or_else(|| {
+    let mut previous = Arc::new(first.unwrap_or_else(|| {
         pipeline::build(&library, &config, now(), None)
             .expect("builds")
             .snapshot
-    });
+    }));
     let mut group = group(c, "incremental/10k");
     let mut round = 0;
-    for (name, index) in [("newest_post", large.count - 1), ("oldest_post", 0)] {
+    for (name, index, publish) in cases {
         whole_site(&mut group, "incremental/10k", name, || {
             round += 1;
-            change_and_rebuild(large, &mut library, &config, &mut previous, index, round)
+            let at = (index, round);
+            change_and_rebuild(large, &mut library, &config, &mut previous, at, publish)
         });
         // Leave the corpus as generated for what follows.
         std::fs::write(large.path(index), corpus::post(index, corpus::DEFAULT_SEED))
             .expect("restoring a post");
         library.refresh(&[large.path(index)]);
-        previous = pipeline::build(&library, &config, now(), Some(&previous))
-            .expect("builds")
-            .snapshot;
+        previous = Arc::new(
+            pipeline::build(&library, &config, now(), Some(&previous))
+                .expect("builds")
+                .snapshot,
+        );
     }
     whole_site(&mut group, "incremental/10k", "nothing_changed", || {
         timed(|| pipeline::build(&library, &config, now(), Some(&previous)).expect("builds"))
@@ -247,17 +292,36 @@ fn incremental(c: &mut Criterion, large: &Corpus, first: Option<Snapshot>) {
     group.finish();
 }
 
+/// First requests for cold routes: rendered on request, then kept in a bounded cache.
+fn cold_routes(c: &mut Criterion, large: &Corpus) {
+    let (library, config) = large.scan();
+    let site = site_of(&library, &config);
+    let post_page = site.entries[site.entries.len() / 2].page_path.clone();
+    let mut group = c.benchmark_group("cold/10k");
+    group.sample_size(20);
+    for (name, route) in [
+        ("archive_page", "archive/1/feed.xml".to_string()),
+        ("post_page", post_page),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let planned = render::plan_cold(&site, &route).expect("a cold route");
+                render::render(&site, &planned).expect("renders")
+            })
+        });
+    }
+    group.finish();
+}
+
 /// The site's `/feed.xml` (20 full entries), about 100 KB.
 fn big_feed(site: &Corpus) -> Rendered {
     let (library, config) = site.scan();
-    let posts = library.posts();
-    let ids = library.ids(&posts, &config.id_authority, now());
-    let built = Site::build(Arc::clone(&config), &posts, &ids, now());
-    render::render_site(&built)
-        .expect("renders")
+    let site = site_of(&library, &config);
+    let planned = render::plan_hot(&site)
         .into_iter()
-        .find(|r| r.path == "feed.xml")
-        .expect("a site has /feed.xml")
+        .find(|p| p.route == "feed.xml")
+        .expect("a site has /feed.xml");
+    render::render(&site, &planned).expect("renders")
 }
 
 fn encoding(c: &mut Criterion, small: &Corpus) {
@@ -265,8 +329,8 @@ fn encoding(c: &mut Criterion, small: &Corpus) {
     let config = config();
     let mut group = c.benchmark_group(format!("snapshot/feed_{}KB", feed.body.len() / 1024));
     group.sample_size(20);
-    group.bench_function("Snapshot::build", |b| {
-        b.iter(|| Snapshot::build(vec![feed.clone()], &config.cache, None))
+    group.bench_function("all_codings", |b| {
+        b.iter(|| Snapshot::from_rendered(vec![feed.clone()], &config.cache))
     });
     for coding in [Coding::Gzip, Coding::Br, Coding::Zstd] {
         group.bench_function(coding.token(), |b| {
@@ -283,6 +347,7 @@ fn benches(c: &mut Criterion) {
     let large = Corpus::new(10_000);
     let first = build_sites(c, &small, &large);
     incremental(c, &large, first);
+    cold_routes(c, &large);
 }
 
 criterion_group!(pipeline_benches, benches);
