@@ -122,28 +122,45 @@ impl Ledger {
         }
         if !unmatched.is_empty() {
             self.reload();
-        }
-        for post in unmatched {
-            let id = self.adopt_or_issue(post, present, authority);
-            ids.insert(post.source.clone(), id);
+            // Entries whose file is gone, by date: the candidates for a renamed post.
+            let mut orphans: HashMap<String, Vec<String>> = HashMap::new();
+            for entry in self
+                .entries
+                .values()
+                .filter(|e| !present.contains(e.source.as_str()))
+            {
+                orphans
+                    .entry(entry.date.clone())
+                    .or_default()
+                    .push(entry.source.clone());
+            }
+            for post in unmatched {
+                let id = self.adopt_or_issue(post, &mut orphans, authority);
+                ids.insert(post.source.clone(), id);
+            }
         }
         ids
     }
 
-    fn adopt_or_issue(&mut self, post: &Post, present: &HashSet<&str>, authority: &str) -> String {
+    fn adopt_or_issue(
+        &mut self,
+        post: &Post,
+        orphans: &mut HashMap<String, Vec<String>>,
+        authority: &str,
+    ) -> String {
         if let Some(entry) = self.entries.get(&post.source) {
             return entry.id.clone();
         }
         let date = post.date.to_rfc3339();
-        let orphan = self
-            .entries
-            .values()
-            .find(|e| {
-                !present.contains(e.source.as_str())
-                    && e.date == date
-                    && (e.title == post.title || e.slug == post.slug)
-            })
-            .map(|e| e.source.clone());
+        let candidates = orphans.get_mut(&date);
+        let orphan = candidates.and_then(|sources| {
+            let at = sources.iter().position(|source| {
+                self.entries
+                    .get(source)
+                    .is_some_and(|e| e.title == post.title || e.slug == post.slug)
+            })?;
+            Some(sources.swap_remove(at))
+        });
         let mut entry = match orphan.and_then(|source| self.entries.remove(&source)) {
             Some(moved) => moved,
             None => Issued {

@@ -296,13 +296,15 @@ impl std::fmt::Debug for StatusPages {
     }
 }
 
-/// Compression levels, chosen by measurement (see README "Performance"). Compression runs
-/// off the request path, after a change is already served in identity.
+/// Compression levels, chosen by measurement on a 100 KB Atom feed (README "Performance"):
+/// past these, each step costs two to four times the time for 1 % smaller output (brotli 9:
+/// 25 ms for 0.2 %; zstd 12: 10 ms for 1 %). Compression runs off the request path, after a
+/// change is already served in identity. gzip 9: 5.9 ms.
 pub const GZIP_LEVEL: u32 = 9;
-/// Brotli quality.
-pub const BROTLI_QUALITY: u32 = 9;
-/// Zstandard level.
-pub const ZSTD_LEVEL: i32 = 15;
+/// Brotli quality (8: 7.6 ms).
+pub const BROTLI_QUALITY: u32 = 8;
+/// Zstandard level (9: 5 ms).
+pub const ZSTD_LEVEL: i32 = 9;
 /// Bodies smaller than this are not worth compressing.
 const MIN_COMPRESS: usize = 256;
 

@@ -3,13 +3,21 @@
 
 /// Shortest text worth guessing at; below this detectors are mostly noise.
 const MIN_CHARS: usize = 120;
+/// How much of a post detection looks at.
+const SAMPLE_CHARS: usize = 600;
 
 /// The ISO 639-1 code of the text's language, when whatlang is confident.
 pub fn detect(text: &str) -> Option<&'static str> {
     if text.chars().filter(|c| c.is_alphabetic()).count() < MIN_CHARS {
         return None;
     }
-    let info = whatlang::detect(text)?;
+    // A hundred words decide as well as a whole article, at a fraction of the time
+    // (detection dominated a 10,000-post cold start).
+    let sample = match text.char_indices().nth(SAMPLE_CHARS) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    };
+    let info = whatlang::detect(sample)?;
     if !info.is_reliable() {
         return None;
     }
