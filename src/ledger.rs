@@ -134,8 +134,10 @@ impl Ledger {
                     .or_default()
                     .push(entry.source.clone());
             }
+            // Every id ever issued stays taken: a new post never inherits a deleted one's.
+            let mut taken: HashSet<String> = self.entries.values().map(|e| e.id.clone()).collect();
             for post in unmatched {
-                let id = self.adopt_or_issue(post, &mut orphans, authority);
+                let id = self.adopt_or_issue(post, &mut orphans, &mut taken, authority);
                 ids.insert(post.source.clone(), id);
             }
         }
@@ -146,6 +148,7 @@ impl Ledger {
         &mut self,
         post: &Post,
         orphans: &mut HashMap<String, Vec<String>>,
+        taken: &mut HashSet<String>,
         authority: &str,
     ) -> String {
         if let Some(entry) = self.entries.get(&post.source) {
@@ -164,7 +167,7 @@ impl Ledger {
         let mut entry = match orphan.and_then(|source| self.entries.remove(&source)) {
             Some(moved) => moved,
             None => Issued {
-                id: default_id(authority, post),
+                id: unused_id(default_id(authority, post), taken),
                 source: String::new(),
                 date: date.clone(),
                 slug: String::new(),
@@ -205,6 +208,19 @@ impl Ledger {
         self.dirty = false;
         Ok(())
     }
+}
+
+/// `id`, or `id-2`, `id-3`… when it is taken (two posts with the same slug on one day),
+/// marked as taken from now on.
+fn unused_id(id: String, taken: &mut HashSet<String>) -> String {
+    let mut candidate = id.clone();
+    let mut n = 2;
+    while taken.contains(&candidate) {
+        candidate = format!("{id}-{n}");
+        n += 1;
+    }
+    taken.insert(candidate.clone());
+    candidate
 }
 
 /// Updates what the ledger remembers of a post (for matching a later rename); true if changed.

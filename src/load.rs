@@ -220,8 +220,13 @@ impl Library {
             if !seen.insert(rel.clone()) {
                 continue;
             }
-            let found = if path.is_dir() {
+            let is_link = !rel.is_empty()
+                && fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+            let found = if path.is_dir() && !is_link {
                 self.walk(path)
+            } else if path.is_dir() {
+                self.skip(&rel, "a link to a folder: not followed");
+                BTreeMap::new()
             } else {
                 self.walk_one(path, &rel)
             };
@@ -253,14 +258,14 @@ impl Library {
     fn apply(&mut self, source: &str, result: ReadResult) -> bool {
         match result {
             ReadResult::Skipped(reason) => {
-                self.skipped.insert(
-                    source.to_string(),
-                    Skipped {
-                        source: source.to_string(),
-                        reason,
-                    },
-                );
-                self.files.remove(source).is_some()
+                let skipped = Skipped {
+                    source: source.to_string(),
+                    reason,
+                };
+                // A new or different reason is a change too: /status must say so at once.
+                let reported = self.skipped.insert(source.to_string(), skipped.clone());
+                let removed = self.files.remove(source).is_some();
+                removed || reported.as_ref() != Some(&skipped)
             }
             ReadResult::Read {
                 stamp,
@@ -341,9 +346,16 @@ impl Library {
                 let Some(rel) = self.relative(&path) else {
                     continue;
                 };
+                let is_link = item.file_type().is_ok_and(|t| t.is_symlink());
                 if fs::metadata(&path).is_ok_and(|m| m.is_dir()) {
-                    if self.inside_root(&path) {
+                    if !is_link {
                         stack.push(path);
+                    } else if self.inside_root(&path) {
+                        // Its posts are read where they really are, once.
+                        self.skip(
+                            &rel,
+                            "a link to a folder inside the posts folder: not followed",
+                        );
                     } else {
                         self.skip(&rel, "a link to a folder outside the posts folder: ignored");
                     }

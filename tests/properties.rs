@@ -11,8 +11,8 @@
 //!   well-formed: RSS and Atom parse with feed-rs and hold no character XML 1.0 forbids,
 //!   JSON Feed parses with serde_json, and all three show the post when it is published.
 //!
-//! Ignored until fixed: character references to XML-forbidden characters (`&#x1;`) in raw
-//! HTML are decoded into the feeds.
+//! Regression: character references to XML-forbidden characters (`&#x1;`) in raw HTML were
+//! decoded by the sanitiser into the feeds.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -277,8 +277,7 @@ proptest! {
     }
 }
 
-/// The nasty text plus character references to forbidden characters, in the body. Ignored
-/// until `character_reference_to_a_control_character_is_removed` passes.
+/// The nasty text plus character references to forbidden characters, in the body.
 fn nasty_post_with_forbidden_refs() -> impl Strategy<Value = String> {
     let mut all: Vec<&'static str> = NASTY.to_vec();
     all.extend_from_slice(FORBIDDEN_REFS);
@@ -289,7 +288,6 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
-    #[ignore = "bug: a character reference to an XML-forbidden character in raw HTML reaches the feeds"]
     fn any_markdown_post_with_character_references_yields_well_formed_feeds(
         text in nasty_post_with_forbidden_refs(),
     ) {
@@ -297,12 +295,11 @@ proptest! {
     }
 }
 
-/// Regression: `clean_html` removes XML-forbidden characters *before* ammonia, which
+/// Regression: `clean_html` removed XML-forbidden characters only *before* ammonia, which
 /// decodes character references in raw HTML (`&#x1;`) into the very characters removed, so
-/// RSS `content:encoded`, Atom `content` and the page get a raw U+0001 and the XML feeds are
-/// no longer well-formed.
+/// RSS `content:encoded`, Atom `content` and the page got a raw U+0001 and the XML feeds
+/// were no longer well-formed.
 #[test]
-#[ignore = "bug: a character reference to an XML-forbidden character in raw HTML reaches the feeds"]
 fn character_reference_to_a_control_character_is_removed() {
     for body in [
         "<script>alert(1)</script>&#x1;",

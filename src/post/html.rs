@@ -34,7 +34,10 @@ pub fn clean_html(html: &str, base: &Url) -> Cleaned {
         .add_tag_attributes("div", ["id", "class"])
         .add_tag_attributes("sup", ["class"])
         .link_rel(Some("noopener"));
+    // Stripped before (so the sanitiser never sees them) and after: the sanitiser decodes
+    // character references such as `&#x1;` into the very characters XML forbids.
     let clean = builder.clean(&strip_xml_forbidden(html)).to_string();
+    let clean = strip_xml_forbidden(&clean).into_owned();
     Cleaned {
         html: clean,
         rewrote_relative: rewrote.load(Ordering::Relaxed),

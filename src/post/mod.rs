@@ -223,6 +223,10 @@ pub fn parse(
         return Err(error(line, "binary data (NUL byte) in a text post".into()));
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        // Most often a save in progress: keep the last good version rather than publish this.
+        return Err(error(1, "empty file".into()));
+    }
     let draft = match format {
         Format::Markdown => markdown::parse_markdown(text, ctx).map_err(|(l, m)| error(l, m))?,
         Format::PlainText => plaintext::parse_plaintext(text, ctx).map_err(|(l, m)| error(l, m))?,

@@ -97,16 +97,28 @@ pub async fn run(
         };
         let _ = stream.set_nodelay(true);
         let state = Arc::clone(&state);
+        let header_timeout = limits.header_timeout;
         let service = hyper::service::service_fn(move |request: Request<Incoming>| {
             let state = Arc::clone(&state);
             async move { Ok::<_, Infallible>(handle(&state, peer.ip(), &request).await) }
         });
-        let connection = builder
-            .serve_connection(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
         tokio::spawn(async move {
-            let _ = connection.await;
+            // hyper-util reads the first bytes to tell HTTP/1 from HTTP/2 with no deadline of
+            // its own, and its header timeout starts only after that: a client that sends
+            // nothing would hold a connection slot for ever.
+            if tokio::time::timeout(header_timeout, protocol_known(&stream))
+                .await
+                .is_err()
+            {
+                drop(permit);
+                return;
+            }
+            let connection = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .into_owned();
+            let _ = watcher.watch(connection).await;
             drop(permit);
         });
     }
@@ -134,6 +146,20 @@ fn connection_builder(limits: &ServerConfig) -> auto::Builder<TokioExecutor> {
         .keep_alive_interval(Some(limits.idle_timeout))
         .keep_alive_timeout(Duration::from_secs(20));
     builder
+}
+
+/// Resolves once the first bytes show which protocol the client speaks: a whole HTTP/2
+/// preface, or anything that departs from it (HTTP/1), or the connection closing.
+async fn protocol_known(stream: &tokio::net::TcpStream) {
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let mut buffer = [0u8; 24];
+    loop {
+        match stream.peek(&mut buffer).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) if n >= PREFACE.len() || buffer[..n] != PREFACE[..n] => return,
+            Ok(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+        }
+    }
 }
 
 /// One request: rate limit, the dynamic routes, then the snapshot; every answer counted.
