@@ -6,8 +6,9 @@
 //!   compressed, no previous snapshot), and each coding alone at the levels it uses.
 //! - `build/{1k,10k}`: a cold start's work: `Library::scan` + `pipeline::build` with no
 //!   previous snapshot (hot resources rendered and compressed). `build_stages/10k/*` times
-//!   its parts: the scan (read and parse every file), the site (order, ids, tags), and the
-//!   rendering of the hot resources; compressing them is the rest.
+//!   its parts: the scan (read and parse every file), the ids (ledger lookup and save), the
+//!   site (order, tags, paging), and the rendering of the hot resources; compressing them
+//!   is the rest.
 //! - `incremental/10k/*`: one post's title rewritten, then `Library::refresh` of that path and
 //!   a rebuild with the previous snapshot: `pipeline::build_for_serving` as the watcher does
 //!   (changed resources published in identity; the encoder thread's pass that follows is
@@ -192,8 +193,16 @@ fn build_sites(c: &mut Criterion, small: &Corpus, large: &Corpus) -> Option<Snap
         timed(|| large.scan())
     });
     let (library, config) = large.scan();
+    whole_site(&mut stages, "build_stages/10k", "ids", || {
+        timed(|| {
+            let posts = library.posts();
+            library.ids(&posts, &config.id_authority, now())
+        })
+    });
+    let posts = library.posts();
+    let ids = library.ids(&posts, &config.id_authority, now());
     whole_site(&mut stages, "build_stages/10k", "site", || {
-        timed(|| site_of(&library, &config))
+        timed(|| Site::build(Arc::clone(&config), &posts, &ids, now()))
     });
     let site = site_of(&library, &config);
     whole_site(&mut stages, "build_stages/10k", "render_hot", || {

@@ -7,14 +7,16 @@
 # Builds release, generates the corpora (examples/gen_corpus.rs) in a temporary folder and,
 # for each size, starts `dropfeed serve` --cold-runs times and measures:
 #   - cold start: process start until the first 200 on /feed.xml (a Python poller);
-#   - resident memory: VmRSS (and the peak, VmHWM) from /proc/<pid>/status after /, and
-#     every feed in every coding, have been served;
+#   - resident memory: VmRSS (and the peak, VmHWM) from /proc/<pid>/status once the site
+#     feeds are served compressed and /, the feeds, an archive page and a post page have
+#     been fetched in every coding;
 # and on the 10,000-post site:
 #   - change-to-served: --changes edits (default 20) of one of the 10 newest posts' titles
 #     in place, and as many by an editor's atomic save (write a temporary file, rename it
 #     over the post), each timed from just before the write until /atom.xml, polled over one
-#     kept-alive connection with If-None-Match, first shows the new title; plus the
-#     server's own rebuild time per change, from its log;
+#     kept-alive connection with If-None-Match, first shows the new title (the next edit
+#     waits until this one is served compressed too, and 0.2 s more); plus the server's own
+#     rebuild time per change, from its log;
 #   - where the memory goes: the bytes of every resource and coding, from `dropfeed build`;
 #   - wrk throughput against nginx on the same bytes: scripts/bench-serve.sh.
 # Bounds, so a slow build cannot run for hours: a size whose first start takes over a minute
@@ -60,7 +62,8 @@ fi
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN="$TARGET/release/dropfeed"
 GEN="$TARGET/release/examples/gen_corpus"
-REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+# The revision measured (DROPFEED_REV names it when measuring an export without .git).
+REV=${DROPFEED_REV:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)}
 if [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no -- src Cargo.toml 2>/dev/null)" ]; then
     REV="$REV+uncommitted"
 fi
@@ -146,8 +149,25 @@ try:
         time.sleep(0.001)
     print("cold_s", f"{time.perf_counter() - started:.3f}")
 
+    # The first snapshot may be served in identity while its codings are compressed: wait
+    # until every site feed comes in br (one encoder pass covers every hot resource).
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    for path in ("/", "/feed.xml", "/atom.xml", "/feed.json"):
+    feeds = ("/feed.xml", "/atom.xml", "/feed.json")
+    while True:
+        encoded = 0
+        for path in feeds:
+            conn.request("GET", path, headers={"Accept-Encoding": "br"})
+            r = conn.getresponse()
+            r.read()
+            encoded += r.getheader("Content-Encoding") == "br"
+        if encoded == len(feeds):
+            break
+        if time.perf_counter() - started > 600:
+            sys.exit("feeds not compressed within 600 s")
+        time.sleep(0.005)
+    print("encoded_s", f"{time.perf_counter() - started:.3f}")
+    time.sleep(0.5)
+    for path in ("/",) + feeds + ("/archive/1/feed.xml", f"/posts/post-{a.count // 2:05}/"):
         for coding in ("gzip", "br", "zstd", "identity"):
             get(conn, path, {"Accept-Encoding": coding})
     m = memory(proc.pid)
@@ -194,7 +214,16 @@ try:
                     # Past the targets, stop competing with the rebuild for the two cores.
                     time.sleep(0.001)
             times[mode].append((time.perf_counter() - t0) * 1000)
-            time.sleep(0.3)  # let trailing (debounced) rebuilds finish before the next edit
+            # Start the next edit on an idle server: once this change is compressed too (the
+            # encoder thread would compete with the next rebuild), and past the debounce.
+            while time.perf_counter() - t0 < 60:
+                conn.request("GET", "/atom.xml", headers={"Accept-Encoding": "br"})
+                r = conn.getresponse()
+                r.read()
+                if r.getheader("Content-Encoding") == "br":
+                    break
+                time.sleep(0.005)
+            time.sleep(0.2)
         for mode, values in times.items():
             print(f"change_{mode}_p50_ms", f"{pct(values, 50):.1f}")
             print(f"change_{mode}_p90_ms", f"{pct(values, 90):.1f}")
@@ -350,6 +379,7 @@ pair() { # label key-a key-b target (10k only)
     echo "$header | target |"
     echo "$rule | --- |"
     row "cold start, s (median of $COLD_RUNS; each: see below)" cold_median "≤ 0.5 s (10k)"
+    row "start until the feeds are served compressed, s (last start)" encoded_s ""
     row "resident memory while serving, MiB (VmRSS)" rss_mb "≤ 64 MB (10k)"
     row "peak memory, MiB (VmHWM)" hwm_mb ""
     pair "change-to-served in place, p50 / p90 ms ($CHANGES)" change_inplace_p50_ms change_inplace_p90_ms "≤ 25 / ≤ 50 ms"
