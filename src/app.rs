@@ -104,9 +104,9 @@ pub async fn start(
     let config_for_load = Arc::clone(&config);
     let clock_for_load = Arc::clone(&clock);
     let loaded = tokio::task::spawn_blocking(move || {
-        // Watch first, then scan: a change during the scan is seen (and merely re-read).
-        let prepared = watch::prepare(&root);
         let mut library = Library::new(&root, &config_for_load);
+        // Watch first, then scan: a change during the scan is seen (and merely re-read).
+        let prepared = watch::prepare(library.root());
         library
             .scan()
             .ok_or_else(|| StartError::NoPosts(root.display().to_string()))?;

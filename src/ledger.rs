@@ -45,6 +45,12 @@ pub struct Ledger {
 pub const STATE_DIR: &str = ".dropfeed";
 const FILE_NAME: &str = "ids.tsv";
 
+impl crate::site::IdSource for Ledger {
+    fn id_for(&self, source: &str) -> Option<&str> {
+        self.id_of(source)
+    }
+}
+
 impl Ledger {
     /// A ledger kept only in memory (tests, read-only folders).
     pub fn in_memory() -> Ledger {
@@ -102,21 +108,17 @@ impl Ledger {
     pub fn assign(
         &mut self,
         posts: &[Arc<Post>],
-        present: &HashSet<&str>,
+        present: impl Fn(&str) -> bool,
         authority: &str,
         now: DateTime<Utc>,
-    ) -> HashMap<String, String> {
-        let mut ids = HashMap::new();
+    ) {
         let publishable = posts
             .iter()
             .filter(|p| p.id.is_none() && !p.draft && p.date.with_timezone(&Utc) <= now);
         let mut unmatched = Vec::new();
         for post in publishable {
             match self.entries.get_mut(&post.source) {
-                Some(entry) => {
-                    self.dirty |= refresh(entry, post);
-                    ids.insert(post.source.clone(), entry.id.clone());
-                }
+                Some(entry) => self.dirty |= refresh(entry, post),
                 None => unmatched.push(post),
             }
         }
@@ -127,7 +129,7 @@ impl Ledger {
             for entry in self
                 .entries
                 .values()
-                .filter(|e| !present.contains(e.source.as_str()))
+                .filter(|e| !present(e.source.as_str()))
             {
                 orphans
                     .entry(entry.date.clone())
@@ -137,11 +139,14 @@ impl Ledger {
             // Every id ever issued stays taken: a new post never inherits a deleted one's.
             let mut taken: HashSet<String> = self.entries.values().map(|e| e.id.clone()).collect();
             for post in unmatched {
-                let id = self.adopt_or_issue(post, &mut orphans, &mut taken, authority);
-                ids.insert(post.source.clone(), id);
+                self.adopt_or_issue(post, &mut orphans, &mut taken, authority);
             }
         }
-        ids
+    }
+
+    /// The id recorded for a source path.
+    pub fn id_of(&self, source: &str) -> Option<&str> {
+        self.entries.get(source).map(|e| e.id.as_str())
     }
 
     fn adopt_or_issue(
@@ -196,11 +201,16 @@ impl Ledger {
         let mut text = String::from(
             "# dropfeed id ledger: id, source, date, slug, title. Ids here never change.\n",
         );
+        text.reserve(self.entries.len() * 160);
         for e in self.entries.values() {
-            text.push_str(&format!(
-                "{}\t{}\t{}\t{}\t{}\n",
-                e.id, e.source, e.date, e.slug, e.title
-            ));
+            for (i, field) in [&e.id, &e.source, &e.date, &e.slug, &e.title]
+                .into_iter()
+                .enumerate()
+            {
+                text.push_str(if i == 0 { "" } else { "\t" });
+                text.push_str(field);
+            }
+            text.push('\n');
         }
         let temporary = path.with_extension(format!("tmp-{}", std::process::id()));
         std::fs::write(&temporary, text)?;
@@ -225,12 +235,13 @@ fn unused_id(id: String, taken: &mut HashSet<String>) -> String {
 
 /// Updates what the ledger remembers of a post (for matching a later rename); true if changed.
 fn refresh(entry: &mut Issued, post: &Post) -> bool {
+    if entry.slug == post.slug && entry.title == post.title {
+        return false; // the common case, on every rebuild: nothing to allocate
+    }
     let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
-    let (slug, title) = (clean(&post.slug), clean(&post.title));
-    let changed = entry.slug != slug || entry.title != title;
-    entry.slug = slug;
-    entry.title = title;
-    changed
+    entry.slug = clean(&post.slug);
+    entry.title = clean(&post.title);
+    true
 }
 
 #[cfg(test)]
@@ -260,58 +271,48 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut ledger = Ledger::open(dir.path());
         let first = post("hello.md", HELLO);
-        let ids = ledger.assign(
+        ledger.assign(
             std::slice::from_ref(&first),
-            &HashSet::from(["hello.md"]),
+            |s| s == "hello.md",
             "old.example",
             now(),
         );
-        let id = ids["hello.md"].clone();
+        let id = ledger.id_of("hello.md").unwrap().to_string();
         assert_eq!(id, "tag:old.example,2025-05-01:hello");
         ledger.save().unwrap();
 
         // Reopened from disk: renamed into a subfolder, title edited, new authority.
         let mut ledger = Ledger::open(dir.path());
         let moved = post("2025/greetings.md", &HELLO.replace("Body", "Edited body"));
-        let ids = ledger.assign(
-            &[moved],
-            &HashSet::from(["2025/greetings.md"]),
-            "new.example",
-            now(),
-        );
-        assert_eq!(ids["2025/greetings.md"], id);
+        ledger.assign(&[moved], |s| s == "2025/greetings.md", "new.example", now());
+        assert_eq!(ledger.id_of("2025/greetings.md"), Some(id.as_str()));
         let edited = post(
             "2025/greetings.md",
             &HELLO.replace("title: Hello", "title: Hello again"),
         );
-        let ids = ledger.assign(
+        ledger.assign(
             &[edited],
-            &HashSet::from(["2025/greetings.md"]),
+            |s| s == "2025/greetings.md",
             "new.example",
             now(),
         );
-        assert_eq!(ids["2025/greetings.md"], id);
+        assert_eq!(ledger.id_of("2025/greetings.md"), Some(id.as_str()));
     }
 
     #[test]
     fn an_entry_whose_file_still_exists_is_not_taken_over() {
         let mut ledger = Ledger::in_memory();
         let a = post("a.md", HELLO);
-        ledger.assign(
-            std::slice::from_ref(&a),
-            &HashSet::from(["a.md"]),
-            "ex.org",
-            now(),
-        );
+        ledger.assign(std::slice::from_ref(&a), |s| s == "a.md", "ex.org", now());
         let copy = post("copy.md", HELLO);
-        let ids = ledger.assign(
+        ledger.assign(
             &[a, copy],
-            &HashSet::from(["a.md", "copy.md"]),
+            |s| s == "a.md" || s == "copy.md",
             "ex.org",
             now(),
         );
-        assert_eq!(ids.len(), 2);
-        assert_eq!(ids["copy.md"], "tag:ex.org,2025-05-01:copy");
+        assert_eq!(ledger.id_of("a.md"), Some("tag:ex.org,2025-05-01:a"));
+        assert_eq!(ledger.id_of("copy.md"), Some("tag:ex.org,2025-05-01:copy"));
     }
 
     #[test]
@@ -322,8 +323,7 @@ mod tests {
             "---\ntitle: D\ndate: 2025-01-01\ndraft: true\n---\n",
         );
         let later = post("l.md", "---\ntitle: L\ndate: 2027-01-01\n---\n");
-        let ids = ledger.assign(&[draft, later], &HashSet::new(), "ex.org", now());
-        assert!(ids.is_empty());
+        ledger.assign(&[draft, later], |_| false, "ex.org", now());
         assert!(ledger.entries().is_empty());
     }
 }

@@ -90,8 +90,12 @@ pub fn parse_context(config: &Config) -> ParseContext {
 impl Library {
     /// An empty library for a posts folder; call [`Library::scan`] to fill it.
     pub fn new(root: &Path, config: &Config) -> Library {
+        // File events name absolute paths: an absolute root lets them be matched to posts.
+        let absolute = fs::canonicalize(root)
+            .or_else(|_| std::path::absolute(root))
+            .unwrap_or_else(|_| root.to_path_buf());
         Library {
-            root: root.to_path_buf(),
+            root: absolute,
             display_root: root.to_path_buf(),
             ctx: parse_context(config),
             max_bytes: config.max_post_bytes,
@@ -121,32 +125,57 @@ impl Library {
             .read_only();
     }
 
-    /// Permanent ids for the posts to publish at `now`, by source path: recorded ones, or
-    /// newly issued ones that are recorded in the ledger file from now on.
-    pub fn ids(
+    /// Records ids for the posts to publish at `now` (issuing new ones in the ledger file
+    /// as needed), then hands the ledger to `use_ids` to look them up.
+    pub fn with_ids<R>(
         &self,
         posts: &[Arc<Post>],
         authority: &str,
         now: DateTime<Utc>,
-    ) -> HashMap<String, String> {
-        let present: HashSet<&str> = self.files.keys().map(String::as_str).collect();
+        use_ids: impl FnOnce(&Ledger) -> R,
+    ) -> R {
         let mut ledger = self
             .ledger
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let ids = ledger.assign(posts, &present, authority, now);
+        ledger.assign(
+            posts,
+            |source| self.files.contains_key(source),
+            authority,
+            now,
+        );
         if let Err(e) = ledger.save() {
             tracing::warn!(
                 "cannot write the id ledger in {}: {e}; ids are kept in memory",
                 self.root.display()
             );
         }
-        ids
+        use_ids(&ledger)
     }
 
-    /// The posts folder.
+    /// Permanent ids for the posts to publish at `now`, by source path (see [`Library::with_ids`]).
+    pub fn ids(
+        &self,
+        posts: &[Arc<Post>],
+        authority: &str,
+        now: DateTime<Utc>,
+    ) -> HashMap<String, String> {
+        self.with_ids(posts, authority, now, |ledger| {
+            posts
+                .iter()
+                .filter_map(|p| Some((p.source.clone(), ledger.id_of(&p.source)?.to_string())))
+                .collect()
+        })
+    }
+
+    /// The posts folder, absolute.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The posts folder as the user named it (for messages).
+    pub fn display_root(&self) -> &Path {
+        &self.display_root
     }
 
     /// Every post file known, with its state.

@@ -56,10 +56,21 @@ fn build_with(
     previous: Option<&Snapshot>,
     encode: Encode,
 ) -> Result<Built, RenderError> {
+    let started = Instant::now();
     let posts = library.posts();
-    let ids = library.ids(&posts, &config.id_authority, now);
-    let site = Arc::new(Site::build(Arc::clone(config), &posts, &ids, now));
+    let mut ids_done = started.elapsed();
+    let site = library.with_ids(&posts, &config.id_authority, now, |ids| {
+        ids_done = started.elapsed();
+        Arc::new(Site::build(Arc::clone(config), &posts, ids, now))
+    });
+    let site_done = started.elapsed();
     let snapshot = Snapshot::build(Arc::clone(&site), previous, encode)?;
+    tracing::debug!(
+        ids_ms = ids_done.as_secs_f64() * 1e3,
+        site_ms = (site_done - ids_done).as_secs_f64() * 1e3,
+        snapshot_ms = (started.elapsed() - site_done).as_secs_f64() * 1e3,
+        "build stages"
+    );
     Ok(Built { site, snapshot })
 }
 

@@ -7,7 +7,19 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::config::Config;
-use crate::post::{slugify, Post};
+use crate::post::Post;
+
+/// Where recorded ids come from: the ledger, or a map in tests and benchmarks.
+pub trait IdSource {
+    /// The id recorded for a source path.
+    fn id_for(&self, source: &str) -> Option<&str>;
+}
+
+impl IdSource for HashMap<String, String> {
+    fn id_for(&self, source: &str) -> Option<&str> {
+        self.get(source).map(String::as_str)
+    }
+}
 
 /// A published post with its permanent id and URLs.
 #[derive(Debug, Clone)]
@@ -97,7 +109,7 @@ impl Site {
     pub fn build(
         config: Arc<Config>,
         posts: &[Arc<Post>],
-        ids: &HashMap<String, String>,
+        ids: &impl IdSource,
         now: DateTime<Utc>,
     ) -> Site {
         let mut site = Site {
@@ -125,7 +137,9 @@ impl Site {
             }
         }
         // Deterministic whatever the order posts were read in: source path decides who wins.
-        candidates.sort_by(|a, b| a.post.source.cmp(&b.post.source));
+        if !candidates.is_sorted_by(|a, b| a.post.source <= b.post.source) {
+            candidates.sort_by(|a, b| a.post.source.cmp(&b.post.source));
+        }
         site.entries = site.dedupe(candidates);
         site.entries
             .sort_by(|a, b| b.post.date.cmp(&a.post.date).then_with(|| a.id.cmp(&b.id)));
@@ -133,11 +147,11 @@ impl Site {
         site
     }
 
-    fn entry_for(&self, post: &Arc<Post>, ids: &HashMap<String, String>) -> Entry {
+    fn entry_for(&self, post: &Arc<Post>, ids: &impl IdSource) -> Entry {
         let id = post
             .id
             .clone()
-            .or_else(|| ids.get(&post.source).cloned())
+            .or_else(|| ids.id_for(&post.source).map(str::to_string))
             .unwrap_or_else(|| default_id(&self.config.id_authority, post));
         let (page_path, link) = self.urls_for(&post.slug);
         Entry {
@@ -160,59 +174,51 @@ impl Site {
     /// Drops entries whose id is taken and renames entries whose slug is taken; the earlier
     /// source path wins both.
     fn dedupe(&mut self, candidates: Vec<Entry>) -> Vec<Entry> {
-        let mut ids: HashMap<String, String> = HashMap::new();
-        let mut slugs: HashSet<String> = HashSet::new();
+        let verdicts = decide_duplicates(&candidates);
         let mut kept = Vec::with_capacity(candidates.len());
-        for mut entry in candidates {
+        for (mut entry, verdict) in candidates.into_iter().zip(verdicts) {
             let source = entry.post.source.clone();
-            if let Some(winner) = ids.get(&entry.id) {
-                self.notices.push(Notice {
-                    source: source.clone(),
-                    message: format!(
-                        "duplicate id `{}` (also used by {winner}); not published",
-                        entry.id
-                    ),
-                });
-                self.held.insert(
-                    source,
-                    Held::DuplicateId {
-                        winner: winner.clone(),
-                    },
-                );
-                continue;
+            match verdict {
+                Verdict::Keep => kept.push(entry),
+                Verdict::Drop { winner } => {
+                    self.notices.push(Notice {
+                        source: source.clone(),
+                        message: format!(
+                            "duplicate id `{}` (also used by {winner}); not published",
+                            entry.id
+                        ),
+                    });
+                    self.held.insert(source, Held::DuplicateId { winner });
+                }
+                Verdict::Rename(slug) => {
+                    self.notices.push(Notice {
+                        source,
+                        message: format!(
+                            "slug `{}` is taken by another post; this one is served as `{slug}`",
+                            entry.post.slug
+                        ),
+                    });
+                    (entry.page_path, entry.link) = self.urls_for(&slug);
+                    kept.push(entry);
+                }
             }
-            ids.insert(entry.id.clone(), source.clone());
-            let mut slug = entry.post.slug.clone();
-            let mut n = 2;
-            while !slugs.insert(slug.clone()) {
-                slug = format!("{}-{n}", entry.post.slug);
-                n += 1;
-            }
-            if slug != entry.post.slug {
-                self.notices.push(Notice {
-                    source,
-                    message: format!(
-                        "slug `{}` is taken by another post; this one is served as `{slug}`",
-                        entry.post.slug
-                    ),
-                });
-                (entry.page_path, entry.link) = self.urls_for(&slug);
-            }
-            kept.push(entry);
         }
         kept
     }
 
     fn collect_tags(&mut self) {
         for (index, entry) in self.entries.iter().enumerate() {
-            for name in &entry.post.tags {
-                let slug = Some(slugify(name))
-                    .filter(|s| !s.is_empty())
-                    .unwrap_or_else(|| "tag".into());
-                let set = self.tags.entry(slug).or_insert_with(|| TagSet {
-                    name: name.clone(),
-                    entries: Vec::new(),
-                });
+            for (name, slug) in entry.post.tags.iter().zip(&entry.post.tag_slugs) {
+                if !self.tags.contains_key(slug.as_str()) {
+                    self.tags.insert(
+                        slug.clone(),
+                        TagSet {
+                            name: name.clone(),
+                            entries: Vec::new(),
+                        },
+                    );
+                }
+                let set = self.tags.get_mut(slug.as_str()).expect("inserted above");
                 if set.entries.last() != Some(&index) {
                     set.entries.push(index);
                 }
@@ -243,6 +249,47 @@ impl Site {
             .map(|e| e.post.updated.with_timezone(&Utc))
             .max()
     }
+}
+
+/// What becomes of a candidate entry.
+enum Verdict {
+    Keep,
+    /// Its id is taken by an earlier source path.
+    Drop {
+        winner: String,
+    },
+    /// Its slug is taken: published under another.
+    Rename(String),
+}
+
+/// Decides duplicates, borrowing: no string is copied unless a duplicate is found. The
+/// earlier source path wins both ids and slugs.
+fn decide_duplicates(candidates: &[Entry]) -> Vec<Verdict> {
+    let mut ids: HashMap<&str, &str> = HashMap::with_capacity(candidates.len());
+    let mut slugs: HashSet<&str> = HashSet::with_capacity(candidates.len());
+    let mut renamed: HashSet<String> = HashSet::new();
+    let mut verdicts = Vec::with_capacity(candidates.len());
+    for entry in candidates {
+        if let Some(winner) = ids.get(entry.id.as_str()) {
+            verdicts.push(Verdict::Drop {
+                winner: winner.to_string(),
+            });
+            continue;
+        }
+        ids.insert(&entry.id, &entry.post.source);
+        let slug = entry.post.slug.as_str();
+        if !renamed.contains(slug) && slugs.insert(slug) {
+            verdicts.push(Verdict::Keep);
+            continue;
+        }
+        let free = (2..)
+            .map(|n| format!("{slug}-{n}"))
+            .find(|s| !slugs.contains(s.as_str()) && !renamed.contains(s))
+            .expect("some suffix is free");
+        renamed.insert(free.clone());
+        verdicts.push(Verdict::Rename(free));
+    }
+    verdicts
 }
 
 /// How a list of entries (newest first) is split into the subscription feed and RFC 5005

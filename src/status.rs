@@ -149,7 +149,7 @@ impl StatusInputs {
     /// Captures a library's state.
     pub fn of(library: &Library) -> StatusInputs {
         StatusInputs {
-            root: library.root().to_path_buf(),
+            root: library.display_root().to_path_buf(),
             files: library
                 .files()
                 .iter()

@@ -2,7 +2,10 @@
 //!
 //! - SIGHUP re-reads the config (a new title shows in the feeds) without dropping an open
 //!   keep-alive connection; a broken config is refused and the old one keeps serving;
-//! - SIGTERM stops the server cleanly (exit status 0) within a few seconds.
+//! - SIGTERM stops the server cleanly (exit status 0) within a few seconds;
+//! - a posts folder named by a relative path (`--posts posts`, as the README runs it) is
+//!   watched: a new post appears (regression: events name absolute paths, which never
+//!   matched the relative root, so nothing was ever rebuilt).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -159,4 +162,42 @@ fn sigterm_stops_cleanly() {
         .read_to_string(&mut log)
         .unwrap();
     assert!(log.contains("stopped"), "{log}");
+}
+
+#[test]
+fn relative_posts_folder_is_watched() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("posts")).unwrap();
+    std::fs::write(dir.path().join("posts/a.md"), "# First\n\nText.\n").unwrap();
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_dropfeed"))
+        .current_dir(dir.path())
+        .args([
+            "serve",
+            "--posts",
+            "posts",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::fs::write(dir.path().join("posts/b.md"), "# Second\n\nMore.\n").unwrap();
+    let mut connection = BufReader::new(TcpStream::connect(("127.0.0.1", port)).unwrap());
+    loop {
+        let (_, body) = get(&mut connection, "/atom.xml");
+        let feed = feed_rs::parser::parse(body.as_bytes()).unwrap();
+        if feed.entries.len() == 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the new post never appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

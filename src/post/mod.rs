@@ -122,6 +122,8 @@ pub struct Post {
     pub summary: String,
     /// Tags as written, duplicates removed, order kept.
     pub tags: Vec<String>,
+    /// The URL slug of each tag, in the same order (`café` → `cafe`).
+    pub tag_slugs: Vec<String>,
     /// Author names; empty means the site author.
     pub authors: Vec<String>,
     /// Language tag.
@@ -172,9 +174,17 @@ impl Content {
 
     /// The HTML.
     pub fn html(&self) -> String {
+        thread_local! {
+            static UNPACKER: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+                std::cell::RefCell::new(zstd::bulk::Decompressor::new().ok());
+        }
         let size = zstd::bulk::Decompressor::upper_bound(&self.0).unwrap_or(self.0.len() * 8);
-        zstd::bulk::decompress(&self.0, size)
-            .ok()
+        UNPACKER
+            .with(|u| {
+                u.borrow_mut()
+                    .as_mut()
+                    .and_then(|d| d.decompress(&self.0, size).ok())
+            })
             .and_then(|bytes| String::from_utf8(bytes).ok())
             .unwrap_or_default()
     }
@@ -360,6 +370,14 @@ impl PostDraft {
             date_source,
             updated,
             summary,
+            tag_slugs: tags
+                .iter()
+                .map(|t| {
+                    Some(slugify(t))
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or_else(|| "tag".into())
+                })
+                .collect(),
             tags,
             authors: self
                 .meta

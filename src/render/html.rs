@@ -108,8 +108,8 @@ pub fn render_post(site: &Site, entry: &Entry) -> Rendered {
     let tags: String = post
         .tags
         .iter()
-        .map(|t| {
-            let slug = crate::post::slugify(t);
+        .zip(&post.tag_slugs)
+        .map(|(t, slug)| {
             format!(
                 "<li><a href=\"{}\">#{}</a></li>",
                 esc(&config.url(&format!("tags/{slug}/atom.xml"))),
