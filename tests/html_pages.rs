@@ -1,0 +1,413 @@
+//! Issue 4, HTML pages: the shipped sample site, served, has a home page and post pages with
+//! `<link rel="alternate">` discovery for each feed format (found by a small HTML tag
+//! tokenizer, not by substring search), a readable article without JavaScript, and, when
+//! Debian's `chromium` is installed, renders in headless Chromium: screenshots of `/` and a
+//! post page are saved under `target/test-artifacts/html_pages/`.
+//!
+//! Without chromium the screenshot part prints
+//! "SKIPPED: chromium not installed; screenshots not taken" and passes.
+
+mod common;
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::feeds::sample_posts;
+use common::server::{header, Server};
+use dropfeed::pipeline::SystemClock;
+use hyper::StatusCode;
+
+/// The sample post the test opens.
+const SLUG: &str = "why-feeds";
+const TITLE: &str = "Why Feeds Still Matter";
+/// A line of that post's body.
+const CONTENT: &str = "a stable address for each piece";
+
+/// How long one headless Chromium screenshot may take on a busy machine.
+const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The feed formats and the media type each discovery link must announce and serve.
+const FEED_TYPES: [&str; 3] = [
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/feed+json",
+];
+
+/// One start tag: lower-cased name and attributes (lower-cased names, unescaped values).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Tag {
+    name: String,
+    attrs: Vec<(String, String)>,
+}
+
+impl Tag {
+    fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The start tags of an HTML document, in order. Skips comments, doctypes, end tags, and the
+/// raw text of `<script>` and `<style>`; understands quoted, unquoted and bare attributes.
+fn start_tags(html: &str) -> Vec<Tag> {
+    let bytes = html.as_bytes();
+    let mut tags = Vec::new();
+    let mut i = 0;
+    while let Some(at) = html[i..].find('<') {
+        i += at + 1;
+        if html[i..].starts_with("!--") {
+            i = html[i..].find("-->").map_or(html.len(), |end| i + end + 3);
+            continue;
+        }
+        if !bytes.get(i).is_some_and(u8::is_ascii_alphabetic) {
+            // `</end>`, `<!DOCTYPE>`, `<?pi?>` or a stray `<`.
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && !bytes[i].is_ascii_whitespace() && !b">/".contains(&bytes[i]) {
+            i += 1;
+        }
+        let name = html[start..i].to_ascii_lowercase();
+        let mut attrs = Vec::new();
+        loop {
+            while i < bytes.len() && (bytes[i].is_ascii_whitespace() || bytes[i] == b'/') {
+                i += 1;
+            }
+            if i >= bytes.len() || bytes[i] == b'>' {
+                i += 1;
+                break;
+            }
+            let start = i;
+            while i < bytes.len() && !bytes[i].is_ascii_whitespace() && !b"=>/".contains(&bytes[i])
+            {
+                i += 1;
+            }
+            let attr = html[start..i].to_ascii_lowercase();
+            while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            let mut value = String::new();
+            if bytes.get(i) == Some(&b'=') {
+                i += 1;
+                while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                match bytes.get(i) {
+                    Some(&q) if q == b'"' || q == b'\'' => {
+                        let end = html[i + 1..]
+                            .find(q as char)
+                            .map_or(html.len(), |e| i + 1 + e);
+                        value = unescape(&html[i + 1..end]);
+                        i = end + 1;
+                    }
+                    _ => {
+                        let start = i;
+                        while i < bytes.len() && !bytes[i].is_ascii_whitespace() && bytes[i] != b'>'
+                        {
+                            i += 1;
+                        }
+                        value = unescape(&html[start..i]);
+                    }
+                }
+            }
+            if !attr.is_empty() {
+                attrs.push((attr, value));
+            }
+        }
+        if name == "script" || name == "style" {
+            let close = format!("</{name}");
+            i = html[i.min(html.len())..]
+                .to_ascii_lowercase()
+                .find(&close)
+                .map_or(html.len(), |e| i + e);
+        }
+        tags.push(Tag { name, attrs });
+        if i >= html.len() {
+            break;
+        }
+    }
+    tags
+}
+
+/// Undoes the character references an attribute value may hold.
+fn unescape(value: &str) -> String {
+    value
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// `(type, href)` of each `<link rel="alternate">` feed discovery link.
+fn discovery_links(html: &str) -> Vec<(String, String)> {
+    start_tags(html)
+        .into_iter()
+        .filter(|t| t.name == "link")
+        .filter(|t| {
+            t.attr("rel").is_some_and(|rel| {
+                rel.split_ascii_whitespace()
+                    .any(|r| r.eq_ignore_ascii_case("alternate"))
+            })
+        })
+        .filter_map(|t| Some((t.attr("type")?.to_string(), t.attr("href")?.to_string())))
+        .filter(|(kind, _)| FEED_TYPES.contains(&kind.as_str()))
+        .collect()
+}
+
+#[test]
+fn tokenizer_reads_attributes() {
+    let html = "<!DOCTYPE html><!-- <link rel=alternate href=no> --><head>\
+        <style>a<b{}</style><LINK Rel='alternate stylesheet' TYPE=application/atom+xml \
+        href=\"/a?x=1&amp;y=2\"/><script>if (a<link) {}</script></head>";
+    let tags = start_tags(html);
+    let names: Vec<&str> = tags.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["head", "style", "link", "script"]);
+    assert_eq!(
+        discovery_links(html),
+        [("application/atom+xml".to_string(), "/a?x=1&y=2".to_string())]
+    );
+}
+
+/// Serves a copy of the shipped sample posts, without their `.dropfeed` state.
+async fn serve_sample() -> Server {
+    let mut texts = Vec::new();
+    let mut binaries = Vec::new();
+    collect(&sample_posts(), "", &mut texts, &mut binaries);
+    assert!(!texts.is_empty(), "the sample posts are there");
+    let posts: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let server = Server::start_with(&posts, "", Arc::new(SystemClock)).await;
+    for (name, from) in binaries {
+        let to = server.posts_dir().join(name);
+        std::fs::create_dir_all(to.parent().expect("parent")).expect("create folder");
+        std::fs::copy(&from, &to).expect("copy sample file");
+    }
+    server
+}
+
+/// Text files (name, text) and other files (name, path) under `dir`, skipping `.dropfeed`.
+fn collect(
+    dir: &Path,
+    prefix: &str,
+    texts: &mut Vec<(String, String)>,
+    binaries: &mut Vec<(String, PathBuf)>,
+) {
+    for entry in std::fs::read_dir(dir).expect("read sample posts") {
+        let entry = entry.expect("directory entry");
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == ".dropfeed" {
+            continue;
+        }
+        let path = entry.path();
+        let relative = format!("{prefix}{name}");
+        if path.is_dir() {
+            collect(&path, &format!("{relative}/"), texts, binaries);
+        } else {
+            match std::fs::read_to_string(&path) {
+                Ok(text) => texts.push((relative, text)),
+                Err(_) => binaries.push((relative, path)),
+            }
+        }
+    }
+}
+
+async fn page(server: &Server, path: &str) -> String {
+    let (status, headers, body) = server.get(path, &[]).await;
+    assert_eq!(status, StatusCode::OK, "GET {path}");
+    assert!(
+        header(&headers, "content-type").starts_with("text/html"),
+        "{path} is HTML"
+    );
+    String::from_utf8(body.to_vec()).expect("UTF-8 page")
+}
+
+/// Every format has a discovery link, and each link serves that format.
+async fn check_discovery(server: &Server, path: &str, html: &str) {
+    let links = discovery_links(html);
+    for kind in FEED_TYPES {
+        let Some((_, href)) = links.iter().find(|(k, _)| k == kind) else {
+            panic!("{path} has no <link rel=\"alternate\" type=\"{kind}\">: {links:?}");
+        };
+        let base = server.url("/");
+        let route = href
+            .strip_prefix(&base)
+            .map(|rest| format!("/{rest}"))
+            .or_else(|| href.starts_with('/').then(|| href.clone()))
+            .unwrap_or_else(|| panic!("{path}: discovery href {href} is not on {base}"));
+        let (status, headers, body) = server.get(&route, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{path}: GET {href}");
+        let content_type = header(&headers, "content-type");
+        assert_eq!(
+            content_type.split(';').next().unwrap_or("").trim(),
+            kind,
+            "{path}: {href} is served as {content_type}"
+        );
+        assert!(!body.is_empty(), "{href} has a body");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn home_and_post_pages_discover_feeds_and_render() {
+    let started = Instant::now();
+    let server = serve_sample().await;
+    let post_path = format!("/posts/{SLUG}/");
+
+    let home = page(&server, "/").await;
+    check_discovery(&server, "/", &home).await;
+    assert!(
+        start_tags(&home)
+            .iter()
+            .any(|t| t.name == "a" && t.attr("href").is_some_and(|h| h.ends_with(&post_path))),
+        "the home page links to {post_path}"
+    );
+
+    let post = page(&server, &post_path).await;
+    check_discovery(&server, &post_path, &post).await;
+    assert!(post.contains(TITLE), "{post_path} shows its title:\n{post}");
+    assert!(
+        post.contains(CONTENT),
+        "{post_path} shows its content:\n{post}"
+    );
+    for html in [&home, &post] {
+        assert!(
+            !html.to_ascii_lowercase().contains("<script"),
+            "no JavaScript:\n{html}"
+        );
+    }
+
+    screenshots(&server, &post_path).await;
+    eprintln!("html_pages took {:?}", started.elapsed());
+    server.stop().await;
+}
+
+/// Chromium's executable: `/usr/bin/chromium`, else `chromium` on `PATH`.
+fn chromium() -> Option<PathBuf> {
+    let fixed = PathBuf::from("/usr/bin/chromium");
+    if fixed.is_file() {
+        return Some(fixed);
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join("chromium"))
+        .find(|p| p.is_file())
+}
+
+/// Where the screenshots go: `target/test-artifacts/html_pages/`.
+fn artifacts() -> PathBuf {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    tmp.parent()
+        .unwrap_or(tmp)
+        .join("test-artifacts")
+        .join("html_pages")
+}
+
+async fn screenshots(server: &Server, post_path: &str) {
+    let Some(chromium) = chromium() else {
+        eprintln!("SKIPPED: chromium not installed; screenshots not taken");
+        return;
+    };
+    let out = artifacts();
+    std::fs::create_dir_all(&out).expect("create the artifacts folder");
+    for (file, path) in [("home.png", "/"), ("post.png", post_path)] {
+        let png = out.join(file);
+        let _ = std::fs::remove_file(&png);
+        let url = server.url(path);
+        let chromium = chromium.clone();
+        let target = png.clone();
+        let elapsed = tokio::task::spawn_blocking(move || screenshot(&chromium, &url, &target))
+            .await
+            .expect("the screenshot thread");
+        let bytes = std::fs::read(&png)
+            .unwrap_or_else(|e| panic!("{} was not written: {e}", png.display()));
+        assert!(
+            bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+            "{} is a PNG",
+            png.display()
+        );
+        assert!(
+            bytes.len() > 5 * 1024,
+            "{} is more than a blank page: {} bytes",
+            png.display(),
+            bytes.len()
+        );
+        eprintln!(
+            "screenshot of {path}: {} ({} bytes, {elapsed:?})",
+            png.display(),
+            bytes.len()
+        );
+    }
+}
+
+/// Runs headless Chromium once, killing it if it outlives [`CHROMIUM_TIMEOUT`].
+fn screenshot(chromium: &Path, url: &str, png: &Path) -> Duration {
+    let profile = tempfile::tempdir().expect("a Chromium profile folder");
+    let started = Instant::now();
+    // Chromium's output goes to a file, not a pipe: its helper processes may hold a pipe
+    // open after the browser exits.
+    let log_path = profile.path().join("chromium.log");
+    let log_file = std::fs::File::create(&log_path).expect("a log file");
+    let mut child = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--window-size=412,900",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            profile.path().join("profile").display()
+        ))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(log_file.try_clone().expect("log file"))
+        .stderr(log_file)
+        // Its own process group, so a timeout ends Chromium's helpers too, and only them.
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromium.display()));
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for chromium") {
+            break status;
+        }
+        if started.elapsed() > CHROMIUM_TIMEOUT {
+            kill_group(&mut child);
+            panic!(
+                "chromium took over {CHROMIUM_TIMEOUT:?} for {url}; killed. output:\n{}",
+                log()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        status.success() && png.is_file(),
+        "chromium failed for {url} ({status}):\n{}",
+        log()
+    );
+    started.elapsed()
+}
+
+/// Kills the process group this test started Chromium in (its id is Chromium's pid).
+fn kill_group(child: &mut std::process::Child) {
+    let pgid = i32::try_from(child.id()).expect("a pid fits in i32");
+    // SAFETY: kill(2) with a negative pid signals only that process group, which is ours.
+    unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
+    }
+    let _ = child.wait();
+}
