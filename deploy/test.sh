@@ -127,6 +127,17 @@ start_replica 2 "$P2"
 R2=$!
 wait_for "http://127.0.0.1:$P1/healthz" 15
 wait_for "http://127.0.0.1:$P2/healthz" 15
+# A replica serves new resources in identity first and adds the compressed codings moments
+# later; the checks below are about the steady state, so wait for it.
+wait_encoded() { # port, deadline in seconds
+  local deadline=$(($(date +%s) + $2))
+  until curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null | grep -qx 'dropfeed_resources_pending_compression 0'; do
+    [ "$(date +%s)" -lt "$deadline" ] || fail "replica on port $1 did not finish compressing within $2 s"
+    sleep 0.1
+  done
+}
+wait_encoded "$P1" 30
+wait_encoded "$P2" 30
 nginx -p "$TMP" -c "$TMP/nginx.conf" -g 'daemon off;' >"$TMP/nginx.out" 2>&1 &
 NGINX=$!
 PIDS+=("$NGINX")
@@ -227,6 +238,8 @@ until fetch c "$URL" >/dev/null && grep -q "$TITLE" "$TMP/c.body"; do
   sleep 0.2
 done
 took_c=$(elapsed "$tc")
+wait_encoded "$P1" 30 # compare the steady state, not the moment before compression
+wait_encoded "$P2" 30
 for n in 1 2; do
   port=$([ "$n" = 1 ] && echo "$P1" || echo "$P2")
   s=$(fetch "c-replica-$n" "http://127.0.0.1:$port$FEED")

@@ -338,6 +338,14 @@ fn answer(resource: &Resource, head: bool, headers: &HeaderMap) -> Response<Full
         h.insert(header::LINK, link.clone());
     }
     validators(h, resource, &variant.etag);
+    if coding == Coding::Identity
+        && !resource.is_encoded
+        && negotiate::accepts_compression(text(header::ACCEPT_ENCODING))
+    {
+        // Identity stands in for a compressed variant still being made: a shared cache must
+        // not keep it for max-age in place of the gzip or br bytes that follow in moments.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     response
 }
 

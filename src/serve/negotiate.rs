@@ -39,6 +39,24 @@ pub fn choose(accept_encoding: Option<&str>, resource: &Resource) -> Option<Codi
     best.map(|(c, _)| c)
 }
 
+/// Whether the client accepts one of the codings we precompress (so that identity sent to it
+/// is only a stand-in while compression is pending).
+pub fn accepts_compression(accept_encoding: Option<&str>) -> bool {
+    let Some(header) = accept_encoding else {
+        return false;
+    };
+    let prefs = parse(header);
+    let star = prefs.iter().find(|(name, _)| name == "*").map(|(_, q)| *q);
+    crate::snapshot::CODINGS.iter().any(|&coding| {
+        prefs
+            .iter()
+            .find(|(name, _)| matches_token(name, coding))
+            .map(|(_, q)| *q)
+            .or(star)
+            .is_some_and(|q| q > 0)
+    })
+}
+
 fn matches_token(name: &str, coding: Coding) -> bool {
     match coding {
         Coding::Gzip => name == "gzip" || name == "x-gzip",
@@ -111,5 +129,10 @@ mod tests {
         assert_eq!(pick(Some("x-gzip")), Some("gzip"));
         assert_eq!(pick(Some("gzip;q=abc")), Some("identity"));
         assert_eq!(pick(Some("")), Some("identity"));
+        assert!(accepts_compression(Some("gzip, deflate")));
+        assert!(accepts_compression(Some("*")));
+        assert!(!accepts_compression(Some("gzip;q=0, identity")));
+        assert!(!accepts_compression(Some("deflate")));
+        assert!(!accepts_compression(None));
     }
 }
