@@ -134,15 +134,19 @@ fn whole_site(
     });
 }
 
-/// Whether a benchmark id matches the filters given on the command line (as substrings;
-/// criterion's own regex filter still applies), so a filtered run skips the untimed first
-/// runs of whole-site benchmarks it will not measure.
+/// Whether a benchmark id matches the filter given on the command line (criterion's filter
+/// is a regex; this takes its `|` alternatives as substrings), so a filtered run skips the
+/// untimed first runs of whole-site benchmarks it will not measure.
 fn wanted(id: &str) -> bool {
     let filters: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
-    filters.is_empty() || filters.iter().any(|f| id.contains(f.as_str()))
+    filters.is_empty()
+        || filters
+            .iter()
+            .flat_map(|f| f.split('|'))
+            .any(|f| id.contains(f))
 }
 
 /// Times one call, leaving the drop of its result out.
