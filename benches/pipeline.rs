@@ -22,6 +22,7 @@
 //! incremental`. Whole-site benchmarks run once first; one that takes longer than
 //! `REPEAT_BUDGET` is reported from that single run instead of ten samples (set
 //! `DROPFEED_BENCH_ALL=1` to repeat it anyway), so the suite stays within minutes.
+//! `cargo test --benches` runs each once, as a smoke test, on 50- and 200-post corpora.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -118,6 +119,12 @@ fn whole_site(
     if !wanted(&format!("{label}/{name}")) {
         return;
     }
+    if smoke_test() {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| (0..iters).map(|_| run()).sum())
+        });
+        return;
+    }
     let once = run();
     if once > REPEAT_BUDGET && std::env::var_os("DROPFEED_BENCH_ALL").is_none() {
         println!(
@@ -147,6 +154,12 @@ fn wanted(id: &str) -> bool {
             .iter()
             .flat_map(|f| f.split('|'))
             .any(|f| id.contains(f))
+}
+
+/// True under `cargo test --benches`, where criterion runs each benchmark once as a test:
+/// then the corpora are small and nothing runs outside criterion.
+fn smoke_test() -> bool {
+    !std::env::args().any(|a| a == "--bench")
 }
 
 /// Times one call, leaving the drop of its result out.
@@ -355,9 +368,14 @@ fn encoding(c: &mut Criterion, small: &Corpus) {
 
 fn benches(c: &mut Criterion) {
     parse_one(c);
-    let small = Corpus::new(1_000);
+    let (small, large) = if smoke_test() {
+        (50, 200)
+    } else {
+        (1_000, 10_000)
+    };
+    let small = Corpus::new(small);
     encoding(c, &small);
-    let large = Corpus::new(10_000);
+    let large = Corpus::new(large);
     let first = build_sites(c, &small, &large);
     incremental(c, &large, first);
     cold_routes(c, &large);
