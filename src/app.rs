@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::encoder;
-use crate::load::{Changes, Library};
+use crate::load::{Changes, Library, LoadProgress};
 use crate::pipeline::{self, Clock};
 use crate::serve::metrics::Metrics;
 use crate::serve::{self, SharedSnapshot};
@@ -98,6 +98,17 @@ pub async fn start(
     clock: Arc<dyn Clock>,
     listener: TcpListener,
 ) -> Result<Running, StartError> {
+    start_with_progress(posts, config, clock, listener, Arc::default()).await
+}
+
+/// [`start`], reporting how far the first scan has got through `progress`.
+pub async fn start_with_progress(
+    posts: &Path,
+    config: Arc<Config>,
+    clock: Arc<dyn Clock>,
+    listener: TcpListener,
+    progress: Arc<LoadProgress>,
+) -> Result<Running, StartError> {
     let root = posts.to_path_buf();
     let started = Instant::now();
     let metrics = Arc::new(Metrics::default());
@@ -105,6 +116,7 @@ pub async fn start(
     let clock_for_load = Arc::clone(&clock);
     let loaded = tokio::task::spawn_blocking(move || {
         let mut library = Library::new(&root, &config_for_load);
+        library.progress = progress;
         // Watch first, then scan: a change during the scan is seen (and merely re-read).
         let prepared = watch::prepare(library.root());
         library

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{self, File, Metadata};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
@@ -27,6 +28,15 @@ pub struct FileState {
     pub last_good: Option<Arc<Post>>,
     /// The current problem, if the file does not parse now.
     pub error: Option<PostError>,
+}
+
+/// How far a scan has got, for a progress display: files read of files to read.
+#[derive(Debug, Default)]
+pub struct LoadProgress {
+    /// Files read so far in the current scan.
+    pub done: AtomicUsize,
+    /// Files the current scan reads.
+    pub total: AtomicUsize,
 }
 
 /// A file passed over with a reason worth telling the operator.
@@ -52,6 +62,8 @@ pub struct Library {
     /// can record new ids through a shared reference; one thread rebuilds at a time, so it is
     /// never contended.
     ledger: Mutex<Ledger>,
+    /// Shared with whoever displays progress (`dropfeed serve` on a terminal).
+    pub progress: Arc<LoadProgress>,
 }
 
 /// What one refresh changed.
@@ -102,6 +114,7 @@ impl Library {
             files: BTreeMap::new(),
             skipped: BTreeMap::new(),
             ledger: Mutex::new(Ledger::open(root)),
+            progress: Arc::default(),
         }
     }
 
@@ -226,7 +239,16 @@ impl Library {
                     .is_none_or(|f| f.stamp != stamp(meta))
             })
             .collect();
-        for (source, result) in read_all(&self.display_root, &self.ctx, self.max_bytes, stale) {
+        self.progress.done.store(0, Ordering::Relaxed);
+        self.progress.total.store(stale.len(), Ordering::Relaxed);
+        let progress = Arc::clone(&self.progress);
+        for (source, result) in read_all(
+            &self.display_root,
+            &self.ctx,
+            self.max_bytes,
+            stale,
+            &progress,
+        ) {
             if self.apply(&source, result) {
                 changes.changed.push(source);
             }
@@ -274,7 +296,14 @@ impl Library {
                 changes.removed.push(source);
             }
             let items: Vec<_> = found.into_iter().collect();
-            for (source, result) in read_all(&self.display_root, &self.ctx, self.max_bytes, items) {
+            let progress = Arc::clone(&self.progress);
+            for (source, result) in read_all(
+                &self.display_root,
+                &self.ctx,
+                self.max_bytes,
+                items,
+                &progress,
+            ) {
                 if self.apply(&source, result) {
                     changes.changed.push(source);
                 }
@@ -453,6 +482,7 @@ fn read_all(
     ctx: &ParseContext,
     max_bytes: u64,
     items: Vec<(String, (PathBuf, Metadata))>,
+    progress: &LoadProgress,
 ) -> Vec<(String, ReadResult)> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if items.len() < 64 || threads == 1 {
@@ -460,6 +490,7 @@ fn read_all(
             .into_iter()
             .map(|(source, (path, meta))| {
                 let result = read_one(display_root, ctx, max_bytes, &source, &path, &meta);
+                progress.done.fetch_add(1, Ordering::Relaxed);
                 (source, result)
             })
             .collect();
@@ -472,10 +503,9 @@ fn read_all(
                 scope.spawn(move || {
                     part.iter()
                         .map(|(source, (path, meta))| {
-                            (
-                                source.clone(),
-                                read_one(display_root, ctx, max_bytes, source, path, meta),
-                            )
+                            let result = read_one(display_root, ctx, max_bytes, source, path, meta);
+                            progress.done.fetch_add(1, Ordering::Relaxed);
+                            (source.clone(), result)
                         })
                         .collect::<Vec<_>>()
                 })

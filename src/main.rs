@@ -11,10 +11,12 @@ use clap::{Parser, Subcommand};
 use dropfeed::app;
 use dropfeed::config::Config;
 use dropfeed::load::Library;
+use dropfeed::load::LoadProgress;
 use dropfeed::pipeline::{self, Clock, SystemClock};
 use dropfeed::status::{self, Level};
 use dropfeed::watch;
 use std::io::IsTerminal;
+use std::sync::atomic::Ordering;
 
 /// Publishes a folder of articles as RSS, Atom and JSON feeds.
 #[derive(Debug, Parser)]
@@ -270,8 +272,18 @@ fn serve(posts: &Path, listen: SocketAddr, config_path: Option<&Path>) -> Result
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
-        let mut running =
-            app::start(posts, Arc::clone(&config), Arc::new(SystemClock), listener).await?;
+        let progress = Arc::new(LoadProgress::default());
+        let bar = show_progress(Arc::clone(&progress));
+        let started = app::start_with_progress(
+            posts,
+            Arc::clone(&config),
+            Arc::new(SystemClock),
+            listener,
+            progress,
+        )
+        .await;
+        bar.abort();
+        let mut running = started?;
         eprintln!(
             "dropfeed: serving {} published posts from {} on http://{}/",
             running.published,
@@ -319,6 +331,36 @@ fn reload_on_hangup(
         #[cfg(not(unix))]
         let _ = (posts, config_path, listen_url, notifier);
     })
+}
+
+/// On a terminal, a progress bar for a first load that takes more than a second.
+fn show_progress(progress: Arc<LoadProgress>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if !std::io::stderr().is_terminal() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let bar = indicatif::ProgressBar::new(progress.total.load(Ordering::Relaxed) as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("reading posts {bar:40} {pos}/{len} ({eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let _clear = ClearOnDrop(bar.clone());
+        loop {
+            bar.set_length(progress.total.load(Ordering::Relaxed) as u64);
+            bar.set_position(progress.done.load(Ordering::Relaxed) as u64);
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    })
+}
+
+/// Clears the progress bar when the task showing it is aborted.
+struct ClearOnDrop(indicatif::ProgressBar);
+
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM.
