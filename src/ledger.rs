@@ -247,16 +247,11 @@ fn refresh(entry: &mut Issued, post: &Post) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::post::{parse, ParseContext};
+    use crate::post::parse;
     use chrono::TimeZone;
 
     fn post(source: &str, text: &str) -> Arc<Post> {
-        let ctx = ParseContext {
-            timezone: chrono_tz::Tz::UTC,
-            language: "en".into(),
-            post_base: url::Url::parse("https://ex.org/posts/").unwrap(),
-            fallback_date: DateTime::UNIX_EPOCH.fixed_offset(),
-        };
+        let ctx = crate::post::test_context();
         Arc::new(parse(source, Path::new(source), text, &ctx).unwrap())
     }
 

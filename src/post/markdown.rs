@@ -113,19 +113,7 @@ fn extract_text(events: &[Event]) -> Extracted {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
-
-    fn ctx() -> ParseContext {
-        ParseContext {
-            timezone: chrono_tz::Tz::UTC,
-            language: "en".into(),
-            post_base: url::Url::parse("https://ex.org/posts/").unwrap(),
-            fallback_date: chrono::FixedOffset::east_opt(0)
-                .unwrap()
-                .with_ymd_and_hms(2020, 1, 1, 0, 0, 0)
-                .unwrap(),
-        }
-    }
+    use crate::post::test_context as ctx;
 
     #[test]
     fn heading_becomes_title_and_leaves_body() {

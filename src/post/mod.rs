@@ -460,6 +460,18 @@ fn title_from_name(name: &str) -> String {
     }
 }
 
+/// The parse context unit tests use: UTC, English, posts under `https://ex.org/posts/`,
+/// undated posts falling back to the epoch.
+#[cfg(test)]
+pub(crate) fn test_context() -> ParseContext {
+    ParseContext {
+        timezone: Tz::UTC,
+        language: "en".into(),
+        post_base: Url::parse("https://ex.org/posts/").expect("a valid URL"),
+        fallback_date: DateTime::UNIX_EPOCH.fixed_offset(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

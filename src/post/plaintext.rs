@@ -85,19 +85,7 @@ fn is_export_residue(paragraph: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
-
-    fn ctx() -> ParseContext {
-        ParseContext {
-            timezone: chrono_tz::Tz::UTC,
-            language: "en".into(),
-            post_base: url::Url::parse("https://ex.org/posts/").unwrap(),
-            fallback_date: chrono::FixedOffset::east_opt(0)
-                .unwrap()
-                .with_ymd_and_hms(2020, 1, 1, 0, 0, 0)
-                .unwrap(),
-        }
-    }
+    use crate::post::test_context as ctx;
 
     #[test]
     fn date_title_and_paragraphs() {
