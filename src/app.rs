@@ -32,6 +32,9 @@ pub enum StartError {
     /// The watcher could not start.
     #[error("cannot watch the posts folder: {0}")]
     Watch(#[from] notify::Error),
+    /// A thread or the listening socket failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
 }
 
 /// A started service. Stop it with [`Running::stop`].
@@ -146,8 +149,7 @@ pub async fn start_with_progress(
     let next_scheduled = built.site.next_scheduled;
     let snapshot: SharedSnapshot = Arc::new(ArcSwap::from_pointee(built.snapshot));
     // Served in identity at once; compressed variants follow from the encoder thread.
-    let encoder = encoder::spawn(Arc::clone(&snapshot))
-        .map_err(|e| notify::Error::generic(&e.to_string()))?;
+    let encoder = encoder::spawn(Arc::clone(&snapshot))?;
     encoder.kick();
     // Always ready, so a hub added by a config reload is pinged too.
     let publisher = Some(Publisher::new(tokio::runtime::Handle::current()));
@@ -162,9 +164,7 @@ pub async fn start_with_progress(
     };
     let watcher = watch::spawn(prepared, library, context)?;
     metrics.record_rebuild(started.elapsed());
-    let addr = listener
-        .local_addr()
-        .map_err(|e| notify::Error::generic(&e.to_string()))?;
+    let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(serve::run(
         listener,

@@ -156,6 +156,16 @@ pub struct CacheConfig {
     pub stale_if_error: u64,
 }
 
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            max_age: 300,
+            stale_while_revalidate: 60,
+            stale_if_error: 86_400,
+        }
+    }
+}
+
 /// File watching parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WatchConfig {
@@ -291,10 +301,16 @@ impl Config {
             id_authority,
             link_base,
             max_post_bytes: raw.max_post_bytes.unwrap_or(1024 * 1024),
-            cache: CacheConfig {
-                max_age: raw.cache.max_age.unwrap_or(300),
-                stale_while_revalidate: raw.cache.stale_while_revalidate.unwrap_or(60),
-                stale_if_error: raw.cache.stale_if_error.unwrap_or(86_400),
+            cache: {
+                let default = CacheConfig::default();
+                CacheConfig {
+                    max_age: raw.cache.max_age.unwrap_or(default.max_age),
+                    stale_while_revalidate: raw
+                        .cache
+                        .stale_while_revalidate
+                        .unwrap_or(default.stale_while_revalidate),
+                    stale_if_error: raw.cache.stale_if_error.unwrap_or(default.stale_if_error),
+                }
             },
             watch: WatchConfig {
                 debounce: Duration::from_millis(raw.watch.debounce_ms.unwrap_or(50)),

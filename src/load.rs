@@ -221,38 +221,7 @@ impl Library {
         }
         let found = self.walk(&self.root.clone());
         let mut changes = Changes::default();
-        let gone: Vec<String> = self
-            .files
-            .keys()
-            .filter(|k| !found.contains_key(*k))
-            .cloned()
-            .collect();
-        for source in gone {
-            self.files.remove(&source);
-            changes.removed.push(source);
-        }
-        let stale: Vec<(String, (PathBuf, Metadata))> = found
-            .into_iter()
-            .filter(|(source, (_, meta))| {
-                self.files
-                    .get(source)
-                    .is_none_or(|f| f.stamp != stamp(meta))
-            })
-            .collect();
-        self.progress.done.store(0, Ordering::Relaxed);
-        self.progress.total.store(stale.len(), Ordering::Relaxed);
-        let progress = Arc::clone(&self.progress);
-        for (source, result) in read_all(
-            &self.display_root,
-            &self.ctx,
-            self.max_bytes,
-            stale,
-            &progress,
-        ) {
-            if self.apply(&source, result) {
-                changes.changed.push(source);
-            }
-        }
+        self.absorb(found, |_| true, Staleness::StampChanged, &mut changes);
         Some(changes)
     }
 
@@ -281,35 +250,63 @@ impl Library {
             } else {
                 self.walk_one(path, &rel)
             };
+            // A named file is always read again (its event says it changed); the files of a
+            // walked folder only when their size or time differ.
+            let staleness = if path.is_dir() {
+                Staleness::StampChanged
+            } else {
+                Staleness::Always
+            };
             let prefix = format!("{rel}/");
-            let gone: Vec<String> = self
-                .files
-                .keys()
-                .filter(|k| {
-                    (**k == rel || k.starts_with(&prefix) || rel.is_empty())
-                        && !found.contains_key(*k)
-                })
-                .cloned()
-                .collect();
-            for source in gone {
-                self.files.remove(&source);
-                changes.removed.push(source);
-            }
-            let items: Vec<_> = found.into_iter().collect();
-            let progress = Arc::clone(&self.progress);
-            for (source, result) in read_all(
-                &self.display_root,
-                &self.ctx,
-                self.max_bytes,
-                items,
-                &progress,
-            ) {
-                if self.apply(&source, result) {
-                    changes.changed.push(source);
-                }
-            }
+            let below = |k: &str| k == rel || k.starts_with(&prefix) || rel.is_empty();
+            self.absorb(found, below, staleness, &mut changes);
         }
         Some(changes)
+    }
+
+    /// Takes what a walk found under some part of the folder (`covers`): known files there
+    /// that were not found are removed, found ones are read as `staleness` says.
+    fn absorb(
+        &mut self,
+        found: BTreeMap<String, (PathBuf, Metadata)>,
+        covers: impl Fn(&str) -> bool,
+        staleness: Staleness,
+        changes: &mut Changes,
+    ) {
+        let gone: Vec<String> = self
+            .files
+            .keys()
+            .filter(|k| covers(k) && !found.contains_key(*k))
+            .cloned()
+            .collect();
+        for source in gone {
+            self.files.remove(&source);
+            changes.removed.push(source);
+        }
+        let stale: Vec<(String, (PathBuf, Metadata))> = found
+            .into_iter()
+            .filter(|(source, (_, meta))| {
+                staleness == Staleness::Always
+                    || self
+                        .files
+                        .get(source)
+                        .is_none_or(|f| f.stamp != stamp(meta))
+            })
+            .collect();
+        self.progress.done.store(0, Ordering::Relaxed);
+        self.progress.total.store(stale.len(), Ordering::Relaxed);
+        let progress = Arc::clone(&self.progress);
+        for (source, result) in read_all(
+            &self.display_root,
+            &self.ctx,
+            self.max_bytes,
+            stale,
+            &progress,
+        ) {
+            if self.apply(&source, result) {
+                changes.changed.push(source);
+            }
+        }
     }
 
     /// Records a read; true when the post or its error changed.
@@ -461,6 +458,15 @@ impl Library {
             },
         );
     }
+}
+
+/// Which found files are read again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Staleness {
+    /// Every one.
+    Always,
+    /// Those whose size or modification time changed since they were last read.
+    StampChanged,
 }
 
 enum ReadResult {

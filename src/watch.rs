@@ -130,6 +130,13 @@ struct Rebuilder {
 }
 
 impl Rebuilder {
+    /// Takes a reloaded config: every post is read again on the rescan that follows.
+    fn reconfigure(&mut self, config: Arc<Config>) {
+        tracing::info!("configuration reloaded; reading every post again");
+        self.library.reconfigure(&config);
+        self.config = config;
+    }
+
     /// Rebuilds from the library and publishes the new snapshot. A rebuild that fails or
     /// panics leaves the previous snapshot serving.
     fn publish(&mut self, changes: &Changes, started: Instant) {
@@ -320,9 +327,7 @@ fn run(
             }
             Ok(Message::Rescan) => rescan = true,
             Ok(Message::Reload(config)) => {
-                tracing::info!("configuration reloaded; reading every post again");
-                state.library.reconfigure(&config);
-                state.config = config;
+                state.reconfigure(config);
                 rescan = true;
                 woken = true;
             }
@@ -360,8 +365,7 @@ fn run(
                     Message::Stop => return,
                     Message::Rescan | Message::Fs(Err(_)) => rescan = true,
                     Message::Reload(config) => {
-                        state.library.reconfigure(&config);
-                        state.config = config;
+                        state.reconfigure(config);
                         rescan = true;
                         woken = true;
                     }

@@ -13,6 +13,8 @@ pub mod html;
 pub mod json;
 pub mod rss;
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
 use crate::post::Fingerprint;
@@ -247,15 +249,15 @@ pub fn all_routes(site: &Site) -> Vec<String> {
 
 /// Renders every route (the static export, tests).
 pub fn render_site(site: &Site) -> Result<Vec<Rendered>, RenderError> {
+    let hot: HashMap<String, Planned> = plan_hot(site)
+        .into_iter()
+        .map(|p| (p.route.clone(), p))
+        .collect();
     all_routes(site)
         .iter()
-        .filter_map(|route| plan_hot_or_cold(site, route))
+        .filter_map(|route| hot.get(route).cloned().or_else(|| plan_cold(site, route)))
         .map(|planned| render(site, &planned))
         .collect()
-}
-
-fn plan_hot_or_cold(site: &Site, route: &str) -> Option<Planned> {
-    plan_cold(site, route).or_else(|| plan_hot(site).into_iter().find(|p| p.route == route))
 }
 
 /// Plans one document if it exists (its archive page number within range).
