@@ -9,12 +9,11 @@
 
 mod common;
 
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use common::chromium;
 use common::feeds::sample_posts;
 use common::server::{header, Server};
 use dropfeed::pipeline::SystemClock;
@@ -25,9 +24,6 @@ const SLUG: &str = "why-feeds";
 const TITLE: &str = "Why Feeds Still Matter";
 /// A line of that post's body.
 const CONTENT: &str = "a stable address for each piece";
-
-/// How long one headless Chromium screenshot may take on a busy machine.
-const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// The feed formats and the media type each discovery link must announce and serve.
 const FEED_TYPES: [&str; 3] = [
@@ -289,125 +285,22 @@ async fn home_and_post_pages_discover_feeds_and_render() {
     server.stop().await;
 }
 
-/// Chromium's executable: `/usr/bin/chromium`, else `chromium` on `PATH`.
-fn chromium() -> Option<PathBuf> {
-    let fixed = PathBuf::from("/usr/bin/chromium");
-    if fixed.is_file() {
-        return Some(fixed);
-    }
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join("chromium"))
-        .find(|p| p.is_file())
-}
-
-/// Where the screenshots go: `target/test-artifacts/html_pages/`.
-fn artifacts() -> PathBuf {
-    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    tmp.parent()
-        .unwrap_or(tmp)
-        .join("test-artifacts")
-        .join("html_pages")
-}
-
 async fn screenshots(server: &Server, post_path: &str) {
-    let Some(chromium) = chromium() else {
+    let Some(chromium) = chromium::find() else {
         eprintln!("SKIPPED: chromium not installed; screenshots not taken");
         return;
     };
-    let out = artifacts();
-    std::fs::create_dir_all(&out).expect("create the artifacts folder");
+    let out = chromium::artifacts("html_pages");
     for (file, path) in [("home.png", "/"), ("post.png", post_path)] {
         let png = out.join(file);
-        let _ = std::fs::remove_file(&png);
         let url = server.url(path);
         let chromium = chromium.clone();
         let target = png.clone();
-        let elapsed = tokio::task::spawn_blocking(move || screenshot(&chromium, &url, &target))
-            .await
-            .expect("the screenshot thread");
-        let bytes = std::fs::read(&png)
-            .unwrap_or_else(|e| panic!("{} was not written: {e}", png.display()));
-        assert!(
-            bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
-            "{} is a PNG",
-            png.display()
-        );
-        assert!(
-            bytes.len() > 5 * 1024,
-            "{} is more than a blank page: {} bytes",
-            png.display(),
-            bytes.len()
-        );
-        eprintln!(
-            "screenshot of {path}: {} ({} bytes, {elapsed:?})",
-            png.display(),
-            bytes.len()
-        );
+        let elapsed = tokio::task::spawn_blocking(move || {
+            chromium::screenshot(&chromium, &url, &target, (412, 900))
+        })
+        .await
+        .expect("the screenshot thread");
+        eprintln!("screenshot of {path}: {} ({elapsed:?})", png.display());
     }
-}
-
-/// Runs headless Chromium once, killing it if it outlives [`CHROMIUM_TIMEOUT`].
-fn screenshot(chromium: &Path, url: &str, png: &Path) -> Duration {
-    let profile = tempfile::tempdir().expect("a Chromium profile folder");
-    let started = Instant::now();
-    // Chromium's output goes to a file, not a pipe: its helper processes may hold a pipe
-    // open after the browser exits.
-    let log_path = profile.path().join("chromium.log");
-    let log_file = std::fs::File::create(&log_path).expect("a log file");
-    let mut child = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--window-size=412,900",
-        ])
-        .arg(format!(
-            "--user-data-dir={}",
-            profile.path().join("profile").display()
-        ))
-        .arg(format!("--screenshot={}", png.display()))
-        .arg(url)
-        .stdin(Stdio::null())
-        .stdout(log_file.try_clone().expect("log file"))
-        .stderr(log_file)
-        // Its own process group, so a timeout ends Chromium's helpers too, and only them.
-        .process_group(0)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromium.display()));
-    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for chromium") {
-            break status;
-        }
-        if started.elapsed() > CHROMIUM_TIMEOUT {
-            kill_group(&mut child);
-            panic!(
-                "chromium took over {CHROMIUM_TIMEOUT:?} for {url}; killed. output:\n{}",
-                log()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(
-        status.success() && png.is_file(),
-        "chromium failed for {url} ({status}):\n{}",
-        log()
-    );
-    started.elapsed()
-}
-
-/// Kills the process group this test started Chromium in (its id is Chromium's pid).
-fn kill_group(child: &mut std::process::Child) {
-    let pgid = i32::try_from(child.id()).expect("a pid fits in i32");
-    // SAFETY: kill(2) with a negative pid signals only that process group, which is ours.
-    unsafe {
-        libc::kill(-pgid, libc::SIGKILL);
-    }
-    let _ = child.wait();
 }

@@ -17,11 +17,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
+use common::chromium;
 use common::server::{header, markdown_post, wait_until, Server, DEADLINE};
 use dropfeed::pipeline::SystemClock;
 use hyper::StatusCode;
@@ -382,68 +382,11 @@ fn check_exit_codes_with_warnings_only() {
 /// Headless Chromium's screenshot of `url`, saved as a test artifact; skipped (with a
 /// message) where chromium is not installed.
 fn screenshot(url: &str) {
-    let Some(chromium) = find_chromium() else {
+    let Some(chromium) = chromium::find() else {
         eprintln!("SKIPPED: chromium not installed; /status screenshot not taken");
         return;
     };
-    let out_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts/status_page");
-    std::fs::create_dir_all(&out_dir).expect("artifact folder");
-    let png = out_dir.join("status.png");
-    let _ = std::fs::remove_file(&png);
-    let profile = tempfile::tempdir().expect("chromium profile");
-    let mut child = Command::new(&chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg("--window-size=1200,900")
-        .arg(format!("--screenshot={}", png.display()))
-        .arg(url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromium");
-    let end = Instant::now() + Duration::from_secs(60);
-    loop {
-        if child.try_wait().expect("wait for chromium").is_some() {
-            break;
-        }
-        if Instant::now() >= end {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("chromium did not finish within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let bytes = std::fs::read(&png).unwrap_or_else(|e| panic!("{}: {e}", png.display()));
-    assert!(
-        bytes.len() > 5 * 1024,
-        "screenshot only {} bytes",
-        bytes.len()
-    );
-    assert!(
-        bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
-        "not a PNG signature"
-    );
+    let png = chromium::artifacts("status_page").join("status.png");
+    chromium::screenshot(&chromium, url, &png, (1200, 900));
     eprintln!("screenshot of /status: {}", png.display());
-}
-
-fn find_chromium() -> Option<PathBuf> {
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("chromium"))
-            .find(|p| p.is_file())
-    });
-    on_path.or_else(|| {
-        let fixed = PathBuf::from("/usr/bin/chromium");
-        fixed.is_file().then_some(fixed)
-    })
 }
