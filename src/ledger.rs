@@ -124,12 +124,15 @@ impl Ledger {
         }
         if !unmatched.is_empty() {
             self.reload();
-            // Entries whose file is gone, by date: the candidates for a renamed post.
+            // Entries whose file is gone, by date: the candidates for a renamed post. Only the
+            // dates of the new posts matter, so `present` (which may look at the disk) is asked
+            // about a handful of entries, not all of them.
+            let dates: HashSet<String> = unmatched.iter().map(|p| p.date.to_rfc3339()).collect();
             let mut orphans: HashMap<String, Vec<String>> = HashMap::new();
             for entry in self
                 .entries
                 .values()
-                .filter(|e| !present(e.source.as_str()))
+                .filter(|e| dates.contains(&e.date) && !present(e.source.as_str()))
             {
                 orphans
                     .entry(entry.date.clone())

@@ -151,12 +151,11 @@ impl Library {
             .ledger
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        ledger.assign(
-            posts,
-            |source| self.files.contains_key(source),
-            authority,
-            now,
-        );
+        // Present means read *and* still on disk: a file moved into a new folder may be read
+        // there before the event for its old path is handled, and must keep its id.
+        let present =
+            |source: &str| self.files.contains_key(source) && self.root.join(source).is_file();
+        ledger.assign(posts, present, authority, now);
         if let Err(e) = ledger.save() {
             tracing::warn!(
                 "cannot write the id ledger in {}: {e}; ids are kept in memory",
