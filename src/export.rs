@@ -5,7 +5,8 @@
 //!
 //! The new tree is written beside `DIR` and exchanged with it in one atomic rename on Linux
 //! (`renameat2(RENAME_EXCHANGE)`), so a reader sees the old set or the new one, never a mix
-//! and never nothing.
+//! and never nothing. The replaced tree stays beside it as `.DIR.previous` until the next
+//! build, so a reader caught mid-swap finishes on a whole tree.
 
 use std::fs::{self, File};
 use std::io;
@@ -46,7 +47,7 @@ pub fn write_out(snapshot: &Snapshot, out: &Path) -> io::Result<()> {
     for (route, resource) in &routes {
         write_resource(&staging, route, resource)?;
     }
-    swap_in(&staging, out)?;
+    swap_in(&staging, out, &parent.join(format!(".{name}.previous")))?;
     let absolute = fs::canonicalize(out)?;
     let cache = snapshot
         .site
@@ -141,19 +142,31 @@ fn write_file(path: &Path, bytes: &[u8], modified: Option<SystemTime>) -> io::Re
 }
 
 /// Puts `staging` at `out`: one atomic exchange where the system has it, else two renames.
-fn swap_in(staging: &Path, out: &Path) -> io::Result<()> {
+///
+/// The tree it replaces is not deleted at once but kept as `previous` until the next build:
+/// a reader that resolved `out` just before the exchange (a static server between looking up
+/// the folder and the file, a listing in progress) finishes on a complete tree instead of one
+/// being torn down under it. It also makes rolling back one build a rename.
+fn swap_in(staging: &Path, out: &Path, previous: &Path) -> io::Result<()> {
     if !out.exists() {
         return fs::rename(staging, out);
     }
     if exchange(staging, out).is_ok() {
-        // `staging` now holds the old tree.
-        return fs::remove_dir_all(staging);
+        // `staging` now holds the old tree; the one before it has been out of service for a
+        // whole build.
+        retire(previous)?;
+        return fs::rename(staging, previous);
     }
-    let retired = staging.with_extension("old");
-    let _ = fs::remove_dir_all(&retired);
-    fs::rename(out, &retired)?;
-    fs::rename(staging, out)?;
-    fs::remove_dir_all(&retired)
+    retire(previous)?;
+    fs::rename(out, previous)?;
+    fs::rename(staging, out)
+}
+
+fn retire(previous: &Path) -> io::Result<()> {
+    match fs::remove_dir_all(previous) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(target_os = "linux")]

@@ -352,8 +352,20 @@ fn build_out_is_never_seen_half_written() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with('.'))
         .collect();
+    assert_eq!(
+        leftovers,
+        [".out.previous"],
+        "only the tree the last build replaced is kept beside out/"
+    );
+    let previous = feed_rs::parser::parse(
+        &std::fs::read(dir.path().join(".out.previous/atom.xml")).unwrap()[..],
+    )
+    .unwrap();
     assert!(
-        leftovers.is_empty(),
-        "staging folders left behind: {leftovers:?}"
+        previous.entries.iter().all(|e| e
+            .title
+            .as_ref()
+            .is_some_and(|t| t.content.ends_with(&format!("round {}", BUILDS - 1)))),
+        "the kept tree is the one before the last build"
     );
 }
