@@ -322,7 +322,7 @@ fn incremental(c: &mut Criterion, large: &Corpus, first: Option<Snapshot>) {
 fn cold_routes(c: &mut Criterion, large: &Corpus) {
     let (library, config) = large.scan();
     let site = site_of(&library, &config);
-    let post_page = site.entries[site.entries.len() / 2].page_path.clone();
+    let post_page = site.entries[site.entries.len() / 2].page_path().to_string();
     let mut group = c.benchmark_group("cold/10k");
     group.sample_size(20);
     for (name, route) in [

@@ -21,8 +21,8 @@ use crate::site::default_id;
 /// One issued id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issued {
-    /// The permanent id.
-    pub id: String,
+    /// The permanent id (shared with every entry published under it).
+    pub id: Arc<str>,
     /// Where the post lives now (relative to the posts folder).
     pub source: String,
     /// Its publication date, RFC 3339.
@@ -46,8 +46,8 @@ pub const STATE_DIR: &str = ".dropfeed";
 const FILE_NAME: &str = "ids.tsv";
 
 impl crate::site::IdSource for Ledger {
-    fn id_for(&self, source: &str) -> Option<&str> {
-        self.id_of(source)
+    fn id_for(&self, source: &str) -> Option<Arc<str>> {
+        self.entries.get(source).map(|e| Arc::clone(&e.id))
     }
 }
 
@@ -140,7 +140,8 @@ impl Ledger {
                     .push(entry.source.clone());
             }
             // Every id ever issued stays taken: a new post never inherits a deleted one's.
-            let mut taken: HashSet<String> = self.entries.values().map(|e| e.id.clone()).collect();
+            let mut taken: HashSet<Arc<str>> =
+                self.entries.values().map(|e| Arc::clone(&e.id)).collect();
             for post in unmatched {
                 self.adopt_or_issue(post, &mut orphans, &mut taken, authority);
             }
@@ -149,16 +150,16 @@ impl Ledger {
 
     /// The id recorded for a source path.
     pub fn id_of(&self, source: &str) -> Option<&str> {
-        self.entries.get(source).map(|e| e.id.as_str())
+        self.entries.get(source).map(|e| &*e.id)
     }
 
     fn adopt_or_issue(
         &mut self,
         post: &Post,
         orphans: &mut HashMap<String, Vec<String>>,
-        taken: &mut HashSet<String>,
+        taken: &mut HashSet<Arc<str>>,
         authority: &str,
-    ) -> String {
+    ) -> Arc<str> {
         if let Some(entry) = self.entries.get(&post.source) {
             return entry.id.clone();
         }
@@ -206,7 +207,7 @@ impl Ledger {
         );
         text.reserve(self.entries.len() * 160);
         for e in self.entries.values() {
-            for (i, field) in [&e.id, &e.source, &e.date, &e.slug, &e.title]
+            for (i, field) in [&*e.id, &e.source, &e.date, &e.slug, &e.title]
                 .into_iter()
                 .enumerate()
             {
@@ -225,14 +226,15 @@ impl Ledger {
 
 /// `id`, or `id-2`, `id-3`… when it is taken (two posts with the same slug on one day),
 /// marked as taken from now on.
-fn unused_id(id: String, taken: &mut HashSet<String>) -> String {
+fn unused_id(id: String, taken: &mut HashSet<Arc<str>>) -> Arc<str> {
     let mut candidate = id.clone();
     let mut n = 2;
-    while taken.contains(&candidate) {
+    while taken.contains(candidate.as_str()) {
         candidate = format!("{id}-{n}");
         n += 1;
     }
-    taken.insert(candidate.clone());
+    let candidate: Arc<str> = candidate.into();
+    taken.insert(Arc::clone(&candidate));
     candidate
 }
 

@@ -138,8 +138,11 @@ impl Library {
             .read_only();
     }
 
-    /// Records ids for the posts to publish at `now` (issuing new ones in the ledger file
-    /// as needed), then hands the ledger to `use_ids` to look them up.
+    /// Records ids for the posts to publish at `now` (issuing new ones as needed), then hands
+    /// the ledger to `use_ids` to look them up. The ledger file is written by
+    /// [`Library::save_ids`], which the server calls after publishing: a rewrite of a
+    /// 10,000-line ledger (a title edit changes it) is kept out of the time a change takes to
+    /// be served. Ids do not depend on the write: the same posts get the same ids again.
     pub fn with_ids<R>(
         &self,
         posts: &[Arc<Post>],
@@ -156,13 +159,21 @@ impl Library {
         let present =
             |source: &str| self.files.contains_key(source) && self.root.join(source).is_file();
         ledger.assign(posts, present, authority, now);
+        use_ids(&ledger)
+    }
+
+    /// Writes the id ledger if ids were issued or their posts changed since the last write.
+    pub fn save_ids(&self) {
+        let mut ledger = self
+            .ledger
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Err(e) = ledger.save() {
             tracing::warn!(
                 "cannot write the id ledger in {}: {e}; ids are kept in memory",
                 self.root.display()
             );
         }
-        use_ids(&ledger)
     }
 
     /// Permanent ids for the posts to publish at `now`, by source path (see [`Library::with_ids`]).
@@ -172,12 +183,14 @@ impl Library {
         authority: &str,
         now: DateTime<Utc>,
     ) -> HashMap<String, String> {
-        self.with_ids(posts, authority, now, |ledger| {
+        let ids = self.with_ids(posts, authority, now, |ledger| {
             posts
                 .iter()
                 .filter_map(|p| Some((p.source.clone(), ledger.id_of(&p.source)?.to_string())))
                 .collect()
-        })
+        });
+        self.save_ids();
+        ids
     }
 
     /// The posts folder, absolute.

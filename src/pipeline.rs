@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::load::{Changes, Library};
+use crate::post::Post;
 use crate::render::RenderError;
 use crate::site::Site;
 use crate::snapshot::{Encode, Snapshot};
@@ -46,7 +47,9 @@ pub fn build(
     now: DateTime<Utc>,
     previous: Option<&Snapshot>,
 ) -> Result<Built, RenderError> {
-    build_with(library, config, now, previous, Encode::Now)
+    let built = build_with(library, config, now, previous, None, Encode::Now)?;
+    library.save_ids();
+    Ok(built)
 }
 
 fn build_with(
@@ -54,18 +57,44 @@ fn build_with(
     config: &Arc<Config>,
     now: DateTime<Utc>,
     previous: Option<&Snapshot>,
+    changes: Option<&Changes>,
     encode: Encode,
 ) -> Result<Built, RenderError> {
     let started = Instant::now();
-    let posts = library.posts();
     let mut ids_done = started.elapsed();
-    let site = library.with_ids(&posts, &config.id_authority, now, |ids| {
-        ids_done = started.elapsed();
-        Arc::new(Site::build(Arc::clone(config), &posts, ids, now))
-    });
+    let patched = previous
+        .and_then(|p| p.site.as_deref())
+        .zip(changes)
+        .and_then(|(site, changes)| {
+            if !changes.removed.is_empty() {
+                return None;
+            }
+            // Sources that never parsed were never published: nothing to put in place.
+            let edited: Vec<Arc<Post>> = changes
+                .changed
+                .iter()
+                .filter_map(|source| library.files().get(source)?.last_good.clone())
+                .collect();
+            library.with_ids(&edited, &config.id_authority, now, |ids| {
+                ids_done = started.elapsed();
+                Site::patched(site, config, &edited, ids, now)
+            })
+        });
+    let was_patched = patched.is_some();
+    let site = match patched {
+        Some(site) => Arc::new(site),
+        None => {
+            let posts = library.posts();
+            library.with_ids(&posts, &config.id_authority, now, |ids| {
+                ids_done = started.elapsed();
+                Arc::new(Site::build(Arc::clone(config), &posts, ids, now))
+            })
+        }
+    };
     let site_done = started.elapsed();
     let snapshot = Snapshot::build(Arc::clone(&site), previous, encode)?;
     tracing::debug!(
+        patched = was_patched,
         ids_ms = ids_done.as_secs_f64() * 1e3,
         site_ms = (site_done - ids_done).as_secs_f64() * 1e3,
         snapshot_ms = (started.elapsed() - site_done).as_secs_f64() * 1e3,
@@ -76,7 +105,8 @@ fn build_with(
 
 /// What the server publishes after a change: the snapshot with new resources in identity
 /// only (the encoder compresses them next) and `/status` attached, with how long the
-/// rebuild took and what changed.
+/// rebuild took and what changed. The caller writes the id ledger after publishing
+/// ([`Library::save_ids`]).
 pub fn build_for_serving(
     library: &Library,
     config: &Arc<Config>,
@@ -85,7 +115,7 @@ pub fn build_for_serving(
     changes: &Changes,
     started: Instant,
 ) -> Result<Built, RenderError> {
-    let mut built = build_with(library, config, now, previous, Encode::Later)?;
+    let mut built = build_with(library, config, now, previous, Some(changes), Encode::Later)?;
     let rebuild = RebuildInfo {
         at: now,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,

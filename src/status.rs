@@ -242,7 +242,7 @@ pub fn report(
             title: post.map(|p| p.title.clone()),
             state: state_name,
             detail,
-            url: entry.map(|e| e.link.clone()),
+            url: entry.map(|e| e.link().to_string()),
             diagnostics,
         });
     }

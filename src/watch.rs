@@ -161,6 +161,7 @@ impl Rebuilder {
                 if let Some(encoder) = &self.encoder {
                     encoder.kick();
                 }
+                self.library.save_ids();
                 if let (Some(publisher), Some(hub)) = (&self.publisher, &self.config.websub_hub) {
                     if !changed_feeds.is_empty() {
                         let urls = changed_feeds
@@ -284,6 +285,8 @@ fn run(
     receiver: Receiver<Message>,
     events: Sender<Message>,
 ) {
+    // The first build was published before this thread started; its ids are written now.
+    state.library.save_ids();
     let root = state.library.root().to_path_buf();
     let mut dirty: Vec<PathBuf> = Vec::new();
     let mut settle_at: Option<Instant> = None;

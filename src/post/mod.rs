@@ -110,6 +110,10 @@ pub struct Post {
     pub id: Option<String>,
     /// URL segment of the post page.
     pub slug: String,
+    /// Site path of the post's HTML page: `posts/{slug}/`.
+    pub page_path: String,
+    /// The post's URL (its page, or under `link_base`); relative URLs in it resolve here.
+    pub link: String,
     /// Plain-text title.
     pub title: String,
     /// Publication date.
@@ -364,6 +368,8 @@ impl PostDraft {
                 .clone()
                 .map(|i| html::plain_text_line(&i))
                 .filter(|i| !i.is_empty()),
+            page_path: format!("posts/{slug}/"),
+            link: post_url.to_string(),
             slug,
             title,
             date,

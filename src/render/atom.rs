@@ -77,7 +77,11 @@ fn person(name: &str) -> Person {
 
 fn entry(entry: &Entry) -> AtomEntry {
     let post = &entry.post;
-    let mut links = vec![link("alternate", entry.link.clone(), Some("text/html"))];
+    let mut links = vec![link(
+        "alternate",
+        entry.link().to_string(),
+        Some("text/html"),
+    )];
     if let Some(enclosure) = &post.enclosure {
         links.push(Link {
             rel: "enclosure".into(),
@@ -91,7 +95,7 @@ fn entry(entry: &Entry) -> AtomEntry {
     summary.lang = Some(post.lang.clone());
     AtomEntry {
         title: Text::plain(post.title.clone()),
-        id: entry.id.clone(),
+        id: entry.id.to_string(),
         updated: post.updated,
         published: Some(post.date),
         authors: post.authors.iter().map(|a| person(a)).collect(),

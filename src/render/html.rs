@@ -84,7 +84,7 @@ pub fn render_index(site: &Site) -> Rendered {
     for entry in site.entries.iter().take(HOME_POSTS) {
         body.push_str(&format!(
             "<li><a href=\"{}\">{}</a> {}<br>{}</li>\n",
-            esc(&config.url(&entry.page_path)),
+            esc(&config.url(entry.page_path())),
             esc(&entry.post.title),
             date(entry),
             esc(&entry.post.summary)
@@ -141,7 +141,7 @@ pub fn render_post(site: &Site, entry: &Entry) -> Rendered {
         feeds = feed_list(site, ""),
     );
     Rendered {
-        path: entry.page_path.clone(),
+        path: entry.page_path().to_string(),
         media: Media::Html,
         body: page(
             &post.lang,

@@ -95,7 +95,7 @@ fn item(entry: &Entry) -> Item<'_> {
     let post = &entry.post;
     Item {
         id: &entry.id,
-        url: &entry.link,
+        url: entry.link(),
         title: &post.title,
         content_html: post.content.html(),
         summary: &post.summary,

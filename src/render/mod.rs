@@ -242,7 +242,7 @@ pub fn all_routes(site: &Site) -> Vec<String> {
             }
         }
     }
-    routes.extend(site.entries.iter().map(|e| e.page_path.clone()));
+    routes.extend(site.entries.iter().map(|e| e.page_path().to_string()));
     routes.sort();
     routes
 }
@@ -296,11 +296,7 @@ fn plan(site: &Site, route: &str, doc: Doc) -> Option<Planned> {
 
 fn hash_entries<'a>(hasher: &mut blake3::Hasher, entries: impl Iterator<Item = &'a Entry>) {
     for entry in entries {
-        for part in [
-            entry.id.as_str(),
-            entry.link.as_str(),
-            entry.page_path.as_str(),
-        ] {
+        for part in [&*entry.id, entry.link(), entry.page_path()] {
             hasher.update(&(part.len() as u64).to_le_bytes());
             hasher.update(part.as_bytes());
         }

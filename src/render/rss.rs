@@ -92,11 +92,11 @@ fn item(entry: &Entry, site_author: &str) -> Item {
     };
     Item {
         title: Some(post.title.clone()),
-        link: Some(entry.link.clone()),
+        link: Some(entry.link().to_string()),
         description: Some(post.summary.clone()),
         guid: Some(Guid {
-            value: entry.id.clone(),
-            permalink: entry.id == entry.link,
+            value: entry.id.to_string(),
+            permalink: *entry.id == *entry.link(),
         }),
         pub_date: Some(post.date.to_rfc2822()),
         categories: post

@@ -1,0 +1,87 @@
+//! Where the time of a cold load and of a one-post rebuild goes, stage by stage:
+//! `cargo run --release --example rebuild_cost -- POSTS_DIR [ROUNDS]` (edits the newest post's
+//! title in place ROUNDS times; run it on a generated corpus, not on real posts). Times are
+//! the main thread's CPU time (the cold scan parses on several threads: its figure is low).
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use dropfeed::config::{Config, RawConfig};
+use dropfeed::load::Library;
+use dropfeed::pipeline;
+
+/// This thread's CPU time: wall time on a shared 2-core machine says more about the
+/// neighbours than about the code.
+#[derive(Clone, Copy)]
+struct Instant(f64);
+
+impl Instant {
+    fn now() -> Instant {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: a valid out-pointer for the duration of the call.
+        unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        Instant(ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6)
+    }
+}
+
+fn ms(t: Instant) -> f64 {
+    Instant::now().0 - t.0
+}
+
+fn main() {
+    let root = PathBuf::from(std::env::args().nth(1).expect("a posts folder"));
+    let rounds: usize = std::env::args()
+        .nth(2)
+        .map(|r| r.parse().expect("a number"))
+        .unwrap_or(10);
+    let now = Utc.with_ymd_and_hms(2040, 1, 1, 0, 0, 0).unwrap();
+    let config = Arc::new(Config::from_raw(RawConfig::default(), None).unwrap());
+    let mut library = Library::new(&root, &config);
+    let t = Instant::now();
+    library.scan().expect("the folder exists");
+    println!("cold scan: {:.1} ms", ms(t));
+    let t = Instant::now();
+    let built = pipeline::build(&library, &config, now, None).unwrap();
+    println!("cold build (encoded): {:.1} ms", ms(t));
+    let mut previous = built.snapshot;
+    let newest = previous.site.as_ref().unwrap().entries[0]
+        .post
+        .source
+        .clone();
+    let path = root.join(&newest);
+    let original = std::fs::read_to_string(&path).unwrap();
+    for round in 0..rounds {
+        let text = original.replacen("title: \"", &format!("title: \"Edit {round} "), 1);
+        std::fs::write(&path, text).unwrap();
+        let all = Instant::now();
+        let t = Instant::now();
+        let changes = library
+            .refresh(std::slice::from_ref(&path))
+            .expect("the folder exists");
+        let refresh = ms(t);
+        let t = Instant::now();
+        let built = pipeline::build_for_serving(
+            &library,
+            &config,
+            now,
+            Some(&previous),
+            &changes,
+            std::time::Instant::now(),
+        )
+        .unwrap();
+        let build = ms(t);
+        let t = Instant::now();
+        library.save_ids();
+        println!(
+            "refresh {refresh:.2} build {build:.2} (then ids written {:.2}) total {:.2} ms",
+            ms(t),
+            ms(all)
+        );
+        let snapshot = built.snapshot;
+        previous = snapshot;
+    }
+    std::fs::write(&path, original).unwrap();
+}
