@@ -127,6 +127,10 @@ struct Rebuilder {
     publisher: Option<Publisher>,
     encoder: Option<Encoder>,
     next_scheduled: Option<chrono::DateTime<chrono::Utc>>,
+    /// Changes read into the library but not yet in a published snapshot (a rebuild failed
+    /// or panicked): the next rebuild, which may patch the published site, must apply them
+    /// too.
+    unpublished: Changes,
 }
 
 impl Rebuilder {
@@ -141,6 +145,13 @@ impl Rebuilder {
     /// panics leaves the previous snapshot serving.
     fn publish(&mut self, changes: &Changes, started: Instant) {
         let previous = self.shared.load_full();
+        self.unpublished
+            .changed
+            .extend(changes.changed.iter().cloned());
+        self.unpublished
+            .removed
+            .extend(changes.removed.iter().cloned());
+        let changes = &std::mem::take(&mut self.unpublished);
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             pipeline::build_for_serving(
                 &self.library,
@@ -183,9 +194,13 @@ impl Rebuilder {
                 );
             }
             Ok(Err(e)) => {
+                self.unpublished = changes.clone();
                 tracing::error!("rebuild failed, still serving the previous snapshot: {e}")
             }
-            Err(_) => tracing::error!("rebuild panicked, still serving the previous snapshot"),
+            Err(_) => {
+                self.unpublished = changes.clone();
+                tracing::error!("rebuild panicked, still serving the previous snapshot")
+            }
         }
     }
 }
@@ -231,6 +246,7 @@ pub fn spawn(
         publisher: context.publisher,
         encoder: context.encoder,
         next_scheduled: context.next_scheduled,
+        unpublished: Changes::default(),
     };
     let events = sender.clone();
     let thread = std::thread::Builder::new()
