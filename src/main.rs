@@ -177,6 +177,9 @@ fn check(posts: &Path, config: Option<&Path>, format: Format, strict: bool) -> R
     let (config, mut library) = load(posts, config, None)?;
     library.read_only_ids();
     let built = pipeline::build(&library, &config, SystemClock.now(), None)?;
+    // Every body, not only those of hot feeds: their warnings are part of the check.
+    let posts = library.posts();
+    dropfeed::post::Post::keep_bodies(&posts.iter().map(|p| &**p).collect::<Vec<_>>());
     let report = status::report(
         &status::StatusInputs::of(&library),
         &built.site,

@@ -27,6 +27,7 @@ use hyper::header::HeaderValue;
 
 use crate::config::CacheConfig;
 use crate::post::Fingerprint;
+use crate::post::Post;
 use crate::render::{self, Lifetime, Media, Planned, RenderError, Rendered};
 use crate::site::Site;
 
@@ -357,14 +358,27 @@ impl Snapshot {
             .unwrap_or_default();
         let mut resources = HashMap::new();
         let mut fresh: Vec<(String, Resource)> = Vec::new();
+        let mut to_render = Vec::new();
         for planned in render::plan_hot(&site) {
             let same = previous
                 .and_then(|p| p.resources.get(&planned.route))
                 .filter(|old| old.fingerprint == planned.fingerprint);
-            if let Some(old) = same {
-                resources.insert(planned.route, Arc::clone(old));
-                continue;
+            match same {
+                Some(old) => {
+                    resources.insert(planned.route, Arc::clone(old));
+                }
+                None => to_render.push(planned),
             }
+        }
+        // Hot posts keep their bodies (rendered here on every core, once per post version):
+        // the next rebuild renders these documents again.
+        let shown: Vec<&Post> = to_render
+            .iter()
+            .flat_map(|planned| render::entries_of(&site, planned))
+            .map(|entry| &*entry.post)
+            .collect();
+        Post::keep_bodies(&shown);
+        for planned in to_render {
             let resource =
                 Resource::new(render::render(&site, &planned)?, planned.fingerprint, cache);
             // Same bytes as some encoded resource (a route renamed, a reverted edit): reuse.

@@ -293,14 +293,20 @@ fn post_warnings(file: &str, post: &Post) -> Vec<Diagnostic> {
         message,
     };
     let mut out: Vec<Diagnostic> = post.warnings.iter().cloned().map(warn).collect();
-    match post.lang_source {
+    // A body not rendered yet (a post in no hot feed) is not rendered for this report: on a
+    // large site that would cost seconds. `dropfeed check` renders every body first.
+    let Some(body) = post.kept_body() else {
+        return out;
+    };
+    out.extend(body.warnings.iter().cloned().map(warn));
+    match body.lang_source {
         LangSource::Detected => out.push(warn(format!(
             "language not given: detected as `{}`",
-            post.lang
+            body.lang
         ))),
         LangSource::Site => out.push(warn(format!(
             "language not given nor detected: using the site's `{}`",
-            post.lang
+            body.lang
         ))),
         LangSource::Post => {}
     }

@@ -9,32 +9,66 @@ use super::{ParseContext, PostDraft};
 
 const MORE_MARKER: &str = "<!-- more -->";
 
-/// Parses a Markdown post into a draft.
+/// Parses a Markdown post into a draft, rendering its body.
+#[cfg(test)]
 pub(crate) fn parse_markdown(text: &str, ctx: &ParseContext) -> Result<PostDraft, LineError> {
+    parse(text, ctx, false)
+}
+
+/// Parses a Markdown post's front matter; the body is rendered now only when the title must
+/// come from it, else it is left in [`PostDraft::deferred`] for [`render_body`].
+pub(crate) fn parse_markdown_deferring(
+    text: &str,
+    ctx: &ParseContext,
+) -> Result<PostDraft, LineError> {
+    parse(text, ctx, true)
+}
+
+fn parse(text: &str, ctx: &ParseContext, defer: bool) -> Result<PostDraft, LineError> {
     let split = frontmatter::split(text, ctx.timezone)?;
+    let titled = split.meta.title.is_some();
+    let mut draft = if defer && titled {
+        PostDraft {
+            deferred: Some(split.body.to_string()),
+            ..PostDraft::default()
+        }
+    } else {
+        render(split.body, !titled)
+    };
+    draft.meta = split.meta;
+    draft.date = split.date;
+    draft.updated = split.updated;
+    Ok(draft)
+}
+
+/// Renders a Markdown body whose title is known (see [`parse_markdown_deferring`]).
+pub(crate) fn render_body(markdown: &str) -> PostDraft {
+    render(markdown, false)
+}
+
+/// Renders Markdown; with `take_title`, a leading `# heading` becomes the title.
+fn render(markdown: &str, take_title: bool) -> PostDraft {
     let options = Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS;
-    let mut events: Vec<Event> = Parser::new_ext(split.body, options).collect();
-    let heading_title = if split.meta.title.is_none() {
+    let mut events: Vec<Event> = Parser::new_ext(markdown, options).collect();
+    let heading_title = if take_title {
         take_first_h1(&mut events)
     } else {
         None
     };
     let extracted = extract_text(&events);
-    let mut body_html = String::with_capacity(split.body.len() * 3 / 2);
+    let mut body_html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut body_html, events.into_iter());
-    Ok(PostDraft {
-        meta: split.meta,
-        date: split.date,
-        updated: split.updated,
+    PostDraft {
         title: heading_title,
         body_html,
         body_text: extracted.all,
         lead_text: extracted.lead,
         paragraphs: extracted.paragraphs,
-    })
+        ..PostDraft::default()
+    }
 }
 
 /// Removes the first level-1 heading from the events and returns its text, if it comes
@@ -128,6 +162,21 @@ mod tests {
         let draft = parse_markdown("---\ntitle: T\n---\n# Heading\n", &ctx()).unwrap();
         assert!(draft.title.is_none());
         assert!(draft.body_html.contains("<h1>Heading</h1>"));
+    }
+
+    #[test]
+    fn a_titled_post_defers_its_body_and_renders_it_the_same_later() {
+        let text = "---\ntitle: T\n---\n# Heading\n\nSome *text*.\n";
+        let deferred = parse_markdown_deferring(text, &ctx()).unwrap();
+        assert!(deferred.body_html.is_empty());
+        let later = render_body(deferred.deferred.as_deref().unwrap());
+        let now = parse_markdown(text, &ctx()).unwrap();
+        assert_eq!(later.body_html, now.body_html);
+        assert_eq!(later.paragraphs, now.paragraphs);
+        // Without a title the body must be read now: the title may be in it.
+        let untitled = parse_markdown_deferring("# Heading\n\nText.\n", &ctx()).unwrap();
+        assert_eq!(untitled.title.as_deref(), Some("Heading"));
+        assert!(untitled.deferred.is_none());
     }
 
     #[test]

@@ -91,8 +91,9 @@ fn entry(entry: &Entry) -> AtomEntry {
             ..Link::default()
         });
     }
-    let mut summary = Text::plain(post.summary.clone());
-    summary.lang = Some(post.lang.clone());
+    let body = post.body();
+    let mut summary = Text::plain(body.summary.clone());
+    summary.lang = Some(body.lang.clone());
     AtomEntry {
         title: Text::plain(post.title.clone()),
         id: entry.id.to_string(),
@@ -110,9 +111,9 @@ fn entry(entry: &Entry) -> AtomEntry {
             .collect(),
         summary: Some(summary),
         content: Some(Content {
-            value: Some(post.content.html()),
+            value: Some(body.html.html()),
             content_type: Some("html".into()),
-            lang: Some(post.lang.clone()),
+            lang: Some(body.lang.clone()),
             ..Content::default()
         }),
         ..AtomEntry::default()

@@ -87,7 +87,7 @@ pub fn render_index(site: &Site) -> Rendered {
             esc(&config.url(entry.page_path())),
             esc(&entry.post.title),
             date(entry),
-            esc(&entry.post.summary)
+            esc(&entry.post.body().summary)
         ));
     }
     body.push_str("</ol>\n</main>\n");
@@ -127,24 +127,25 @@ pub fn render_post(site: &Site, entry: &Entry) -> Rendered {
         .as_deref()
         .map(|src| format!("<img src=\"{}\" alt=\"\">\n", esc(src)))
         .unwrap_or_default();
+    let shown = post.body();
     let body = format!(
         "<header><a href=\"{home}\">{site_title}</a></header>\n<main>\n<article lang=\"{lang}\">\n<h1>{title}</h1>\n\
          <p>{date} · {authors}</p>\n{image}{content}\n<ul class=\"tags\">{tags}</ul>\n</article>\n</main>\n\
          <footer>Follow this site: {feeds}</footer>\n",
         home = esc(&config.url("")),
         site_title = esc(&config.title),
-        lang = esc(&post.lang),
+        lang = esc(&shown.lang),
         title = esc(&post.title),
         date = date(entry),
         authors = esc(&authors),
-        content = post.content.html(),
+        content = shown.html.html(),
         feeds = feed_list(site, ""),
     );
     Rendered {
         path: entry.page_path().to_string(),
         media: Media::Html,
         body: page(
-            &post.lang,
+            &shown.lang,
             &format!("{} — {}", post.title, config.title),
             &discovery(site),
             &body,

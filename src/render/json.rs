@@ -40,7 +40,7 @@ struct Item<'a> {
     url: &'a str,
     title: &'a str,
     content_html: String,
-    summary: &'a str,
+    summary: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     image: Option<&'a str>,
     date_published: String,
@@ -49,7 +49,7 @@ struct Item<'a> {
     authors: Vec<Author<'a>>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     tags: &'a [String],
-    language: &'a str,
+    language: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     attachments: Vec<Attachment<'a>>,
 }
@@ -93,18 +93,19 @@ pub fn render_json(doc: &FeedDoc) -> Result<Vec<u8>, String> {
 
 fn item(entry: &Entry) -> Item<'_> {
     let post = &entry.post;
+    let body = post.body();
     Item {
         id: &entry.id,
         url: entry.link(),
         title: &post.title,
-        content_html: post.content.html(),
-        summary: &post.summary,
+        content_html: body.html.html(),
+        summary: body.summary.clone(),
         image: post.image.as_deref(),
         date_published: post.date.to_rfc3339(),
         date_modified: post.updated.to_rfc3339(),
         authors: post.authors.iter().map(|a| Author { name: a }).collect(),
         tags: &post.tags,
-        language: &post.lang,
+        language: body.lang.clone(),
         attachments: post
             .enclosure
             .iter()

@@ -304,6 +304,17 @@ fn hash_entries<'a>(hasher: &mut blake3::Hasher, entries: impl Iterator<Item = &
     }
 }
 
+/// The entries a planned document shows.
+pub fn entries_of<'a>(site: &'a Site, planned: &Planned) -> Vec<&'a Entry> {
+    match &planned.doc {
+        Doc::Feed { prefix, page, .. } => {
+            feed_doc(site, prefix, *page).map_or_else(Vec::new, |doc| doc.entries)
+        }
+        Doc::Index => site.entries.iter().take(html::HOME_POSTS).collect(),
+        Doc::PostPage(index) => vec![&site.entries[*index]],
+    }
+}
+
 /// Renders a planned document.
 pub fn render(site: &Site, planned: &Planned) -> Result<Rendered, RenderError> {
     match &planned.doc {

@@ -90,10 +90,11 @@ fn item(entry: &Entry, site_author: &str) -> Item {
     } else {
         post.authors.clone()
     };
+    let body = post.body();
     Item {
         title: Some(post.title.clone()),
         link: Some(entry.link().to_string()),
-        description: Some(post.summary.clone()),
+        description: Some(body.summary.clone()),
         guid: Some(Guid {
             value: entry.id.to_string(),
             permalink: *entry.id == *entry.link(),
@@ -107,7 +108,7 @@ fn item(entry: &Entry, site_author: &str) -> Item {
                 domain: None,
             })
             .collect(),
-        content: Some(post.content.html()),
+        content: Some(body.html.html()),
         enclosure: post.enclosure.as_ref().map(|e| Enclosure {
             url: e.url.clone(),
             length: e.length.to_string(),
