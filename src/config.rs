@@ -106,6 +106,8 @@ pub struct RawServer {
     pub max_header_bytes: Option<usize>,
     /// Requests per minute allowed from one client address; 0 turns the limit off.
     pub rate_limit_per_minute: Option<u32>,
+    /// Threads answering requests; 0 for one per core.
+    pub threads: Option<usize>,
 }
 
 /// Validated configuration used by every stage.
@@ -188,6 +190,8 @@ pub struct ServerConfig {
     pub max_header_bytes: usize,
     /// Requests per minute per client address; `None` when off.
     pub rate_limit_per_minute: Option<u32>,
+    /// Threads answering requests (`dropfeed serve`'s runtime); 0 for one per core.
+    pub threads: usize,
 }
 
 /// An annotated `dropfeed.toml` with every key and its default (`dropfeed config
@@ -329,6 +333,7 @@ impl Config {
                 idle_timeout: Duration::from_secs(raw.server.idle_timeout_secs.unwrap_or(60)),
                 max_header_bytes: raw.server.max_header_bytes.unwrap_or(16 * 1024).max(1024),
                 rate_limit_per_minute: raw.server.rate_limit_per_minute.filter(|&n| n > 0),
+                threads: raw.server.threads.unwrap_or(0),
             },
         })
     }

@@ -268,9 +268,19 @@ fn serve(posts: &Path, listen: SocketAddr, config_path: Option<&Path>) -> Result
     let listen_url = format!("http://{listen}/");
     let config = Arc::new(Config::discover(posts, config_path, Some(&listen_url))?);
     let config_path = config_path.map(Path::to_path_buf);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    // One thread needs no work stealing or cross-thread wake-ups (see `[server] threads`).
+    let runtime = match config.server.threads {
+        1 => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?,
+        0 => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?,
+        n => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build()?,
+    };
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(listen)
             .await

@@ -76,6 +76,20 @@ pub struct Variant {
     pub body: Bytes,
     /// `ETag` header value.
     pub etag: HeaderValue,
+    /// `Content-Length` header value, formatted once rather than per request.
+    pub content_length: HeaderValue,
+}
+
+impl Variant {
+    /// A variant of `body` named by `etag`.
+    pub fn new(body: Bytes, etag: HeaderValue) -> Variant {
+        let content_length = HeaderValue::from(body.len());
+        Variant {
+            body,
+            etag,
+            content_length,
+        }
+    }
 }
 
 /// A resource ready to serve.
@@ -117,10 +131,7 @@ impl Resource {
         Resource {
             media: item.media,
             content_type: HeaderValue::from_static(item.media.content_type()),
-            identity: Variant {
-                body: Bytes::from(item.body),
-                etag: header(&format!("\"{hash}\"")),
-            },
+            identity: Variant::new(Bytes::from(item.body), header(&format!("\"{hash}\""))),
             hash,
             fingerprint,
             encoded: Vec::new(),
@@ -179,13 +190,7 @@ impl Resource {
                 // zstd reserves its worst case (more than the input): keep only the output.
                 bytes.shrink_to_fit();
                 let etag = header(&format!("\"{}-{}\"", self.hash, coding.suffix()));
-                Some((
-                    coding,
-                    Variant {
-                        body: Bytes::from(bytes),
-                        etag,
-                    },
-                ))
+                Some((coding, Variant::new(Bytes::from(bytes), etag)))
             })
             .collect()
     }

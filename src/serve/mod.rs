@@ -19,7 +19,10 @@ pub mod negotiate;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
@@ -98,27 +101,43 @@ pub async fn run(
         let _ = stream.set_nodelay(true);
         let state = Arc::clone(&state);
         let header_timeout = limits.header_timeout;
-        let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-            let state = Arc::clone(&state);
-            async move { Ok::<_, Infallible>(handle(&state, peer.ip(), &request).await) }
+        let activity = Arc::new(Activity::default());
+        let service = hyper::service::service_fn({
+            let activity = Arc::clone(&activity);
+            move |request: Request<Incoming>| {
+                let state = Arc::clone(&state);
+                let activity = Arc::clone(&activity);
+                async move {
+                    activity.begin();
+                    let response = handle(&state, peer.ip(), &request).await;
+                    activity.end();
+                    Ok::<_, Infallible>(response)
+                }
+            }
         });
         let builder = builder.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             // hyper-util reads the first bytes to tell HTTP/1 from HTTP/2 with no deadline of
-            // its own, and its header timeout starts only after that: a client that sends
-            // nothing would hold a connection slot for ever.
-            if tokio::time::timeout(header_timeout, protocol_known(&stream))
-                .await
-                .is_err()
-            {
+            // its own: a client that sends nothing would hold a connection slot for ever.
+            let Ok(http2) = tokio::time::timeout(header_timeout, protocol_known(&stream)).await
+            else {
                 drop(permit);
                 return;
+            };
+            let io = TokioIo::new(Tracked {
+                stream,
+                activity: Arc::clone(&activity),
+            });
+            let connection = builder.serve_connection(io, service).into_owned();
+            if http2 {
+                let _ = watcher.watch(connection).await;
+            } else {
+                tokio::select! {
+                    _ = watcher.watch(connection) => {}
+                    () = activity.idle_for(header_timeout) => {}
+                }
             }
-            let connection = builder
-                .serve_connection(TokioIo::new(stream), service)
-                .into_owned();
-            let _ = watcher.watch(connection).await;
             drop(permit);
         });
     }
@@ -132,10 +151,11 @@ pub async fn run(
 
 fn connection_builder(limits: &ServerConfig) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
+    // The header timeout of HTTP/1 is [`Activity::idle_for`], not hyper's
+    // `header_read_timeout`: that one arms and cancels a timer for every request.
     builder
         .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
+        .header_read_timeout(None)
         .max_buf_size(limits.max_header_bytes.max(8192))
         .keep_alive(true);
     builder
@@ -149,16 +169,134 @@ fn connection_builder(limits: &ServerConfig) -> auto::Builder<TokioExecutor> {
 }
 
 /// Resolves once the first bytes show which protocol the client speaks: a whole HTTP/2
-/// preface, or anything that departs from it (HTTP/1), or the connection closing.
-async fn protocol_known(stream: &tokio::net::TcpStream) {
+/// preface (`true`), or anything that departs from it (HTTP/1), or the connection closing.
+async fn protocol_known(stream: &tokio::net::TcpStream) -> bool {
     const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
     let mut buffer = [0u8; 24];
     loop {
         match stream.peek(&mut buffer).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) if n >= PREFACE.len() || buffer[..n] != PREFACE[..n] => return,
+            Ok(0) | Err(_) => return false,
+            Ok(n) if n >= PREFACE.len() => return buffer[..] == *PREFACE,
+            Ok(n) if buffer[..n] != PREFACE[..n] => return false,
             Ok(_) => tokio::time::sleep(Duration::from_millis(5)).await,
         }
+    }
+}
+
+/// What an HTTP/1 connection has been doing, for its header timeout: requests begun and
+/// answered, and response bytes written.
+///
+/// One timer per connection, re-armed lazily: when it fires, the connection is closed if
+/// nothing happened during the whole period and nothing is in progress (no request being
+/// answered, no response write waiting on the client), so a client gets between one and two
+/// header timeouts to send its next request head, and exactly one for its first. A client
+/// trickling a head byte by byte makes no progress by this measure.
+#[derive(Debug, Default)]
+struct Activity {
+    /// Requests begun + requests answered + writes done; only its changes matter.
+    events: AtomicU64,
+    /// Requests being answered, plus one while a write waits for the client to read.
+    busy: AtomicU64,
+}
+
+impl Activity {
+    fn begin(&self) {
+        self.events.fetch_add(1, Ordering::Relaxed);
+        self.busy.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn end(&self) {
+        self.events.fetch_add(1, Ordering::Relaxed);
+        self.busy.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Resolves once a whole `period` went by with nothing done and nothing in progress.
+    async fn idle_for(&self, period: Duration) {
+        let mut seen = self.events.load(Ordering::Relaxed);
+        let timer = tokio::time::sleep(period);
+        tokio::pin!(timer);
+        loop {
+            timer.as_mut().await;
+            let now = self.events.load(Ordering::Relaxed);
+            if now == seen && self.busy.load(Ordering::Relaxed) == 0 {
+                return;
+            }
+            seen = now;
+            timer.as_mut().reset(tokio::time::Instant::now() + period);
+        }
+    }
+}
+
+/// A connection's stream, noting writes (progress) and writes stalled on the client (work in
+/// progress) in its [`Activity`].
+struct Tracked {
+    stream: tokio::net::TcpStream,
+    activity: Arc<Activity>,
+}
+
+/// Whether a write waits on the client, kept in the `busy` count's high bits so a stalled
+/// write and a request in flight never mask each other.
+const STALLED: u64 = 1 << 32;
+
+impl Tracked {
+    fn note<T>(&mut self, result: Poll<std::io::Result<T>>) -> Poll<std::io::Result<T>> {
+        let activity = &self.activity;
+        let stalled = activity.busy.load(Ordering::Relaxed) & STALLED != 0;
+        match (&result, stalled) {
+            (Poll::Pending, false) => {
+                activity.busy.fetch_add(STALLED, Ordering::Relaxed);
+            }
+            (Poll::Ready(_), true) => {
+                activity.busy.fetch_sub(STALLED, Ordering::Relaxed);
+            }
+            _ => {}
+        }
+        if let Poll::Ready(Ok(_)) = result {
+            activity.events.fetch_add(1, Ordering::Relaxed);
+        }
+        result
+    }
+}
+
+impl tokio::io::AsyncRead for Tracked {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Tracked {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let result = Pin::new(&mut self.stream).poll_write(cx, buf);
+        self.note(result)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let result = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        self.note(result)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }
 
@@ -296,7 +434,8 @@ fn answer(resource: &Resource, head: bool, headers: &HeaderMap) -> Response<Full
             .get(name)
             .and_then(|v: &HeaderValue| v.to_str().ok())
     };
-    let Some(coding) = negotiate::choose(text(header::ACCEPT_ENCODING), resource) else {
+    let accept_encoding = text(header::ACCEPT_ENCODING);
+    let Some(coding) = negotiate::choose(accept_encoding, resource) else {
         return plain(StatusCode::NOT_ACCEPTABLE, "no acceptable content-coding\n");
     };
     let variant = resource
@@ -309,6 +448,7 @@ fn answer(resource: &Resource, head: bool, headers: &HeaderMap) -> Response<Full
     ) {
         let mut response = Response::new(Full::new(Bytes::new()));
         *response.status_mut() = StatusCode::NOT_MODIFIED;
+        *response.headers_mut() = HeaderMap::with_capacity(RESPONSE_HEADERS);
         validators(response.headers_mut(), resource, &variant.etag);
         return response;
     }
@@ -318,12 +458,11 @@ fn answer(resource: &Resource, head: bool, headers: &HeaderMap) -> Response<Full
         variant.body.clone()
     };
     let mut response = Response::new(Full::new(body));
+    // Sized once: growing the map midway would rehash it on every request.
+    *response.headers_mut() = HeaderMap::with_capacity(RESPONSE_HEADERS);
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, resource.content_type.clone());
-    h.insert(
-        header::CONTENT_LENGTH,
-        HeaderValue::from(variant.body.len()),
-    );
+    h.insert(header::CONTENT_LENGTH, variant.content_length.clone());
     if coding != Coding::Identity {
         h.insert(
             header::CONTENT_ENCODING,
@@ -340,7 +479,7 @@ fn answer(resource: &Resource, head: bool, headers: &HeaderMap) -> Response<Full
     validators(h, resource, &variant.etag);
     if coding == Coding::Identity
         && !resource.is_encoded
-        && negotiate::accepts_compression(text(header::ACCEPT_ENCODING))
+        && negotiate::accepts_compression(accept_encoding)
     {
         // Identity stands in for a compressed variant still being made: a shared cache must
         // not keep it for max-age in place of the gzip or br bytes that follow in moments.
@@ -348,6 +487,9 @@ fn answer(resource: &Resource, head: bool, headers: &HeaderMap) -> Response<Full
     }
     response
 }
+
+/// The most headers [`answer`] sets (hyper adds `Date` while writing).
+const RESPONSE_HEADERS: usize = 10;
 
 /// `/status?format=json`, or an `Accept` header preferring JSON.
 fn wants_json(query: Option<&str>, headers: &HeaderMap) -> bool {

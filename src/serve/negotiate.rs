@@ -12,26 +12,13 @@ pub fn choose(accept_encoding: Option<&str>, resource: &Resource) -> Option<Codi
     let Some(header) = accept_encoding else {
         return Some(Coding::Identity);
     };
-    let prefs = parse(header);
-    let quality = |coding: Coding| -> u16 {
-        let explicit = prefs
-            .iter()
-            .find(|(name, _)| matches_token(name, coding))
-            .map(|(_, q)| *q);
-        let star = prefs.iter().find(|(name, _)| name == "*").map(|(_, q)| *q);
-        match (explicit, star) {
-            (Some(q), _) => q,
-            (None, Some(q)) => q,
-            (None, None) if coding == Coding::Identity => 1,
-            (None, None) => 0,
-        }
-    };
+    let prefs = Prefs::parse(header);
     let mut best: Option<(Coding, u16)> = None;
     for coding in PREFERENCE {
         if resource.variant(coding).is_none() {
             continue;
         }
-        let q = quality(coding);
+        let q = prefs.quality(coding);
         if q > 0 && best.is_none_or(|(_, bq)| q > bq) {
             best = Some((coding, q));
         }
@@ -45,45 +32,88 @@ pub fn accepts_compression(accept_encoding: Option<&str>) -> bool {
     let Some(header) = accept_encoding else {
         return false;
     };
-    let prefs = parse(header);
-    let star = prefs.iter().find(|(name, _)| name == "*").map(|(_, q)| *q);
+    let prefs = Prefs::parse(header);
     crate::snapshot::CODINGS.iter().any(|&coding| {
-        prefs
-            .iter()
-            .find(|(name, _)| matches_token(name, coding))
-            .map(|(_, q)| *q)
-            .or(star)
+        prefs.explicit[index(coding)]
+            .or(prefs.star)
             .is_some_and(|q| q > 0)
     })
 }
 
-fn matches_token(name: &str, coding: Coding) -> bool {
-    match coding {
-        Coding::Gzip => name == "gzip" || name == "x-gzip",
-        other => name == other.token(),
+/// What one `Accept-Encoding` header says about the codings we know: the q-value (× 1000) of
+/// the first entry naming each, and of the first `*`. Parsed in one pass without allocating,
+/// since it runs on every request.
+struct Prefs {
+    /// Indexed like [`PREFERENCE`].
+    explicit: [Option<u16>; PREFERENCE.len()],
+    star: Option<u16>,
+}
+
+impl Prefs {
+    fn parse(header: &str) -> Prefs {
+        let mut prefs = Prefs {
+            explicit: [None; PREFERENCE.len()],
+            star: None,
+        };
+        for (name, q) in entries(header) {
+            let slot = if name == "*" {
+                &mut prefs.star
+            } else if let Some(coding) = PREFERENCE.iter().find(|&&c| matches_token(name, c)) {
+                &mut prefs.explicit[index(*coding)]
+            } else {
+                continue;
+            };
+            if slot.is_none() {
+                *slot = Some(q);
+            }
+        }
+        prefs
+    }
+
+    /// A coding's quality: its own entry, else `*`'s, else 1 for identity and 0 for others.
+    fn quality(&self, coding: Coding) -> u16 {
+        match (self.explicit[index(coding)], self.star) {
+            (Some(q), _) => q,
+            (None, Some(q)) => q,
+            (None, None) if coding == Coding::Identity => 1,
+            (None, None) => 0,
+        }
     }
 }
 
-/// `(coding, q × 1000)` pairs; malformed q-values count as 0 so they cannot force a coding.
-fn parse(header: &str) -> Vec<(String, u16)> {
-    header
-        .split(',')
-        .filter_map(|part| {
-            let mut pieces = part.split(';');
-            let name = pieces.next()?.trim().to_ascii_lowercase();
-            if name.is_empty() {
-                return None;
+fn index(coding: Coding) -> usize {
+    PREFERENCE
+        .iter()
+        .position(|c| *c == coding)
+        .expect("PREFERENCE lists every coding")
+}
+
+/// Content-codings are case-insensitive tokens.
+fn matches_token(name: &str, coding: Coding) -> bool {
+    match coding {
+        Coding::Gzip => name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip"),
+        other => name.eq_ignore_ascii_case(other.token()),
+    }
+}
+
+/// `(coding, q × 1000)` pairs; malformed q-values count as 0 so they cannot force a coding,
+/// and an entry with a parameter lacking `=` is skipped.
+fn entries(header: &str) -> impl Iterator<Item = (&str, u16)> {
+    header.split(',').filter_map(|part| {
+        let mut pieces = part.split(';');
+        let name = pieces.next()?.trim();
+        if name.is_empty() {
+            return None;
+        }
+        let mut q = 1000;
+        for param in pieces {
+            let (key, value) = param.split_once('=')?;
+            if key.trim().eq_ignore_ascii_case("q") {
+                q = parse_q(value.trim()).unwrap_or(0);
             }
-            let mut q = 1000;
-            for param in pieces {
-                let (key, value) = param.split_once('=')?;
-                if key.trim().eq_ignore_ascii_case("q") {
-                    q = parse_q(value.trim()).unwrap_or(0);
-                }
-            }
-            Some((name, q))
-        })
-        .collect()
+        }
+        Some((name, q))
+    })
 }
 
 /// A qvalue (`0`, `0.5`, `1.000`) as thousandths.
@@ -134,5 +164,9 @@ mod tests {
         assert!(!accepts_compression(Some("gzip;q=0, identity")));
         assert!(!accepts_compression(Some("deflate")));
         assert!(!accepts_compression(None));
+        assert_eq!(pick(Some("GZIP")), Some("gzip"));
+        assert_eq!(pick(Some("gzip;q=0, gzip")), Some("identity"));
+        assert_eq!(pick(Some("br;level, gzip")), Some("gzip"));
+        assert_eq!(pick(Some("*;q=0.5, gzip;q=0.4")), Some("br"));
     }
 }
