@@ -429,11 +429,8 @@ impl Library {
                     }
                     continue;
                 }
-                let is_link = true;
                 if fs::metadata(&path).is_ok_and(|m| m.is_dir()) {
-                    if !is_link {
-                        stack.push(path);
-                    } else if self.inside_root(&path) {
+                    if self.inside_root(&path) {
                         // Its posts are read where they really are, once.
                         self.skip(
                             &rel,
