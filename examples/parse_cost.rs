@@ -92,15 +92,19 @@ fn main() {
 #[allow(dead_code)]
 fn packing(texts: &[(std::path::PathBuf, String)]) {
     let n = texts.len() as f64;
-    for level in [3, 1, -1, -3, -5] {
+    for (level, hash_log) in [(3, 0), (1, 0), (1, 12), (1, 10), (-1, 0)] {
         let mut c = zstd::bulk::Compressor::new(level).unwrap();
+        if hash_log > 0 {
+            c.set_parameter(zstd::zstd_safe::CParameter::HashLog(hash_log))
+                .unwrap();
+        }
         let t = Instant::now();
         let mut total = 0;
         for (_, text) in texts {
             total += c.compress(text.as_bytes()).unwrap().len();
         }
         println!(
-            "zstd {level}: {:.1} us/post, {:.0} B/post",
+            "zstd {level} (hash log {hash_log}): {:.1} us/post, {:.0} B/post",
             t.elapsed().as_secs_f64() * 1e6 / n,
             total as f64 / n
         );

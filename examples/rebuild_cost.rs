@@ -41,8 +41,13 @@ fn main() {
     let config = Arc::new(Config::from_raw(RawConfig::default(), None).unwrap());
     let mut library = Library::new(&root, &config);
     let t = Instant::now();
+    let wall = std::time::Instant::now();
     library.scan().expect("the folder exists");
-    println!("cold scan: {:.1} ms", ms(t));
+    println!(
+        "cold scan: {:.1} ms on this thread, {:.1} ms wall",
+        ms(t),
+        wall.elapsed().as_secs_f64() * 1e3
+    );
     let t = Instant::now();
     let built = pipeline::build(&library, &config, now, None).unwrap();
     println!("cold build (encoded): {:.1} ms", ms(t));

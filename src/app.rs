@@ -120,11 +120,12 @@ pub async fn start_with_progress(
     let loaded = tokio::task::spawn_blocking(move || {
         let mut library = Library::new(&root, &config_for_load);
         library.progress = progress;
-        // Watch first, then scan: a change during the scan is seen (and merely re-read).
-        let prepared = watch::prepare(library.root());
         library
             .scan()
             .ok_or_else(|| StartError::NoPosts(root.display().to_string()))?;
+        // Watched from now on; the watcher walks the folder once more when it starts, so a
+        // change made during the scan is picked up.
+        let prepared = watch::prepare(library.root());
         tracing::info!(
             files = library.files().len(),
             ms = started.elapsed().as_millis() as u64,
