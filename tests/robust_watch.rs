@@ -8,10 +8,13 @@
 //!   file by file, the new content appears, and later edits are seen;
 //! - a rebuild that panics (a clock that panics when armed; with no scheduled post the
 //!   watcher asks for the time only inside the guarded rebuild) leaves the previous snapshot
-//!   serving with its ETag, and the watcher survives to publish the next change;
+//!   serving with its ETag, and the watcher survives to publish the next change (which
+//!   carries the unpublished one with it);
 //! - `dropfeed build --out` run 20 times while another thread lists and reads the output:
 //!   `feed.xml`, `atom.xml` and `feed.json` always exist and always parse with feed-rs, and
-//!   no staging folder is left behind.
+//!   only the tree the last build replaced is kept beside it;
+//! - a post changed after the first scan but before the watch exists (no event ever comes)
+//!   is published once the watcher starts.
 
 mod common;
 
@@ -368,4 +371,65 @@ fn build_out_is_never_seen_half_written() {
             .is_some_and(|t| t.content.ends_with(&format!("round {}", BUILDS - 1)))),
         "the kept tree is the one before the last build"
     );
+}
+
+/// `dropfeed serve` reads the folder before watching it (its own reads would raise an event
+/// per file), so a post changed in between raises no event at all. The watcher's first walk
+/// compares every file's size and time with what was read and picks the change up.
+#[test]
+fn change_between_the_first_scan_and_the_watch_is_picked_up() {
+    use arc_swap::ArcSwap;
+    use dropfeed::config::{Config, RawConfig};
+    use dropfeed::load::Library;
+    use dropfeed::pipeline::{self, SystemClock};
+    use dropfeed::serve::metrics::Metrics;
+    use dropfeed::watch::{self, WatchContext};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let posts = dir.path().join("posts");
+    std::fs::create_dir(&posts).unwrap();
+    let post = posts.join("alpha.md");
+    std::fs::write(
+        &post,
+        markdown_post("Alpha", "2026-01-10T08:00:00Z", "The first post."),
+    )
+    .unwrap();
+    let config = Arc::new(Config::from_raw(RawConfig::default(), None).unwrap());
+    let mut library = Library::new(&posts, &config);
+    library.scan().expect("the folder exists");
+    let built = pipeline::build(&library, &config, Utc::now(), None).unwrap();
+    let shared = Arc::new(ArcSwap::from_pointee(built.snapshot));
+    let title = |shared: &ArcSwap<dropfeed::snapshot::Snapshot>| {
+        let snapshot = shared.load();
+        let site = snapshot.site.as_ref().expect("a site");
+        site.entries[0].post.title.clone()
+    };
+    assert_eq!(title(&shared), "Alpha");
+    // Changed after the scan, before any watch exists: no event will ever tell of it.
+    std::fs::write(
+        &post,
+        markdown_post("Alpha, changed unseen", "2026-01-10T08:00:00Z", "Edited."),
+    )
+    .unwrap();
+    let prepared = watch::prepare(library.root());
+    let handle = watch::spawn(
+        prepared,
+        library,
+        WatchContext {
+            config: Arc::clone(&config),
+            clock: Arc::new(SystemClock),
+            shared: Arc::clone(&shared),
+            metrics: Arc::new(Metrics::default()),
+            publisher: None,
+            encoder: None,
+            next_scheduled: None,
+        },
+    )
+    .expect("the watcher starts");
+    let end = Instant::now() + DEADLINE;
+    while title(&shared) != "Alpha, changed unseen" && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(title(&shared), "Alpha, changed unseen");
+    handle.stop();
 }
