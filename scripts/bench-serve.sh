@@ -3,6 +3,7 @@
 #
 #   scripts/bench-serve.sh [--posts DIR [--site DIR]] [--runs N] [--duration 5s] [--no-build]
 #                          [--summary FILE]
+#   (DROPFEED_THREADS=N in the environment measures dropfeed with `[server] threads = N`)
 #
 # Serves one posts folder (default: 1,000 generated posts) with dropfeed on 127.0.0.1, writes
 # the same resources with `dropfeed build --out` (every route with .gz/.br/.zst siblings), and
@@ -35,7 +36,7 @@ while [ $# -gt 0 ]; do
         --no-build) BUILD=0; shift ;;
         --summary) SUMMARY=$2; shift 2 ;;
         --site) SITE=$2; shift 2 ;;
-        -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
         *) echo "bench-serve: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -113,6 +114,10 @@ fi
 cat >"$TMP/dropfeed.toml" <<'EOF'
 base_url = "https://bench.example/"
 EOF
+# DROPFEED_THREADS=N measures dropfeed with `[server] threads = N`.
+if [ -n "${DROPFEED_THREADS:-}" ]; then
+    printf '[server]\nthreads = %s\n' "$DROPFEED_THREADS" >>"$TMP/dropfeed.toml"
+fi
 if [ -z "$SITE" ]; then
     say "exporting $POSTS with dropfeed build"
     SITE="$TMP/site"
@@ -120,7 +125,7 @@ if [ -z "$SITE" ]; then
 fi
 chmod -R a+rX "$SITE"
 
-THREADS=$(nproc)
+THREADS=${DROPFEED_THREADS:-$(nproc)}
 PORT_D=$(free_port)
 "$BIN" serve --posts "$POSTS" --listen "127.0.0.1:$PORT_D" --config "$TMP/dropfeed.toml" \
     2>"$TMP/dropfeed.log" &

@@ -106,7 +106,7 @@ pub struct RawServer {
     pub max_header_bytes: Option<usize>,
     /// Requests per minute allowed from one client address; 0 turns the limit off.
     pub rate_limit_per_minute: Option<u32>,
-    /// Threads answering requests; 0 for one per core.
+    /// Threads answering requests; 0 for one per core but one (at least one).
     pub threads: Option<usize>,
 }
 
@@ -190,7 +190,7 @@ pub struct ServerConfig {
     pub max_header_bytes: usize,
     /// Requests per minute per client address; `None` when off.
     pub rate_limit_per_minute: Option<u32>,
-    /// Threads answering requests (`dropfeed serve`'s runtime); 0 for one per core.
+    /// Threads answering requests (`dropfeed serve`'s runtime); 0 for one per core but one.
     pub threads: usize,
 }
 
