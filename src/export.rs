@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use std::sync::Arc;
 
 use crate::config::CacheConfig;
+use crate::post::Post;
 use crate::render::{self, Lifetime};
 use crate::snapshot::{cache_control, encode_many, render_encoded, Coding, Resource, Snapshot};
 
@@ -78,6 +79,9 @@ fn every_resource(snapshot: &Snapshot) -> Vec<(String, Arc<Resource>)> {
     let Some(site) = snapshot.site.as_ref() else {
         return out;
     };
+    // Each post shows on its page and on one or more archive pages: render its body once.
+    let posts: Vec<&Post> = site.entries.iter().map(|e| &*e.post).collect();
+    Post::keep_bodies(&posts);
     let cold: Vec<&String> = routes
         .iter()
         .filter(|r| snapshot.get(r).is_none())
