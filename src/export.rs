@@ -86,28 +86,12 @@ fn every_resource(snapshot: &Snapshot) -> Vec<(String, Arc<Resource>)> {
         .iter()
         .filter(|r| snapshot.get(r).is_none())
         .collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = cold.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = cold
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .filter_map(|route| {
-                            let planned = render::plan_cold(site, route)?;
-                            render_encoded(site, &planned)
-                                .ok()
-                                .map(|r| ((*route).clone(), r))
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for handle in handles {
-            out.extend(handle.join().expect("rendering thread panicked"));
-        }
+    let rendered = crate::parallel::map(&cold, 2, |route| {
+        let planned = render::plan_cold(site, route)?;
+        let resource = render_encoded(site, &planned).ok()?;
+        Some(((*route).clone(), resource))
     });
+    out.extend(rendered.into_iter().flatten());
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }

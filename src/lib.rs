@@ -18,6 +18,7 @@
 //! - [`serve`]: the hyper server answering from the current snapshot.
 //! - [`websub`]: pinging a WebSub hub when feeds change.
 //! - [`app`]: all of the above started together (what `dropfeed serve` runs).
+//! - [`parallel`]: a list of independent items mapped on every core.
 
 pub mod app;
 pub mod config;
@@ -25,6 +26,7 @@ pub mod encoder;
 pub mod export;
 pub mod ledger;
 pub mod load;
+pub mod parallel;
 pub mod pipeline;
 pub mod post;
 pub mod render;

@@ -526,37 +526,10 @@ fn read_all(
     items: Vec<(String, (PathBuf, Metadata))>,
     progress: &LoadProgress,
 ) -> Vec<(String, ReadResult)> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if items.len() < 64 || threads == 1 {
-        return items
-            .into_iter()
-            .map(|(source, (path, meta))| {
-                let result = read_one(display_root, ctx, max_bytes, &source, &path, &meta);
-                progress.done.fetch_add(1, Ordering::Relaxed);
-                (source, result)
-            })
-            .collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|(source, (path, meta))| {
-                            let result = read_one(display_root, ctx, max_bytes, source, path, meta);
-                            progress.done.fetch_add(1, Ordering::Relaxed);
-                            (source.clone(), result)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+    crate::parallel::map(&items, 64, |(source, (path, meta))| {
+        let result = read_one(display_root, ctx, max_bytes, source, path, meta);
+        progress.done.fetch_add(1, Ordering::Relaxed);
+        (source.clone(), result)
     })
 }
 

@@ -543,31 +543,15 @@ impl Snapshot {
 /// Renders documents into identity-only resources, on every core when there are several
 /// (a cold start renders all ~90 hot documents of a 30-tag site).
 fn render_all(site: &Site, planned: Vec<Planned>) -> Result<Vec<(Planned, Resource)>, RenderError> {
-    let one = |planned: Planned| {
-        let rendered = render::render(site, &planned)?;
-        let resource = Resource::new(rendered, planned.fingerprint, &site.config.cache);
-        Ok((planned, resource))
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if planned.len() < 4 || threads == 1 {
-        return planned.into_iter().map(one).collect();
-    }
-    let chunk = planned.len().div_ceil(threads);
-    let mut parts: Vec<Vec<Planned>> = Vec::new();
-    let mut rest = planned.into_iter().peekable();
-    while rest.peek().is_some() {
-        parts.push(rest.by_ref().take(chunk).collect());
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = parts
-            .into_iter()
-            .map(|part| scope.spawn(move || part.into_iter().map(one).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("rendering a document panicked"))
-            .collect()
-    })
+    let rendered = crate::parallel::map(&planned, 4, |planned| {
+        let body = render::render(site, planned)?;
+        Ok(Resource::new(body, planned.fingerprint, &site.config.cache))
+    });
+    planned
+        .into_iter()
+        .zip(rendered)
+        .map(|(planned, resource)| Ok((planned, resource?)))
+        .collect()
 }
 
 /// Renders and compresses one planned document.
@@ -583,30 +567,9 @@ pub fn render_encoded(site: &Site, planned: &Planned) -> Result<Arc<Resource>, R
 
 /// Compresses resources, spread over the available cores.
 pub fn encode_many(items: Vec<(String, Arc<Resource>)>) -> Vec<(String, Arc<Resource>)> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len().max(1));
-    let encode = |(route, r): (String, Arc<Resource>)| {
+    crate::parallel::map(&items, 2, |(route, r)| {
         let encoded = r.compress_all();
-        (route, Arc::new(r.with_encodings(encoded)))
-    };
-    if threads <= 1 {
-        return items.into_iter().map(encode).collect();
-    }
-    // Deal round-robin so big and small resources spread evenly.
-    let mut buckets: Vec<Vec<(String, Arc<Resource>)>> = (0..threads).map(|_| Vec::new()).collect();
-    for (i, item) in items.into_iter().enumerate() {
-        buckets[i % threads].push(item);
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = buckets
-            .into_iter()
-            .map(|bucket| scope.spawn(move || bucket.into_iter().map(encode).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("encoding thread panicked"))
-            .collect()
+        (route.clone(), Arc::new(r.with_encodings(encoded)))
     })
 }
 

@@ -224,23 +224,7 @@ impl Post {
             .copied()
             .filter(|p| p.body.pending.is_some() && p.body.kept.get().is_none())
             .collect();
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if pending.len() < 8 || threads == 1 {
-            pending.iter().for_each(|p| p.keep_body());
-            return;
-        }
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        std::thread::scope(|scope| {
-            for _ in 0..threads {
-                scope.spawn(|| loop {
-                    let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    match pending.get(at) {
-                        Some(post) => post.keep_body(),
-                        None => break,
-                    }
-                });
-            }
-        });
+        crate::parallel::map(&pending, 8, |post| post.keep_body());
     }
 
     /// The body if it has been rendered and kept, without rendering it.
