@@ -82,6 +82,8 @@ pub struct RawWatch {
     pub debounce_ms: Option<u64>,
     /// Seconds between full rescans.
     pub rescan_secs: Option<u64>,
+    /// Seconds a post written but not closed may stay quiet before it is read anyway.
+    pub unclosed_write_secs: Option<u64>,
 }
 
 /// `[websub]` as written.
@@ -175,6 +177,10 @@ pub struct WatchConfig {
     pub debounce: Duration,
     /// Interval between full rescans of the posts folder.
     pub rescan: Duration,
+    /// How long a post file that is written but not yet closed (a slow copy, an append in
+    /// progress) waits after its last write before it is read anyway; closing it ends the
+    /// wait at once.
+    pub unclosed_write: Duration,
 }
 
 /// HTTP server limits.
@@ -322,6 +328,7 @@ impl Config {
                     raw.watch.rescan_secs.unwrap_or(60),
                     "watch.rescan_secs",
                 )?),
+                unclosed_write: Duration::from_secs(raw.watch.unclosed_write_secs.unwrap_or(10)),
             },
             websub_hub,
             server: ServerConfig {

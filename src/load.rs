@@ -46,6 +46,9 @@ pub struct Skipped {
     pub source: String,
     /// Why it was not read.
     pub reason: String,
+    /// True when posts may be missing or out of date because of it (a folder or file that
+    /// cannot be read, a name that is not UTF-8); false for files passed over on purpose.
+    pub error: bool,
 }
 
 /// The posts folder and everything read from it.
@@ -58,6 +61,8 @@ pub struct Library {
     files: BTreeMap<String, FileState>,
     /// Files passed over on the last scan (links outside, FIFOs, oversized…).
     pub skipped: BTreeMap<String, Skipped>,
+    /// Why the last configuration reload was refused (shown on `/status` until one succeeds).
+    pub config_error: Option<String>,
     /// Ids issued to published posts. A mutex only so that building, which reads the library,
     /// can record new ids through a shared reference; one thread rebuilds at a time, so it is
     /// never contended.
@@ -65,6 +70,10 @@ pub struct Library {
     /// Shared with whoever displays progress (`dropfeed serve` on a terminal).
     pub progress: Arc<LoadProgress>,
 }
+
+/// More paths than this in one refresh (and more than a quarter of the posts) are read as a
+/// whole scan: one walk read on every core beats thousands of single-file refreshes.
+const BURST_AS_SCAN: usize = 256;
 
 /// What one refresh changed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -113,6 +122,7 @@ impl Library {
             max_bytes: config.max_post_bytes,
             files: BTreeMap::new(),
             skipped: BTreeMap::new(),
+            config_error: None,
             ledger: Mutex::new(Ledger::open(root)),
             progress: Arc::default(),
         }
@@ -121,6 +131,7 @@ impl Library {
     /// Takes a new configuration: every file is parsed again on the next scan (a failed parse
     /// keeps its last good version, as always).
     pub fn reconfigure(&mut self, config: &Config) {
+        self.config_error = None;
         self.ctx = parse_context(config);
         self.max_bytes = config.max_post_bytes;
         let forget = blake3::hash(b"dropfeed: reconfigured");
@@ -231,19 +242,25 @@ impl Library {
         if !self.root.is_dir() {
             return None;
         }
-        let found = self.walk(&self.root.clone());
+        let mut walk = Walk::default();
+        self.walk(&self.root.clone(), &mut walk);
+        walk.covered.push(String::new());
         let mut changes = Changes::default();
-        self.absorb(found, |_| true, Staleness::StampChanged, &mut changes);
+        self.absorb(walk, &mut changes);
         Some(changes)
     }
 
     /// Re-reads the given paths (files, or folders to walk). Paths that no longer exist drop
-    /// every post at or below them.
+    /// every post at or below them. Many paths at once (a `git checkout`, a folder copied in)
+    /// are read as a [`Library::scan`], which reads them in parallel in one pass.
     pub fn refresh(&mut self, paths: &[PathBuf]) -> Option<Changes> {
         if !self.root.is_dir() {
             return None;
         }
-        let mut changes = Changes::default();
+        if paths.len() > BURST_AS_SCAN.max(self.files.len() / 4) {
+            return self.scan();
+        }
+        let mut walk = Walk::default();
         let mut seen = HashSet::new();
         for path in paths {
             let Some(rel) = self.relative(path) else {
@@ -254,56 +271,63 @@ impl Library {
             }
             let is_link = !rel.is_empty()
                 && fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-            let found = if path.is_dir() && !is_link {
-                self.walk(path)
+            if path.is_dir() && !is_link {
+                self.walk(path, &mut walk);
             } else if path.is_dir() {
-                self.skip(&rel, "a link to a folder: not followed");
-                BTreeMap::new()
+                self.skip(&rel, "a link to a folder: not followed", &mut walk);
             } else {
-                self.walk_one(path, &rel)
-            };
-            // A named file is always read again (its event says it changed); the files of a
-            // walked folder only when their size or time differ.
-            let staleness = if path.is_dir() {
-                Staleness::StampChanged
-            } else {
-                Staleness::Always
-            };
-            let prefix = format!("{rel}/");
-            let below = |k: &str| k == rel || k.starts_with(&prefix) || rel.is_empty();
-            self.absorb(found, below, staleness, &mut changes);
+                self.walk_one(path, &rel, &mut walk);
+            }
+            walk.covered.push(rel);
         }
+        let mut changes = Changes::default();
+        self.absorb(walk, &mut changes);
         Some(changes)
     }
 
-    /// Takes what a walk found under some part of the folder (`covers`): known files there
-    /// that were not found are removed, found ones are read as `staleness` says.
-    fn absorb(
-        &mut self,
-        found: BTreeMap<String, (PathBuf, Metadata)>,
-        covers: impl Fn(&str) -> bool,
-        staleness: Staleness,
-        changes: &mut Changes,
-    ) {
-        let gone: Vec<String> = self
-            .files
-            .keys()
-            .filter(|k| covers(k) && !found.contains_key(*k))
-            .cloned()
-            .collect();
+    /// Takes what a walk found under the parts of the folder it covered: known files there
+    /// that were not found are removed (unless their folder could not be read), found ones
+    /// are read as their [`Staleness`] says.
+    fn absorb(&mut self, walk: Walk, changes: &mut Changes) {
+        let Walk {
+            found,
+            covered,
+            unreadable,
+            skips,
+            reports_changed,
+        } = walk;
+        changes.changed.extend(reports_changed);
+        let kept = |k: &str| found.contains_key(k) || unreadable.iter().any(|u| is_below(k, u));
+        let mut gone: Vec<String> = Vec::new();
+        let mut stale_skips: Vec<String> = Vec::new();
+        for prefix in &covered {
+            gone.extend(below(&self.files, prefix).filter(|k| !kept(k)).cloned());
+            stale_skips.extend(
+                below(&self.skipped, prefix)
+                    .filter(|k| !kept(k) && !skips.contains(*k))
+                    .cloned(),
+            );
+        }
+        gone.sort();
+        gone.dedup();
         for source in gone {
             self.files.remove(&source);
             changes.removed.push(source);
         }
+        for source in stale_skips {
+            self.skipped.remove(&source);
+            changes.changed.push(source);
+        }
         let stale: Vec<(String, (PathBuf, Metadata))> = found
             .into_iter()
-            .filter(|(source, (_, meta))| {
-                staleness == Staleness::Always
+            .filter(|(source, (_, meta, staleness))| {
+                *staleness == Staleness::Always
                     || self
                         .files
                         .get(source)
                         .is_none_or(|f| f.stamp != stamp(meta))
             })
+            .map(|(source, (path, meta, _))| (source, (path, meta)))
             .collect();
         self.progress.done.store(0, Ordering::Relaxed);
         self.progress.total.store(stale.len(), Ordering::Relaxed);
@@ -328,6 +352,7 @@ impl Library {
                 let skipped = Skipped {
                     source: source.to_string(),
                     reason,
+                    error: false,
                 };
                 // A new or different reason is a change too: /status must say so at once.
                 let reported = self.skipped.insert(source.to_string(), skipped.clone());
@@ -379,81 +404,124 @@ impl Library {
         )
     }
 
-    fn walk_one(&mut self, path: &Path, rel: &str) -> BTreeMap<String, (PathBuf, Metadata)> {
-        let mut found = BTreeMap::new();
-        if Format::of(path).is_some() {
-            if let Some(meta) = self.admit(path, rel) {
-                found.insert(rel.to_string(), (path.to_path_buf(), meta));
+    fn walk_one(&mut self, path: &Path, rel: &str, walk: &mut Walk) {
+        if path.file_name().is_some_and(|n| n.to_str().is_none()) {
+            self.skip_unnamed(path, rel, walk);
+        } else if Format::of(path).is_some() {
+            if let Some(meta) = self.admit(path, rel, walk) {
+                walk.found
+                    .insert(rel.to_string(), (path.to_path_buf(), meta, Staleness::Always));
             }
         }
-        found
     }
 
-    /// Every post file below `dir`, following links only when they stay inside the root.
-    fn walk(&mut self, dir: &Path) -> BTreeMap<String, (PathBuf, Metadata)> {
-        let mut found = BTreeMap::new();
+    /// Every post file below `dir`, following links only when they stay inside the root. A
+    /// folder that cannot be read is recorded as such: its posts are kept, not dropped.
+    fn walk(&mut self, dir: &Path, walk: &mut Walk) {
         let mut visited = HashSet::new();
         let mut stack = vec![dir.to_path_buf()];
         while let Some(current) = stack.pop() {
-            let Ok(canonical) = fs::canonicalize(&current) else {
-                continue;
-            };
-            if !visited.insert(canonical) {
-                continue; // a link loop, or a folder reached twice
-            }
-            let Ok(listing) = fs::read_dir(&current) else {
-                continue;
+            let listing = fs::canonicalize(&current).and_then(|canonical| {
+                let first_visit = visited.insert(canonical);
+                Ok(first_visit.then(|| fs::read_dir(&current)).transpose()?)
+            });
+            let listing = match listing {
+                Ok(Some(listing)) => listing,
+                Ok(None) => continue, // a link loop, or a folder reached twice
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    self.unreadable_folder(&current, &e, walk);
+                    continue;
+                }
             };
             for item in listing.flatten() {
-                let path = item.path();
-                let name = item.file_name();
-                if name.to_string_lossy().starts_with('.') {
-                    continue;
-                }
-                let Some(rel) = self.relative(&path) else {
-                    continue;
-                };
-                let Ok(kind) = item.file_type() else {
-                    continue;
-                };
-                if !kind.is_symlink() {
-                    // The common case, kept to one system call per file: a plain entry of a
-                    // folder reached without links is inside the root (resolving every path
-                    // to check took a quarter of a 10,000-post start).
-                    if kind.is_dir() {
-                        stack.push(path);
-                    } else if Format::of(&path).is_some() {
-                        if let Some(meta) = self.admit_plain(&item, &rel) {
-                            found.insert(rel, (path, meta));
-                        }
-                    }
-                    continue;
-                }
-                if fs::metadata(&path).is_ok_and(|m| m.is_dir()) {
-                    if self.inside_root(&path) {
-                        // Its posts are read where they really are, once.
-                        self.skip(
-                            &rel,
-                            "a link to a folder inside the posts folder: not followed",
-                        );
-                    } else {
-                        self.skip(&rel, "a link to a folder outside the posts folder: ignored");
-                    }
-                } else if Format::of(&path).is_some() {
-                    if let Some(meta) = self.admit(&path, &rel) {
-                        found.insert(rel, (path, meta));
-                    }
-                }
+                self.walk_entry(item, &mut stack, walk);
             }
         }
-        found
+    }
+
+    /// One entry of a folder being walked: a folder to walk next, a post file found, or a
+    /// reason to pass it over.
+    fn walk_entry(&mut self, item: fs::DirEntry, stack: &mut Vec<PathBuf>, walk: &mut Walk) {
+        let path = item.path();
+        let name = item.file_name();
+        if name.as_encoded_bytes().starts_with(b".") {
+            return;
+        }
+        let Some(rel) = self.relative(&path) else {
+            return;
+        };
+        if name.to_str().is_none() {
+            self.skip_unnamed(&path, &rel, walk);
+            return;
+        }
+        let Ok(kind) = item.file_type() else {
+            return;
+        };
+        if !kind.is_symlink() {
+            // The common case, kept to one system call per file: a plain entry of a folder
+            // reached without links is inside the root (resolving every path to check took
+            // a quarter of a 10,000-post start).
+            if kind.is_dir() {
+                stack.push(path);
+            } else if Format::of(&path).is_some() {
+                if let Some(meta) = self.admit_plain(&item, &rel, walk) {
+                    walk.found
+                        .insert(rel, (path, meta, Staleness::StampChanged));
+                }
+            }
+            return;
+        }
+        if fs::metadata(&path).is_ok_and(|m| m.is_dir()) {
+            let reason = if self.inside_root(&path) {
+                // Its posts are read where they really are, once.
+                "a link to a folder inside the posts folder: not followed"
+            } else {
+                "a link to a folder outside the posts folder: ignored"
+            };
+            self.skip(&rel, reason, walk);
+        } else if Format::of(&path).is_some() {
+            if let Some(meta) = self.admit(&path, &rel, walk) {
+                walk.found
+                    .insert(rel, (path, meta, Staleness::StampChanged));
+            }
+        }
+    }
+
+    /// A folder whose listing failed (permissions, I/O): the posts known below it stay as
+    /// they were, and the operator is told.
+    fn unreadable_folder(&mut self, folder: &Path, error: &std::io::Error, walk: &mut Walk) {
+        let Some(rel) = self.relative(folder) else {
+            return;
+        };
+        let reason =
+            format!("cannot read this folder ({error}): the posts last read from it stay published");
+        self.report(&rel, &reason, true, walk);
+        walk.unreadable.push(rel);
+    }
+
+    /// A file or folder whose name is not UTF-8: it has no URL or source path we could
+    /// publish it under, so it is reported rather than read. Only post files and folders
+    /// are worth telling about.
+    fn skip_unnamed(&mut self, path: &Path, rel: &str, walk: &mut Walk) {
+        let post_like = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "md" | "markdown" | "txt"));
+        if post_like || path.is_dir() {
+            let reason = "the name is not valid UTF-8: rename it to publish what it holds";
+            self.report(rel, reason, true, walk);
+        }
     }
 
     /// Metadata of a folder entry that is not a link, if it is a regular file.
-    fn admit_plain(&mut self, item: &fs::DirEntry, rel: &str) -> Option<Metadata> {
-        let meta = item.metadata().ok()?;
+    fn admit_plain(&mut self, item: &fs::DirEntry, rel: &str, walk: &mut Walk) -> Option<Metadata> {
+        let meta = match item.metadata() {
+            Ok(meta) => meta,
+            Err(e) => return self.unstattable(rel, &e, walk),
+        };
         if !meta.is_file() {
-            self.skip(rel, "not a regular file (FIFO, socket or device): ignored");
+            self.skip(rel, "not a regular file (FIFO, socket or device): ignored", walk);
             return None;
         }
         self.skipped.remove(rel);
@@ -461,20 +529,30 @@ impl Library {
     }
 
     /// Metadata of a post file if it may be read: a regular file inside the root.
-    fn admit(&mut self, path: &Path, rel: &str) -> Option<Metadata> {
-        let Ok(meta) = fs::metadata(path) else {
-            return None; // gone, or a dangling link
+    fn admit(&mut self, path: &Path, rel: &str, walk: &mut Walk) -> Option<Metadata> {
+        let meta = match fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None, // gone, or a dangling link
+            Err(e) => return self.unstattable(rel, &e, walk),
         };
         if !meta.is_file() {
-            self.skip(rel, "not a regular file (FIFO, socket or device): ignored");
+            self.skip(rel, "not a regular file (FIFO, socket or device): ignored", walk);
             return None;
         }
         if !self.inside_root(path) {
-            self.skip(rel, "a link to a file outside the posts folder: ignored");
+            self.skip(rel, "a link to a file outside the posts folder: ignored", walk);
             return None;
         }
         self.skipped.remove(rel);
         Some(meta)
+    }
+
+    /// A post file that exists but cannot be looked at: kept as last read, and reported.
+    fn unstattable(&mut self, rel: &str, error: &std::io::Error, walk: &mut Walk) -> Option<Metadata> {
+        let reason = format!("cannot read this file ({error}): its last good version stays published");
+        self.report(rel, &reason, true, walk);
+        walk.unreadable.push(rel.to_string());
+        None
     }
 
     fn inside_root(&self, path: &Path) -> bool {
@@ -484,16 +562,64 @@ impl Library {
         }
     }
 
-    fn skip(&mut self, rel: &str, reason: &str) {
-        tracing::warn!(file = %self.display_root.join(rel).display(), "{reason}");
-        self.skipped.insert(
-            rel.to_string(),
-            Skipped {
-                source: rel.to_string(),
-                reason: reason.to_string(),
-            },
-        );
+    /// Passes a file over on purpose (a link, a FIFO): told, but nothing is lost.
+    fn skip(&mut self, rel: &str, reason: &str, walk: &mut Walk) {
+        self.report(rel, reason, false, walk);
     }
+
+    /// Records why a path was passed over; a new or different report is a change, so
+    /// `/status` shows it at once.
+    fn report(&mut self, rel: &str, reason: &str, error: bool, walk: &mut Walk) {
+        walk.skips.insert(rel.to_string());
+        let skipped = Skipped {
+            source: rel.to_string(),
+            reason: reason.to_string(),
+            error,
+        };
+        if self.skipped.get(rel) != Some(&skipped) {
+            // Logged when it starts, not again on every rescan.
+            let file = self.display_root.join(rel).display().to_string();
+            if error {
+                tracing::error!(file, "{reason}");
+            } else {
+                tracing::warn!(file, "{reason}");
+            }
+            self.skipped.insert(rel.to_string(), skipped);
+            walk.reports_changed.push(rel.to_string());
+        }
+    }
+}
+
+/// What one walk over some parts of the folder found.
+#[derive(Debug, Default)]
+struct Walk {
+    /// Post files to consider, with how eagerly each is read again.
+    found: BTreeMap<String, (PathBuf, Metadata, Staleness)>,
+    /// The parts walked (`""` for the whole folder): known posts there that were not found
+    /// are gone.
+    covered: Vec<String>,
+    /// Folders and files that exist but could not be read: what is known below them stays.
+    unreadable: Vec<String>,
+    /// Paths passed over on this walk (other reports below `covered` are out of date).
+    skips: HashSet<String>,
+    /// Paths whose report is new or different: a change for `/status` even when no post is.
+    reports_changed: Vec<String>,
+}
+
+/// Whether `key` is `prefix` or below it (`""` is above everything).
+fn is_below(key: &str, prefix: &str) -> bool {
+    prefix.is_empty()
+        || key
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// The keys of a path-keyed map at or below `prefix`, without looking at the others.
+fn below<'a, V>(map: &'a BTreeMap<String, V>, prefix: &'a str) -> impl Iterator<Item = &'a String> {
+    map.range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
+        .map(|(k, _)| k)
+        .take_while(move |k| k.starts_with(prefix))
+        .filter(move |k| is_below(k, prefix))
 }
 
 /// Which found files are read again.
@@ -555,7 +681,19 @@ fn read_one(
     // Read at most one byte past the limit: a file growing while we read is still refused.
     let read = File::open(path).and_then(|f| f.take(max_bytes + 1).read_to_end(&mut bytes));
     if let Err(e) = read {
-        return ReadResult::Skipped(format!("{}: cannot read: {e}", display.display()));
+        // Like a parse error: the last good version stays published, the reason is shown.
+        let message = format!("cannot read the file: {e}");
+        let file = display.display().to_string();
+        tracing::warn!("{file}: {message}");
+        return ReadResult::Read {
+            stamp: stamp(meta),
+            hash: blake3::hash(message.as_bytes()),
+            parsed: Box::new(Err(PostError {
+                path: display,
+                line: 1,
+                message,
+            })),
+        };
     }
     let hash = blake3::hash(&bytes);
     let mut ctx = ctx.clone();

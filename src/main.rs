@@ -343,7 +343,7 @@ fn reload_on_hangup(
             while hangups.recv().await.is_some() {
                 match Config::discover(&posts, config_path.as_deref(), Some(&listen_url)) {
                     Ok(config) => notifier(watch::Message::Reload(Arc::new(config))),
-                    Err(e) => tracing::error!("config not reloaded: {e}"),
+                    Err(e) => notifier(watch::Message::ReloadFailed(format!("{e:#}"))),
                 }
             }
         }

@@ -143,6 +143,8 @@ pub struct StatusInputs {
     pub files: Vec<FileStatus>,
     /// Files passed over.
     pub skipped: Vec<Skipped>,
+    /// Why the last configuration reload (SIGHUP) was refused, if it was.
+    pub config_error: Option<String>,
 }
 
 impl StatusInputs {
@@ -160,6 +162,7 @@ impl StatusInputs {
                 })
                 .collect(),
             skipped: library.skipped.values().cloned().collect(),
+            config_error: library.config_error.clone(),
         }
     }
 }
@@ -257,7 +260,11 @@ pub fn report(
             diagnostics: vec![Diagnostic {
                 file,
                 line: None,
-                level: Level::Warning,
+                level: if skipped.error {
+                    Level::Error
+                } else {
+                    Level::Warning
+                },
                 message: skipped.reason.clone(),
             }],
         });
@@ -276,6 +283,19 @@ pub fn report(
         })
         .collect();
     big.sort_by(|a, b| a.message.cmp(&b.message));
+    if let Some(error) = &inputs.config_error {
+        big.insert(
+            0,
+            Diagnostic {
+                file: "config".into(),
+                line: None,
+                level: Level::Error,
+                message: format!(
+                    "the configuration was not reloaded, the previous one stays in force: {error}"
+                ),
+            },
+        );
+    }
     Report {
         posts,
         site: big,
@@ -348,7 +368,7 @@ pub fn render_html(report: &Report, title: &str) -> Vec<u8> {
     let site: String = report
         .site
         .iter()
-        .map(|d| format!("<li>{}</li>", esc(&d.message)))
+        .map(|d| format!("<li class=\"{}\">{}</li>", d.level.name(), esc(&d.message)))
         .collect();
     let rebuild = match &report.rebuild {
         Some(r) => format!(

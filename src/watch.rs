@@ -8,7 +8,9 @@
 //! rescan every `[watch] rescan_secs` catches anything missed, and a timer wakes at the next
 //! scheduled post. While the posts folder is missing, the last snapshot keeps serving.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -40,6 +42,9 @@ pub enum Message {
     Rescan,
     /// Use a new configuration (SIGHUP): every post is read again and the site rebuilt.
     Reload(Arc<Config>),
+    /// A reload was refused (the config file has errors): shown on `/status` until one
+    /// succeeds; the configuration in force stays.
+    ReloadFailed(String),
     /// Stop the thread.
     Stop,
 }
@@ -78,7 +83,7 @@ enum Urgency {
     Ignore,
 }
 
-fn urgency(event: &Event, root: &std::path::Path) -> Urgency {
+fn urgency(event: &Event, root: &Path) -> Urgency {
     // Our own state (the id ledger) and other dotted paths never concern posts.
     if !event.paths.is_empty() && event.paths.iter().all(|p| in_hidden(p, root)) {
         return Urgency::Ignore;
@@ -108,7 +113,7 @@ fn urgency(event: &Event, root: &std::path::Path) -> Urgency {
 
 /// True when a component of the path below `root` starts with a dot (`.dropfeed/`,
 /// `.git/`, `.x.swp`); the folders above the root may be named anything.
-fn in_hidden(path: &std::path::Path, root: &std::path::Path) -> bool {
+fn in_hidden(path: &Path, root: &Path) -> bool {
     let below = path.strip_prefix(root).unwrap_or(path);
     below.components().any(|c| {
         c.as_os_str()
@@ -134,6 +139,11 @@ struct Rebuilder {
 }
 
 impl Rebuilder {
+    /// Whether a scheduled post has come due.
+    fn scheduled_due(&self) -> bool {
+        self.next_scheduled.is_some_and(|at| at <= self.clock.now())
+    }
+
     /// Takes a reloaded config: every post is read again on the rescan that follows.
     fn reconfigure(&mut self, config: Arc<Config>) {
         tracing::info!("configuration reloaded; reading every post again");
@@ -300,6 +310,135 @@ fn new_watcher(
     }
 }
 
+/// What the watcher has been told and not yet acted on.
+#[derive(Debug, Default)]
+struct Pending {
+    /// Paths named by events since the last rebuild.
+    dirty: Vec<PathBuf>,
+    /// When the paths in flux have been quiet long enough to read.
+    settle_at: Option<Instant>,
+    /// Post files written and not closed since, with the time of their last write: they
+    /// are read once closed (or quiet for `unclosed_write`), not at every pause of a slow
+    /// writer.
+    writing: HashMap<PathBuf, Instant>,
+    /// Act without waiting for a quiet period.
+    now: bool,
+    /// Walk the whole folder.
+    rescan: bool,
+    /// Rebuild even when no file changed (the clock moved, the config changed).
+    woken: bool,
+}
+
+impl Pending {
+    /// Takes one message; `Break` means stop the watcher.
+    fn take(&mut self, message: Message, state: &mut Rebuilder, root: &Path) -> ControlFlow<()> {
+        match message {
+            Message::Stop => return ControlFlow::Break(()),
+            Message::Fs(Ok(event)) => self.event(event, root, state.config.watch.debounce),
+            Message::Fs(Err(e)) => {
+                tracing::warn!("watch error, rescanning: {e}");
+                self.rescan = true;
+            }
+            Message::Wake => self.wake(),
+            Message::Rescan => self.rescan = true,
+            Message::Reload(config) => {
+                state.reconfigure(config);
+                self.rescan = true;
+                self.woken = true;
+            }
+            Message::ReloadFailed(error) => {
+                tracing::error!("config not reloaded, the previous one stays in force: {error}");
+                state.library.config_error = Some(error);
+                self.wake();
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn wake(&mut self) {
+        self.now = true;
+        self.woken = true;
+    }
+
+    fn event(&mut self, event: Event, root: &Path, debounce: Duration) {
+        let urgency = urgency(&event, root);
+        if urgency == Urgency::Ignore {
+            return;
+        }
+        self.track_writes(&event);
+        match urgency {
+            Urgency::Now => self.now = true,
+            _ => self.settle_at = Some(Instant::now() + debounce),
+        }
+        self.dirty.extend(event.paths);
+    }
+
+    /// Notes post files opened for writing and closed again. Only where the platform
+    /// reports closes (Linux's inotify): elsewhere a write would wait for nothing.
+    fn track_writes(&mut self, event: &Event) {
+        if !cfg!(target_os = "linux") {
+            return;
+        }
+        let posts = event.paths.iter().filter(|p| Format::of(p).is_some());
+        match event.kind {
+            EventKind::Create(CreateKind::File) | EventKind::Modify(ModifyKind::Data(_)) => {
+                let now = Instant::now();
+                for path in posts {
+                    self.writing.insert(path.clone(), now);
+                }
+            }
+            EventKind::Access(AccessKind::Close(AccessMode::Write))
+            | EventKind::Remove(_)
+            | EventKind::Modify(ModifyKind::Name(_)) => {
+                for path in posts {
+                    self.writing.remove(path);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A wait ended with no message: whatever came due is acted on.
+    fn timed_out(&mut self, next_rescan: Instant, scheduled_due: bool) {
+        let now = Instant::now();
+        self.rescan |= now >= next_rescan;
+        self.now |= self.settle_at.is_some_and(|at| now >= at) || scheduled_due;
+    }
+
+    /// Whether anything is to be done now.
+    fn due(&self) -> bool {
+        self.now || self.rescan
+    }
+
+    /// The paths to read now, holding back files still being written (and setting the
+    /// time to look at them again).
+    fn ready(&mut self, unclosed_write: Duration) -> Vec<PathBuf> {
+        let now = Instant::now();
+        let mut paths = std::mem::take(&mut self.dirty);
+        paths.sort();
+        paths.dedup();
+        self.settle_at = None;
+        // Only regular files are written and closed: a FIFO or a link made in place raises
+        // a creation and nothing after it.
+        let (held, ready): (Vec<PathBuf>, Vec<PathBuf>) = paths.into_iter().partition(|path| {
+            self.writing
+                .get(path)
+                .is_some_and(|last| now < *last + unclosed_write)
+                && std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
+        });
+        for path in &held {
+            let wake = self.writing[path] + unclosed_write;
+            self.settle_at = Some(self.settle_at.map_or(wake, |at| at.min(wake)));
+        }
+        for path in &ready {
+            self.writing.remove(path);
+        }
+        self.dirty = held;
+        ready
+    }
+}
+
+/// The watcher thread: waits for messages and timers, then rebuilds what they changed.
 fn run(
     mut state: Rebuilder,
     mut watcher: Option<notify::RecommendedWatcher>,
@@ -309,112 +448,79 @@ fn run(
     // The first build was published before this thread started; its ids are written now.
     state.library.save_ids();
     let root = state.library.root().to_path_buf();
-    let mut dirty: Vec<PathBuf> = Vec::new();
-    let mut settle_at: Option<Instant> = None;
+    let mut pending = Pending::default();
     let mut next_rescan = Instant::now() + state.config.watch.rescan;
     loop {
-        let now = Instant::now();
-        let mut deadline = next_rescan;
-        if let Some(at) = settle_at {
-            deadline = deadline.min(at);
-        }
-        if let Some(at) = state.next_scheduled {
-            let wait = (at - state.clock.now()).to_std().unwrap_or(Duration::ZERO);
-            deadline = deadline.min(now + wait);
-        }
-        if watcher.is_none() {
-            deadline = deadline.min(now + MISSING_POLL);
-        }
-        let mut act_now = false;
-        let mut rescan = false;
-        let mut woken = false;
-        match receiver.recv_timeout(deadline.saturating_duration_since(now)) {
-            Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => return,
-            Ok(Message::Fs(Ok(event))) => match urgency(&event, &root) {
-                Urgency::Now => {
-                    dirty.extend(event.paths);
-                    act_now = true;
+        let wait = next_wake(&state, &pending, next_rescan, watcher.is_none());
+        match receiver.recv_timeout(wait) {
+            Ok(message) => {
+                if pending.take(message, &mut state, &root).is_break() {
+                    return;
                 }
-                Urgency::Settle => {
-                    dirty.extend(event.paths);
-                    settle_at = Some(Instant::now() + state.config.watch.debounce);
-                }
-                Urgency::Ignore => continue,
-            },
-            Ok(Message::Fs(Err(e))) => {
-                tracing::warn!("watch error, rescanning: {e}");
-                rescan = true;
             }
-            Ok(Message::Wake) => {
-                act_now = true;
-                woken = true;
-            }
-            Ok(Message::Rescan) => rescan = true,
-            Ok(Message::Reload(config)) => {
-                state.reconfigure(config);
-                rescan = true;
-                woken = true;
-            }
-            Err(RecvTimeoutError::Timeout) => {
-                let now = Instant::now();
-                if now >= next_rescan {
-                    rescan = true;
-                }
-                act_now = settle_at.is_some_and(|at| now >= at)
-                    || state
-                        .next_scheduled
-                        .is_some_and(|at| at <= state.clock.now());
-            }
+            Err(RecvTimeoutError::Disconnected) => return,
+            Err(RecvTimeoutError::Timeout) => pending.timed_out(next_rescan, state.scheduled_due()),
         }
         if watcher.is_none() || !root.is_dir() {
             // Folder gone: keep serving; when it returns, watch it afresh and rescan.
-            if root.is_dir() {
-                watcher = new_watcher(&root, events.clone());
-                rescan = true;
-            } else {
+            if !root.is_dir() {
                 watcher = None;
                 continue;
             }
+            watcher = new_watcher(&root, events.clone());
+            pending.rescan = true;
         }
-        if !(act_now || rescan) {
+        if !pending.due() {
             continue;
         }
-        if !rescan {
-            // Take every event already queued, so a burst is one rebuild.
+        if !pending.rescan {
+            // Take every message already queued, so a burst is one rebuild.
             while let Ok(message) = receiver.try_recv() {
-                match message {
-                    Message::Fs(Ok(event)) if urgency(&event, &root) != Urgency::Ignore => {
-                        dirty.extend(event.paths)
-                    }
-                    Message::Stop => return,
-                    Message::Rescan | Message::Fs(Err(_)) => rescan = true,
-                    Message::Reload(config) => {
-                        state.reconfigure(config);
-                        rescan = true;
-                        woken = true;
-                    }
-                    _ => {}
+                if pending.take(message, &mut state, &root).is_break() {
+                    return;
                 }
             }
         }
         let started = Instant::now();
-        let changes = if rescan {
+        let changes = if pending.rescan {
             next_rescan = started + state.config.watch.rescan;
+            pending.dirty.clear();
+            pending.settle_at = None;
             state.library.scan()
         } else {
-            dirty.sort();
-            dirty.dedup();
-            state.library.refresh(&dirty)
+            let paths = pending.ready(state.config.watch.unclosed_write);
+            state.library.refresh(&paths)
         };
-        dirty.clear();
-        settle_at = None;
+        let woken = std::mem::take(&mut pending.woken);
+        pending.now = false;
+        pending.rescan = false;
         let Some(changes) = changes else { continue };
-        let scheduled_due = state
-            .next_scheduled
-            .is_some_and(|at| at <= state.clock.now());
-        if changes.is_empty() && !scheduled_due && !woken {
+        if changes.is_empty() && !state.scheduled_due() && !woken {
             continue;
         }
         state.publish(&changes, started);
     }
+}
+
+/// How long the watcher may sleep before a timer is due: the next rescan, the end of a
+/// quiet period, the next scheduled post, or a look for a missing folder.
+fn next_wake(
+    state: &Rebuilder,
+    pending: &Pending,
+    next_rescan: Instant,
+    folder_missing: bool,
+) -> Duration {
+    let now = Instant::now();
+    let mut deadline = next_rescan;
+    if let Some(at) = pending.settle_at {
+        deadline = deadline.min(at);
+    }
+    if let Some(at) = state.next_scheduled {
+        let wait = (at - state.clock.now()).to_std().unwrap_or(Duration::ZERO);
+        deadline = deadline.min(now + wait);
+    }
+    if folder_missing {
+        deadline = deadline.min(now + MISSING_POLL);
+    }
+    deadline.saturating_duration_since(now)
 }
