@@ -405,7 +405,9 @@ impl Library {
     }
 
     fn walk_one(&mut self, path: &Path, rel: &str, walk: &mut Walk) {
-        if path.file_name().is_some_and(|n| n.to_str().is_none()) {
+        // The file's name, or a folder's above it (a walk reports those folders themselves).
+        let below_root = path.strip_prefix(&self.root).unwrap_or(path);
+        if below_root.to_str().is_none() {
             self.skip_unnamed(path, rel, walk);
         } else if Format::of(path).is_some() {
             if let Some(meta) = self.admit(path, rel, walk) {

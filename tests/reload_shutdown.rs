@@ -1,7 +1,8 @@
 //! Operating the real binary with signals:
 //!
 //! - SIGHUP re-reads the config (a new title shows in the feeds) without dropping an open
-//!   keep-alive connection; a broken config is refused and the old one keeps serving;
+//!   keep-alive connection; a broken config is refused, the old one keeps serving, and
+//!   `/status` names the refusal until a reload succeeds;
 //! - SIGTERM stops the server cleanly (exit status 0) within a few seconds;
 //! - a posts folder named by a relative path (`--posts posts`, as the README runs it) is
 //!   watched: a new post appears (regression: events name absolute paths, which never
@@ -103,10 +104,12 @@ fn sighup_reloads_config_without_dropping_connections() {
             == "Before"
     );
 
-    // A broken config is refused; the old one keeps serving.
+    // A broken config is refused; the old one keeps serving, and /status says why.
     std::fs::write(&config, "title = \"Broken\"\ntitel = 1\n").unwrap();
     signal(&server.0, libc::SIGHUP);
-    std::thread::sleep(Duration::from_millis(300));
+    let refusal = until_status(&mut connection, |status| config_notes(status).next().is_some());
+    let note = config_notes(&refusal).next().unwrap().to_string();
+    assert!(note.contains("not reloaded") && note.contains("titel"), "{note}");
     let (_, body) = get(&mut connection, "/atom.xml");
     assert!(body.contains("<title>Before</title>"), "{body}");
 
@@ -126,6 +129,35 @@ fn sighup_reloads_config_without_dropping_connections() {
             break;
         }
         assert!(Instant::now() < deadline, "title still {title}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The refusal is no longer reported once a reload succeeds.
+    until_status(&mut connection, |status| config_notes(status).next().is_none());
+}
+
+/// Site-wide `/status` messages about the configuration.
+fn config_notes(status: &serde_json::Value) -> impl Iterator<Item = &str> {
+    status["site"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["file"] == "config")
+        .filter_map(|d| d["message"].as_str())
+}
+
+/// Polls `/status?format=json` on a connection until `done` holds (10 s at most).
+fn until_status(
+    connection: &mut BufReader<TcpStream>,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, body) = get(connection, "/status?format=json");
+        let status: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if done(&status) {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "/status never changed: {status:#}");
         std::thread::sleep(Duration::from_millis(20));
     }
 }
