@@ -253,7 +253,7 @@ fn new_post(posts: &Path, config: Option<&Path>, title: &str, tags: &[String]) -
 fn build(posts: &Path, out: &Path, config: Option<&Path>) -> Result<ExitCode> {
     let (config, library) = load(posts, config, None)?;
     let built = pipeline::build(&library, &config, SystemClock.now(), None)?;
-    pipeline::write_out(&built.snapshot, out)
+    pipeline::write_out(&built.snapshot, posts, out)
         .with_context(|| format!("writing {}", out.display()))?;
     eprintln!(
         "wrote {} resources for {} published posts to {}",
