@@ -298,7 +298,7 @@ impl Ledger {
             fs::create_dir_all(dir)?;
         }
         let text = format::write(self.entries.values());
-        let temporary = path.with_extension(format!("tmp-{}", std::process::id()));
+        let temporary = temporary_beside(path);
         let written = fs::File::create(&temporary).and_then(|mut file| {
             file.write_all(text.as_bytes())?;
             // On disk before it replaces the old file: a crash must not leave an empty ledger.
@@ -310,6 +310,37 @@ impl Ledger {
             let _ = fs::remove_file(&temporary);
         }
         renamed.map(|()| ours)
+    }
+}
+
+/// Where the ledger of a posts folder is written before it is renamed into place: named
+/// after the host and the process, so replicas sharing the folder (each often process 1 in
+/// its container) never write into one file at once.
+pub fn temporary_path(posts: &Path) -> PathBuf {
+    temporary_beside(&posts.join(STATE_DIR).join(FILE_NAME))
+}
+
+fn temporary_beside(ledger: &Path) -> PathBuf {
+    ledger.with_extension(format!("tmp-{}-{}", host_name(), std::process::id()))
+}
+
+/// This machine's name, reduced to characters safe in a file name.
+fn host_name() -> String {
+    let mut buffer = [0u8; 256];
+    #[cfg(unix)]
+    // SAFETY: the buffer is writable for its whole length, which is what is passed.
+    let known = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) } == 0;
+    #[cfg(not(unix))]
+    let known = false;
+    let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
+    let name: String = String::from_utf8_lossy(&buffer[..end])
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        .collect();
+    if known && !name.is_empty() {
+        name
+    } else {
+        "host".into()
     }
 }
 

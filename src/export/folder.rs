@@ -84,12 +84,6 @@ impl Target {
         let out = out.as_path();
         let posts = fs::canonicalize(posts).map_err(io_at(posts))?;
         let resolved = resolve(out)?;
-        if resolved.starts_with(&posts) || posts.starts_with(&resolved) {
-            return Err(ExportError::Overlaps {
-                out: resolved,
-                posts,
-            });
-        }
         let (Some(parent), Some(name)) = (resolved.parent(), resolved.file_name()) else {
             return Err(ExportError::NoName(out.to_path_buf()));
         };
@@ -97,6 +91,15 @@ impl Target {
             parent: parent.to_path_buf(),
             name: name.to_os_string(),
         };
+        // The kept tree is deleted by the build after next: the posts may not be in it either.
+        for replaced in [resolved.clone(), target.previous()] {
+            if replaced.starts_with(&posts) || posts.starts_with(&replaced) {
+                return Err(ExportError::Overlaps {
+                    out: replaced,
+                    posts,
+                });
+            }
+        }
         match fs::symlink_metadata(out) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(io_at(out)(e)),
@@ -376,4 +379,54 @@ fn exchange(_: &Path, _: &Path) -> io::Result<()> {
         io::ErrorKind::Unsupported,
         "no atomic exchange here",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn posts_inside_the_kept_tree_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let kept = dir.path().join(".public.previous");
+        let posts = kept.join("posts");
+        fs::create_dir_all(&posts).unwrap();
+        fs::write(kept.join(MARKER), MARKER_TEXT).unwrap();
+        let refused = Target::check(&posts, &dir.path().join("public"));
+        assert!(
+            matches!(refused, Err(ExportError::Overlaps { .. })),
+            "{refused:?}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_stale_staging_folder_is_removed_only_when_marked_and_its_process_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let posts = dir.path().join("posts");
+        fs::create_dir(&posts).unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let ours = dir.path().join(format!(".public.new-{dead}"));
+        let theirs = dir.path().join(format!(".public.new-{dead}-2"));
+        let alive = dir.path().join(format!(
+            ".public.new-{}",
+            std::os::unix::process::parent_id()
+        ));
+        for folder in [&ours, &theirs, &alive] {
+            fs::create_dir(folder).unwrap();
+        }
+        for folder in [&ours, &alive] {
+            fs::write(folder.join(MARKER), MARKER_TEXT).unwrap();
+        }
+        let target = Target::check(&posts, &dir.path().join("public")).unwrap();
+        drop(target.stage().unwrap());
+        assert!(!ours.exists());
+        assert!(theirs.exists() && alive.exists());
+        assert_eq!(
+            staging_pid(OsStr::new(".public.new-12-3"), OsStr::new(".public.new-")),
+            Some(12)
+        );
+    }
 }

@@ -35,6 +35,8 @@ pub struct Parsed {
 /// Reads a ledger file's bytes. `Err` when the whole file is in a format this version does
 /// not know (written by a newer dropfeed): then no line can be trusted.
 pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
+    // An editor may have saved it with a byte order mark; it is not part of the header.
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     let mut lines = bytes.split(|&b| b == b'\n').enumerate().peekable();
     let escaped = match lines.peek().map(|(_, first)| *first) {
         Some(first) if first.starts_with(VERSIONED.as_bytes()) => {
@@ -211,6 +213,15 @@ mod tests {
         assert!(parsed.bad.is_empty(), "{:?}", parsed.bad);
         let sources: Vec<&str> = parsed.entries.iter().map(|e| e.source.as_str()).collect();
         assert_eq!(sources, ["c:\\notes.md", "in\tab.md"]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_and_crlf_from_an_editor_change_nothing() {
+        let entries = [issued("a\tb.md", "T")];
+        let written = write(entries.iter()).replace('\n', "\r\n");
+        let parsed = parse(format!("\u{feff}{written}").as_bytes()).unwrap();
+        assert!(parsed.bad.is_empty(), "{:?}", parsed.bad);
+        assert_eq!(parsed.entries, entries);
     }
 
     #[test]

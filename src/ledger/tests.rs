@@ -186,7 +186,8 @@ fn a_failed_write_shows_in_the_health_until_one_succeeds() {
     let mut ledger = Ledger::open(dir.path());
     ledger.assign(&[post("a.md", HELLO)], |_| true, "ex.org", now());
     let path = ledger_file(dir.path());
-    let blocker = path.with_extension(format!("tmp-{}", std::process::id()));
+    let blocker = temporary_path(dir.path());
+    assert_eq!(blocker.parent(), path.parent());
     std::fs::create_dir_all(&blocker).unwrap();
     assert!(ledger.save().is_err());
     let health = ledger.health().get();
