@@ -41,8 +41,8 @@ pub fn file_for(route: &str) -> String {
 /// build did not write (see `export/folder.rs`).
 pub fn write_out(snapshot: &Snapshot, posts: &Path, out: &Path) -> Result<(), ExportError> {
     let target = Target::check(posts, out)?;
+    let routes = every_resource(snapshot)?;
     let staging = target.stage()?;
-    let routes = every_resource(snapshot);
     let routes: Vec<(&String, &Arc<Resource>)> = routes.iter().map(|(r, res)| (r, res)).collect();
     for (route, resource) in &routes {
         write_resource(staging.path(), route, resource).map_err(io_at(staging.path()))?;
@@ -62,8 +62,9 @@ pub fn write_out(snapshot: &Snapshot, posts: &Path, out: &Path) -> Result<(), Ex
 }
 
 /// Every route with its encoded resource: hot ones from the snapshot, cold ones rendered
-/// here (on every core), bypassing the cold cache.
-fn every_resource(snapshot: &Snapshot) -> Vec<(String, Arc<Resource>)> {
+/// here (on every core), bypassing the cold cache. A page that cannot be rendered fails the
+/// export: a static host would answer `404` where readers follow a link.
+fn every_resource(snapshot: &Snapshot) -> Result<Vec<(String, Arc<Resource>)>, ExportError> {
     let routes = snapshot.routes();
     let hot: Vec<(String, Arc<Resource>)> = routes
         .iter()
@@ -72,7 +73,7 @@ fn every_resource(snapshot: &Snapshot) -> Vec<(String, Arc<Resource>)> {
     let (mut out, unencoded): (Vec<_>, Vec<_>) = hot.into_iter().partition(|(_, r)| r.is_encoded);
     out.extend(encode_many(unencoded));
     let Some(site) = snapshot.site.as_ref() else {
-        return out;
+        return Ok(out);
     };
     // Each post shows on its page and on one or more archive pages: render its body once.
     let posts: Vec<&Post> = site.entries.iter().map(|e| &*e.post).collect();
@@ -82,13 +83,19 @@ fn every_resource(snapshot: &Snapshot) -> Vec<(String, Arc<Resource>)> {
         .filter(|r| snapshot.get(r).is_none())
         .collect();
     let rendered = crate::parallel::map(&cold, 2, |route| {
-        let planned = render::plan_cold(site, route)?;
-        let resource = render_encoded(site, &planned).ok()?;
-        Some(((*route).clone(), resource))
+        let failed = |message: String| ExportError::Render {
+            route: (*route).clone(),
+            message,
+        };
+        let planned = render::plan_cold(site, route).ok_or_else(|| failed("no page".into()))?;
+        let resource = render_encoded(site, &planned).map_err(|e| failed(e.message))?;
+        Ok(((*route).clone(), resource))
     });
-    out.extend(rendered.into_iter().flatten());
+    for resource in rendered {
+        out.push(resource?);
+    }
     out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
+    Ok(out)
 }
 
 fn write_resource(root: &Path, route: &str, resource: &Resource) -> io::Result<()> {

@@ -51,6 +51,14 @@ pub enum ExportError {
     /// `--out` has no final name (`/`, `..`).
     #[error("{} does not name a folder", .0.display())]
     NoName(PathBuf),
+    /// A page could not be rendered; nothing was written.
+    #[error("/{route} cannot be rendered: {message}; nothing was written")]
+    Render {
+        /// The route.
+        route: String,
+        /// Why.
+        message: String,
+    },
     /// The file system refused (the reason is the error's source).
     #[error("{}", path.display())]
     Io {
