@@ -7,18 +7,25 @@
 //! (`renameat2(RENAME_EXCHANGE)`), so a reader sees the old set or the new one, never a mix
 //! and never nothing. The replaced tree stays beside it as `.DIR.previous` until the next
 //! build, so a reader caught mid-swap finishes on a whole tree.
+//!
+//! Every output carries a [`MARKER`] file: a folder is replaced, and a kept tree deleted,
+//! only when it has one, and never when it overlaps the posts folder (`export/folder.rs`).
 
 use std::fs::{self, File};
 use std::io;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
+use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::config::CacheConfig;
 use crate::post::Post;
 use crate::render::{self, Lifetime};
 use crate::snapshot::{cache_control, encode_many, render_encoded, Coding, Resource, Snapshot};
+
+mod folder;
+
+use folder::{io_at, Target, CONF_HEADER};
+pub use folder::{ExportError, MARKER};
 
 /// The file a route is written to: folder routes get `index.html`.
 pub fn file_for(route: &str) -> String {
@@ -29,46 +36,35 @@ pub fn file_for(route: &str) -> String {
     }
 }
 
-/// Writes the snapshot to `out`, replacing whatever was there as a whole.
-pub fn write_out(snapshot: &Snapshot, out: &Path) -> io::Result<()> {
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent)?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let staging = parent.join(format!(".{name}.new-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&staging);
-    fs::create_dir_all(&staging)?;
-    let routes = every_resource(snapshot);
+/// Writes the snapshot to `out`, replacing whatever an earlier build put there as a whole.
+/// Refuses, before writing anything, an `out` that overlaps `posts` or holds anything a
+/// build did not write (see `export/folder.rs`).
+pub fn write_out(snapshot: &Snapshot, posts: &Path, out: &Path) -> Result<(), ExportError> {
+    let target = Target::check(posts, out)?;
+    let routes = every_resource(snapshot)?;
+    let staging = target.stage()?;
     let routes: Vec<(&String, &Arc<Resource>)> = routes.iter().map(|(r, res)| (r, res)).collect();
     for (route, resource) in &routes {
-        write_resource(&staging, route, resource)?;
+        write_resource(staging.path(), route, resource).map_err(io_at(staging.path()))?;
     }
-    swap_in(&staging, out, &parent.join(format!(".{name}.previous")))?;
-    let absolute = fs::canonicalize(out)?;
+    target.swap_in(staging)?;
+    let out = target.out();
     let cache = snapshot
         .site
         .as_ref()
         .map(|site| site.config.cache.clone())
         .unwrap_or_default();
-    fs::write(
-        parent.join(format!("{name}.nginx.conf")),
-        nginx_conf(&absolute, &routes, &cache),
-    )?;
-    fs::write(
-        parent.join(format!("{name}.Caddyfile")),
-        caddyfile(&absolute, &routes, &cache),
-    )?;
+    let nginx = target.conf("nginx.conf");
+    fs::write(&nginx, nginx_conf(&out, &routes, &cache)).map_err(io_at(&nginx))?;
+    let caddy = target.conf("Caddyfile");
+    fs::write(&caddy, caddyfile(&out, &routes, &cache)).map_err(io_at(&caddy))?;
     Ok(())
 }
 
 /// Every route with its encoded resource: hot ones from the snapshot, cold ones rendered
-/// here (on every core), bypassing the cold cache.
-fn every_resource(snapshot: &Snapshot) -> Vec<(String, Arc<Resource>)> {
+/// here (on every core), bypassing the cold cache. A page that cannot be rendered fails the
+/// export: a static host would answer `404` where readers follow a link.
+fn every_resource(snapshot: &Snapshot) -> Result<Vec<(String, Arc<Resource>)>, ExportError> {
     let routes = snapshot.routes();
     let hot: Vec<(String, Arc<Resource>)> = routes
         .iter()
@@ -77,7 +73,7 @@ fn every_resource(snapshot: &Snapshot) -> Vec<(String, Arc<Resource>)> {
     let (mut out, unencoded): (Vec<_>, Vec<_>) = hot.into_iter().partition(|(_, r)| r.is_encoded);
     out.extend(encode_many(unencoded));
     let Some(site) = snapshot.site.as_ref() else {
-        return out;
+        return Ok(out);
     };
     // Each post shows on its page and on one or more archive pages: render its body once.
     let posts: Vec<&Post> = site.entries.iter().map(|e| &*e.post).collect();
@@ -87,13 +83,19 @@ fn every_resource(snapshot: &Snapshot) -> Vec<(String, Arc<Resource>)> {
         .filter(|r| snapshot.get(r).is_none())
         .collect();
     let rendered = crate::parallel::map(&cold, 2, |route| {
-        let planned = render::plan_cold(site, route)?;
-        let resource = render_encoded(site, &planned).ok()?;
-        Some(((*route).clone(), resource))
+        let failed = |message: String| ExportError::Render {
+            route: (*route).clone(),
+            message,
+        };
+        let planned = render::plan_cold(site, route).ok_or_else(|| failed("no page".into()))?;
+        let resource = render_encoded(site, &planned).map_err(|e| failed(e.message))?;
+        Ok(((*route).clone(), resource))
     });
-    out.extend(rendered.into_iter().flatten());
+    for resource in rendered {
+        out.push(resource?);
+    }
     out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
+    Ok(out)
 }
 
 fn write_resource(root: &Path, route: &str, resource: &Resource) -> io::Result<()> {
@@ -129,65 +131,6 @@ fn write_file(path: &Path, bytes: &[u8], modified: Option<SystemTime>) -> io::Re
     Ok(())
 }
 
-/// Puts `staging` at `out`: one atomic exchange where the system has it, else two renames.
-///
-/// The tree it replaces is not deleted at once but kept as `previous` until the next build:
-/// a reader that resolved `out` just before the exchange (a static server between looking up
-/// the folder and the file, a listing in progress) finishes on a complete tree instead of one
-/// being torn down under it. It also makes rolling back one build a rename.
-fn swap_in(staging: &Path, out: &Path, previous: &Path) -> io::Result<()> {
-    if !out.exists() {
-        return fs::rename(staging, out);
-    }
-    if exchange(staging, out).is_ok() {
-        // `staging` now holds the old tree; the one before it has been out of service for a
-        // whole build.
-        retire(previous)?;
-        return fs::rename(staging, previous);
-    }
-    retire(previous)?;
-    fs::rename(out, previous)?;
-    fs::rename(staging, out)
-}
-
-fn retire(previous: &Path) -> io::Result<()> {
-    match fs::remove_dir_all(previous) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
-    }
-}
-
-#[cfg(target_os = "linux")]
-fn exchange(a: &Path, b: &Path) -> io::Result<()> {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let a = CString::new(a.as_os_str().as_bytes())?;
-    let b = CString::new(b.as_os_str().as_bytes())?;
-    // SAFETY: both paths are valid NUL-terminated strings that outlive the call.
-    let result = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            a.as_ptr(),
-            libc::AT_FDCWD,
-            b.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if result == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn exchange(_: &Path, _: &Path) -> io::Result<()> {
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "no atomic exchange here",
-    ))
-}
-
 /// Routes whose `Cache-Control` differs from the live default (full archive pages).
 fn immutable_routes<'a>(routes: &[(&'a String, &'a Arc<Resource>)]) -> Vec<&'a str> {
     routes
@@ -202,10 +145,10 @@ fn nginx_conf(root: &Path, routes: &[(&String, &Arc<Resource>)], cache: &CacheCo
     let live = cache_control(cache, Lifetime::Live);
     let year = cache_control(cache, Lifetime::Immutable);
     let mut out = format!(
-        "# Generated by `dropfeed build`: serves {root} with the headers `dropfeed serve` sends.\n\
+        "{CONF_HEADER}: serves {root} with the headers `dropfeed serve` sends.\n\
          # Include it in nginx's http block. Stock nginx serves the .gz siblings (gzip_static);\n\
          # with the ngx_brotli module, uncomment brotli_static for the .br ones.\n\
-         server {{\n    listen 8080;\n    root {root};\n    index index.html;\n    gzip_static on;\n    # brotli_static on;\n    etag on;\n\n",
+         server {{\n    listen 8080;\n    root {root};\n    index index.html;\n    gzip_static on;\n    # brotli_static on;\n    etag on;\n\n    location = /{MARKER} {{\n        return 404;\n    }}\n",
         root = root.display()
     );
     for (pattern, content_type) in [
@@ -237,8 +180,8 @@ fn caddyfile(root: &Path, routes: &[(&String, &Arc<Resource>)], cache: &CacheCon
     let live = cache_control(cache, Lifetime::Live);
     let year = cache_control(cache, Lifetime::Immutable);
     let mut out = format!(
-        "# Generated by `dropfeed build`: serves {root} with the headers `dropfeed serve` sends.\n\
-         :8080 {{\n\troot * {root}\n\tfile_server {{\n\t\tprecompressed br zstd gzip\n\t}}\n\
+        "{CONF_HEADER}: serves {root} with the headers `dropfeed serve` sends.\n\
+         :8080 {{\n\trespond /{MARKER} 404\n\troot * {root}\n\tfile_server {{\n\t\tprecompressed br zstd gzip\n\t}}\n\
          \theader Vary Accept-Encoding\n\theader X-Content-Type-Options nosniff\n\
          \t@rss path */feed.xml\n\theader @rss Content-Type \"application/rss+xml; charset=utf-8\"\n\
          \t@atom path */atom.xml\n\theader @atom Content-Type \"application/atom+xml; charset=utf-8\"\n\

@@ -2,21 +2,37 @@
 //! not when the file is renamed or moved, not when the title or body is edited, not when
 //! `base_url` or `id_authority` changes.
 //!
-//! The ledger is a small tab-separated file at `<posts>/.dropfeed/ids.tsv`, so replicas that
-//! share the posts folder share it. Each line is `id, source path, date, slug, title`. A
-//! post whose path is not in the ledger is matched to an entry whose file is gone (a rename
-//! or move) by the same publication date and the same title or slug; otherwise it gets a new
-//! id. New ids are deterministic (see [`crate::site::default_id`]), so two replicas that
-//! issue one at the same moment issue the same one.
+//! The ledger is a small tab-separated file at `<posts>/.dropfeed/ids.tsv` (format in
+//! [`format`]), so replicas that share the posts folder share it. Each line is `id, source
+//! path, date, slug, title`. A post whose path is not in the ledger is matched to an entry
+//! whose file is gone (a rename or move) by the same publication date and the same title or
+//! slug; otherwise it gets a new id. New ids are deterministic (see
+//! [`crate::site::default_id`]), so two replicas that issue one at the same moment issue the
+//! same one.
+//!
+//! The ledger is the one part of dropfeed's state that is truth, so it fails loudly and
+//! never forgets: a line that cannot be read costs no other line its id; while any line, or
+//! the file itself, cannot be read, no new id is issued (posts without one are held back, see
+//! [`crate::site::Held::NoId`]) and the file is never rewritten, so the unreadable lines stay
+//! as they are until someone fixes them. Reading it again after a fix resumes issuing. Its
+//! [`Health`] is shown on `/status`, by `dropfeed check` and in the log.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 
 use crate::post::Post;
 use crate::site::default_id;
+
+pub mod format;
+mod health;
+
+pub use health::{BadLine, Health, Problem, SharedHealth};
 
 /// One issued id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,15 +55,28 @@ pub struct Ledger {
     path: Option<PathBuf>,
     entries: BTreeMap<String, Issued>,
     dirty: bool,
+    health: Health,
+    shared: SharedHealth,
+    /// The file as this ledger last read or wrote it: unchanged, it need not be read again.
+    seen: Option<Stamp>,
 }
+
+/// Identity, size and modification time of the file: every writer replaces it by a rename,
+/// so a new version always has a new inode.
+type Stamp = (u64, u64, SystemTime);
 
 /// Folder inside the posts folder where dropfeed keeps its state.
 pub const STATE_DIR: &str = ".dropfeed";
-const FILE_NAME: &str = "ids.tsv";
+/// The ledger's file name inside [`STATE_DIR`].
+pub const FILE_NAME: &str = "ids.tsv";
 
 impl crate::site::IdSource for Ledger {
     fn id_for(&self, source: &str) -> Option<Arc<str>> {
         self.entries.get(source).map(|e| Arc::clone(&e.id))
+    }
+
+    fn issuing(&self) -> bool {
+        self.health.issuing()
     }
 }
 
@@ -73,28 +102,71 @@ impl Ledger {
         self.path = None;
     }
 
-    /// Re-reads the file, keeping anything issued in memory that the file lacks (another
-    /// replica may have written since).
+    /// The ledger's health, kept current as it is read and written.
+    pub fn health(&self) -> SharedHealth {
+        self.shared.clone()
+    }
+
+    /// Re-reads the file if it changed since this ledger last read or wrote it. Lines for
+    /// sources and ids it does not know are added (another replica issued them); what it
+    /// knows wins, so an entry it moved to a renamed post is not brought back under its old
+    /// path.
     fn reload(&mut self) {
-        let Some(path) = &self.path else { return };
-        let path = path.clone();
-        let Ok(text) = std::fs::read_to_string(path) else {
+        let Some(path) = self.path.clone() else {
             return;
         };
-        for line in text.lines() {
-            let fields: Vec<&str> = line.split('\t').collect();
-            if let [id, source, date, slug, title] = fields[..] {
-                self.entries
-                    .entry(source.to_string())
-                    .or_insert_with(|| Issued {
-                        id: id.into(),
-                        source: source.into(),
-                        date: date.into(),
-                        slug: slug.into(),
-                        title: title.into(),
-                    });
+        let stamp = stamp(&path);
+        if stamp.is_some() && stamp == self.seen {
+            return;
+        }
+        let read = match fs::read(&path) {
+            Ok(bytes) => format::parse(&bytes),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(format::Parsed::default()),
+            Err(e) => Err(e.to_string()),
+        };
+        let mut health = Health {
+            write_failed: self.health.write_failed.clone(),
+            ..Health::default()
+        };
+        match read {
+            Ok(parsed) => {
+                let known: HashSet<Arc<str>> =
+                    self.entries.values().map(|e| Arc::clone(&e.id)).collect();
+                for entry in parsed.entries {
+                    if !known.contains(&entry.id) && !self.entries.contains_key(&entry.source) {
+                        self.entries.insert(entry.source.clone(), entry);
+                    }
+                }
+                health.bad_lines = parsed.bad;
+                self.seen = stamp;
+            }
+            Err(reason) => {
+                health.unreadable = Some(reason);
+                self.seen = None;
             }
         }
+        self.set_health(health, &path);
+    }
+
+    /// Records the health, logging when what can be read changes.
+    fn set_health(&mut self, health: Health, path: &Path) {
+        let (was, is) = (&self.health, &health);
+        if was.unreadable != is.unreadable || was.bad_lines != is.bad_lines {
+            if is.issuing() {
+                tracing::info!(
+                    "{}: the id ledger reads whole again; issuing ids",
+                    path.display()
+                );
+            }
+            for problem in is.read_problems() {
+                match problem.line {
+                    Some(line) => tracing::error!("{}:{line}: {}", path.display(), problem.message),
+                    None => tracing::error!("{}: {}", path.display(), problem.message),
+                }
+            }
+        }
+        self.shared.set(health.clone());
+        self.health = health;
     }
 
     /// All entries, by source path.
@@ -124,6 +196,9 @@ impl Ledger {
         }
         if !unmatched.is_empty() {
             self.reload();
+            if !self.health.issuing() {
+                return; // the site holds these posts back; /status says why
+            }
             // Entries whose file is gone, by date: the candidates for a renamed post. Only the
             // dates of the new posts matter, so `present` (which may look at the disk) is asked
             // about a handful of entries, not all of them.
@@ -191,37 +266,91 @@ impl Ledger {
         id
     }
 
-    /// Writes the ledger if it changed (atomically: a temporary file renamed over it).
-    pub fn save(&mut self) -> std::io::Result<()> {
-        let Some(path) = &self.path else {
+    /// Writes the ledger if it changed: atomically (a temporary file, flushed to disk, renamed
+    /// over it), after reading what other replicas added. While the file cannot be read
+    /// whole it is not written (and stays due); a failed write shows in [`Ledger::health`].
+    pub fn save(&mut self) -> io::Result<()> {
+        let Some(path) = self.path.clone() else {
             return Ok(());
         };
         if !self.dirty {
             return Ok(());
         }
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+        self.reload();
+        if !self.health.issuing() {
+            return Ok(());
         }
-        let mut text = String::from(
-            "# dropfeed id ledger: id, source, date, slug, title. Ids here never change.\n",
-        );
-        text.reserve(self.entries.len() * 160);
-        for e in self.entries.values() {
-            for (i, field) in [&*e.id, &e.source, &e.date, &e.slug, &e.title]
-                .into_iter()
-                .enumerate()
-            {
-                text.push_str(if i == 0 { "" } else { "\t" });
-                text.push_str(field);
-            }
-            text.push('\n');
+        let mut health = self.health.clone();
+        let written = self.write(&path);
+        health.write_failed = written.as_ref().err().map(|e| e.to_string());
+        if let Ok(stamp) = written {
+            self.dirty = false;
+            self.seen = stamp;
         }
-        let temporary = path.with_extension(format!("tmp-{}", std::process::id()));
-        std::fs::write(&temporary, text)?;
-        std::fs::rename(&temporary, path)?;
-        self.dirty = false;
-        Ok(())
+        self.set_health(health, &path);
+        written.map(drop)
     }
+
+    /// Writes the file; returns its stamp, taken before the rename so that a version
+    /// another replica renames in right after is not mistaken for ours.
+    fn write(&self, path: &Path) -> io::Result<Option<Stamp>> {
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir)?;
+        }
+        let text = format::write(self.entries.values());
+        let temporary = temporary_beside(path);
+        let written = fs::File::create(&temporary).and_then(|mut file| {
+            file.write_all(text.as_bytes())?;
+            // On disk before it replaces the old file: a crash must not leave an empty ledger.
+            file.sync_all()
+        });
+        let ours = stamp(&temporary);
+        let renamed = written.and_then(|()| fs::rename(&temporary, path));
+        if renamed.is_err() {
+            let _ = fs::remove_file(&temporary);
+        }
+        renamed.map(|()| ours)
+    }
+}
+
+/// Where the ledger of a posts folder is written before it is renamed into place: named
+/// after the host and the process, so replicas sharing the folder (each often process 1 in
+/// its container) never write into one file at once.
+pub fn temporary_path(posts: &Path) -> PathBuf {
+    temporary_beside(&posts.join(STATE_DIR).join(FILE_NAME))
+}
+
+fn temporary_beside(ledger: &Path) -> PathBuf {
+    ledger.with_extension(format!("tmp-{}-{}", host_name(), std::process::id()))
+}
+
+/// This machine's name, reduced to characters safe in a file name.
+fn host_name() -> String {
+    let mut buffer = [0u8; 256];
+    #[cfg(unix)]
+    // SAFETY: the buffer is writable for its whole length, which is what is passed.
+    let known = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) } == 0;
+    #[cfg(not(unix))]
+    let known = false;
+    let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
+    let name: String = String::from_utf8_lossy(&buffer[..end])
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        .collect();
+    if known && !name.is_empty() {
+        name
+    } else {
+        "host".into()
+    }
+}
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    let meta = fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Some((inode, meta.len(), meta.modified().ok()?))
 }
 
 /// `id`, or `id-2`, `id-3`… when it is taken (two posts with the same slug on one day),
@@ -243,87 +372,10 @@ fn refresh(entry: &mut Issued, post: &Post) -> bool {
     if entry.slug == post.slug && entry.title == post.title {
         return false; // the common case, on every rebuild: nothing to allocate
     }
-    let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
-    entry.slug = clean(&post.slug);
-    entry.title = clean(&post.title);
+    entry.slug.clone_from(&post.slug);
+    entry.title.clone_from(&post.title);
     true
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::post::parse;
-    use chrono::TimeZone;
-
-    fn post(source: &str, text: &str) -> Arc<Post> {
-        let ctx = crate::post::test_context();
-        Arc::new(parse(source, Path::new(source), text, &ctx).unwrap())
-    }
-
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
-    }
-
-    const HELLO: &str = "---\ntitle: Hello\ndate: 2025-05-01\n---\nBody\n";
-
-    #[test]
-    fn ids_survive_rename_edit_and_new_authority() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut ledger = Ledger::open(dir.path());
-        let first = post("hello.md", HELLO);
-        ledger.assign(
-            std::slice::from_ref(&first),
-            |s| s == "hello.md",
-            "old.example",
-            now(),
-        );
-        let id = ledger.id_of("hello.md").unwrap().to_string();
-        assert_eq!(id, "tag:old.example,2025-05-01:hello");
-        ledger.save().unwrap();
-
-        // Reopened from disk: renamed into a subfolder, title edited, new authority.
-        let mut ledger = Ledger::open(dir.path());
-        let moved = post("2025/greetings.md", &HELLO.replace("Body", "Edited body"));
-        ledger.assign(&[moved], |s| s == "2025/greetings.md", "new.example", now());
-        assert_eq!(ledger.id_of("2025/greetings.md"), Some(id.as_str()));
-        let edited = post(
-            "2025/greetings.md",
-            &HELLO.replace("title: Hello", "title: Hello again"),
-        );
-        ledger.assign(
-            &[edited],
-            |s| s == "2025/greetings.md",
-            "new.example",
-            now(),
-        );
-        assert_eq!(ledger.id_of("2025/greetings.md"), Some(id.as_str()));
-    }
-
-    #[test]
-    fn an_entry_whose_file_still_exists_is_not_taken_over() {
-        let mut ledger = Ledger::in_memory();
-        let a = post("a.md", HELLO);
-        ledger.assign(std::slice::from_ref(&a), |s| s == "a.md", "ex.org", now());
-        let copy = post("copy.md", HELLO);
-        ledger.assign(
-            &[a, copy],
-            |s| s == "a.md" || s == "copy.md",
-            "ex.org",
-            now(),
-        );
-        assert_eq!(ledger.id_of("a.md"), Some("tag:ex.org,2025-05-01:a"));
-        assert_eq!(ledger.id_of("copy.md"), Some("tag:ex.org,2025-05-01:copy"));
-    }
-
-    #[test]
-    fn drafts_and_scheduled_posts_get_no_id_yet() {
-        let mut ledger = Ledger::in_memory();
-        let draft = post(
-            "d.md",
-            "---\ntitle: D\ndate: 2025-01-01\ndraft: true\n---\n",
-        );
-        let later = post("l.md", "---\ntitle: L\ndate: 2027-01-01\n---\n");
-        ledger.assign(&[draft, later], |_| false, "ex.org", now());
-        assert!(ledger.entries().is_empty());
-    }
-}
+mod tests;

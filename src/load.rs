@@ -173,6 +173,14 @@ impl Library {
         use_ids(&ledger)
     }
 
+    /// The id ledger's health, kept current (for `/status` and `dropfeed check`).
+    pub fn ledger_health(&self) -> crate::ledger::SharedHealth {
+        self.ledger
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .health()
+    }
+
     /// Writes the id ledger if ids were issued or their posts changed since the last write.
     pub fn save_ids(&self) {
         let mut ledger = self

@@ -13,6 +13,7 @@ use dropfeed::config::Config;
 use dropfeed::load::Library;
 use dropfeed::load::LoadProgress;
 use dropfeed::pipeline::{self, Clock, SystemClock};
+use dropfeed::site::Held;
 use dropfeed::status::{self, Level};
 use dropfeed::watch;
 use std::io::IsTerminal;
@@ -253,7 +254,17 @@ fn new_post(posts: &Path, config: Option<&Path>, title: &str, tags: &[String]) -
 fn build(posts: &Path, out: &Path, config: Option<&Path>) -> Result<ExitCode> {
     let (config, library) = load(posts, config, None)?;
     let built = pipeline::build(&library, &config, SystemClock.now(), None)?;
-    pipeline::write_out(&built.snapshot, out)
+    // A static export missing posts would be deployed as is: refuse it. The ledger's
+    // problems, with file and line, are logged above.
+    let held = built.site.held.values();
+    let no_id = held.filter(|h| matches!(h, Held::NoId)).count();
+    if no_id > 0 {
+        anyhow::bail!(
+            "{no_id} posts have no id and none is issued while the id ledger cannot be read whole; nothing written to {}",
+            out.display()
+        );
+    }
+    pipeline::write_out(&built.snapshot, posts, out)
         .with_context(|| format!("writing {}", out.display()))?;
     eprintln!(
         "wrote {} resources for {} published posts to {}",

@@ -13,6 +13,12 @@ use crate::post::Post;
 pub trait IdSource {
     /// The id recorded for a source path.
     fn id_for(&self, source: &str) -> Option<Arc<str>>;
+
+    /// Whether a post with no recorded id may take [`default_id`]; false while the ledger
+    /// cannot be read whole (its id may be on a line that could not be read).
+    fn issuing(&self) -> bool {
+        true
+    }
 }
 
 impl IdSource for HashMap<String, String> {
@@ -66,6 +72,9 @@ pub enum Held {
         /// The post that kept the id.
         winner: String,
     },
+    /// No id is recorded for it and none may be issued now: the id ledger cannot be read
+    /// whole.
+    NoId,
 }
 
 /// One tag: its display name and its entries, newest first.
@@ -153,8 +162,10 @@ impl Site {
                     .insert(post.source.clone(), Held::Scheduled(post.date));
                 let at = post.date.with_timezone(&Utc);
                 site.next_scheduled = Some(site.next_scheduled.map_or(at, |n| n.min(at)));
+            } else if let Some(entry) = site.entry_for(post, ids) {
+                candidates.push(entry);
             } else {
-                candidates.push(site.entry_for(post, ids));
+                site.held.insert(post.source.clone(), Held::NoId);
             }
         }
         // Deterministic whatever the order posts were read in: source path decides who wins.
@@ -182,8 +193,10 @@ impl Site {
         ids: &impl IdSource,
         now: DateTime<Utc>,
     ) -> Option<Site> {
+        // A post held back for want of an id may get one at any rebuild (the ledger was fixed).
         if !Arc::ptr_eq(&previous.config, config)
             || previous.next_scheduled.is_some_and(|at| at <= now)
+            || previous.held.values().any(|h| *h == Held::NoId)
         {
             return None;
         }
@@ -199,7 +212,7 @@ impl Site {
                 && old.slug == post.slug
                 && old.tags == post.tags
                 && old.tag_slugs == post.tag_slugs;
-            let entry = site.entry_for(post, ids);
+            let entry = site.entry_for(post, ids)?;
             if !same_place || entry.id != previous.entries[at].id {
                 return None;
             }
@@ -219,18 +232,21 @@ impl Site {
             .map(|i| start + i)
     }
 
-    fn entry_for(&self, post: &Arc<Post>, ids: &impl IdSource) -> Entry {
+    /// The post's entry, or `None` when it has no id and none may be issued now.
+    fn entry_for(&self, post: &Arc<Post>, ids: &impl IdSource) -> Option<Entry> {
         let id = match &post.id {
             Some(id) => Arc::from(id.as_str()),
-            None => ids
-                .id_for(&post.source)
-                .unwrap_or_else(|| default_id(&self.config.id_authority, post).into()),
+            None => match ids.id_for(&post.source) {
+                Some(id) => id,
+                None if ids.issuing() => default_id(&self.config.id_authority, post).into(),
+                None => return None,
+            },
         };
-        Entry {
+        Some(Entry {
             post: Arc::clone(post),
             id,
             moved: None,
-        }
+        })
     }
 
     fn moved_to(&self, slug: &str) -> Moved {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::ledger::{self, SharedHealth};
 use crate::load::{Library, Skipped};
 use crate::post::html::escape_text as esc;
 use crate::post::{LangSource, Post, PostError};
@@ -18,6 +19,10 @@ use crate::snapshot::{Snapshot, StatusPages};
 
 /// Feeds larger than this earn a warning: many readers and aggregators refuse them.
 pub const FEED_WARN_BYTES: usize = 1024 * 1024;
+
+/// Why a post is held back while the id ledger cannot be read whole.
+const NO_ID: &str =
+    "not published: it has no id yet, and none is issued while the id ledger cannot be read whole";
 
 /// How serious a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -69,7 +74,8 @@ pub struct PostReport {
     pub file: String,
     /// Its title, when it parsed at least once.
     pub title: Option<String>,
-    /// `published`, `draft`, `scheduled`, `failed`, `duplicate` or `skipped`.
+    /// `published`, `draft`, `scheduled`, `failed`, `duplicate`, `held` (no id can be issued)
+    /// or `skipped`.
     pub state: &'static str,
     /// The state in plain words.
     pub detail: String,
@@ -97,7 +103,7 @@ pub struct RebuildInfo {
 pub struct Report {
     /// Posts in file order.
     pub posts: Vec<PostReport>,
-    /// Site-wide warnings (feeds over 1 MB).
+    /// Site-wide diagnostics (feeds over 1 MB, the id ledger).
     pub site: Vec<Diagnostic>,
     /// Published posts.
     pub published: usize,
@@ -145,6 +151,8 @@ pub struct StatusInputs {
     pub skipped: Vec<Skipped>,
     /// Why the last configuration reload (SIGHUP) was refused, if it was.
     pub config_error: Option<String>,
+    /// The id ledger's health, read when the report is made (a write fails after publishing).
+    pub ledger: SharedHealth,
 }
 
 impl StatusInputs {
@@ -163,6 +171,7 @@ impl StatusInputs {
                 .collect(),
             skipped: library.skipped.values().cloned().collect(),
             config_error: library.config_error.clone(),
+            ledger: library.ledger_health(),
         }
     }
 }
@@ -221,6 +230,15 @@ pub fn report(
                     file_of(winner)
                 ),
             ),
+            (None, Some(Held::NoId), _) => {
+                diagnostics.push(Diagnostic {
+                    file: file.clone(),
+                    line: None,
+                    level: Level::Error,
+                    message: NO_ID.into(),
+                });
+                ("held", NO_ID.to_string())
+            }
             (None, None, _) => ("failed", "failed: never parsed, not published".to_string()),
         };
         let state_name = match (&state.error, state_name) {
@@ -283,6 +301,7 @@ pub fn report(
         })
         .collect();
     big.sort_by(|a, b| a.message.cmp(&b.message));
+    big.extend(ledger_diagnostics(inputs));
     if let Some(error) = &inputs.config_error {
         big.insert(
             0,
@@ -303,6 +322,22 @@ pub fn report(
         generation,
         rebuild,
     }
+}
+
+/// The id ledger's problems, as errors about its file.
+fn ledger_diagnostics(inputs: &StatusInputs) -> Vec<Diagnostic> {
+    let file = inputs.root.join(ledger::STATE_DIR).join(ledger::FILE_NAME);
+    let file = file.display().to_string();
+    let problems = inputs.ledger.get().problems();
+    problems
+        .into_iter()
+        .map(|p| Diagnostic {
+            file: file.clone(),
+            line: p.line,
+            level: Level::Error,
+            message: p.message,
+        })
+        .collect()
 }
 
 fn post_warnings(file: &str, post: &Post) -> Vec<Diagnostic> {
@@ -368,7 +403,14 @@ pub fn render_html(report: &Report, title: &str) -> Vec<u8> {
     let site: String = report
         .site
         .iter()
-        .map(|d| format!("<li class=\"{}\">{}</li>", d.level.name(), esc(&d.message)))
+        .map(|d| match d.file.as_str() {
+            "site" => format!("<li>{}</li>", esc(&d.message)),
+            _ => format!(
+                "<li class=\"{}\">{}</li>",
+                d.level.name(),
+                esc(&d.to_string())
+            ),
+        })
         .collect();
     let rebuild = match &report.rebuild {
         Some(r) => format!(
@@ -391,7 +433,7 @@ pub fn render_html(report: &Report, title: &str) -> Vec<u8> {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>Status — {title}</title>\n<style>body{{font:1rem/1.5 system-ui,sans-serif;margin:1rem}}table{{border-collapse:collapse;width:100%}}\
-         td,th{{border-bottom:1px solid #ddd;padding:.4rem;vertical-align:top;text-align:left}}tr.failed{{background:#fde8e8}}\
+         td,th{{border-bottom:1px solid #ddd;padding:.4rem;vertical-align:top;text-align:left}}tr.failed,tr.held{{background:#fde8e8}}\
          tr.draft,tr.scheduled{{color:#555}}li.error{{color:#a00}}li.warning{{color:#8a5a00}}ul{{margin:0;padding-left:1rem}}</style>\n</head>\n<body>\n\
          <h1>Status — {title}</h1>\n<p>{published} posts published, {failed} failed, {drafts} drafts, {scheduled} scheduled. Snapshot generation {generation}.</p>\n\
          {rebuild}\n{site_block}<table>\n<thead><tr><th>File</th><th>Title</th><th>State</th><th>Notes</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n</body>\n</html>\n",
@@ -437,6 +479,7 @@ pub fn attach(snapshot: &mut Snapshot, inputs: StatusInputs, rebuild: Option<Reb
         ("scheduled", held(|h| matches!(h, Held::Scheduled(_)))),
         ("failed", failed),
         ("duplicate", held(|h| matches!(h, Held::DuplicateId { .. }))),
+        ("held", held(|h| matches!(h, Held::NoId))),
         ("skipped", inputs.skipped.len()),
     ];
     let feed_sizes = feed_sizes(snapshot);

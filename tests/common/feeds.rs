@@ -96,7 +96,8 @@ impl Output {
 pub fn build_site(posts: &Path, config_toml: &str) -> Output {
     let (dir, copy) = copy_posts(posts);
     let built = build(&copy, config_toml, fixed_now());
-    pipeline::write_out(&built.snapshot, &dir.path().join("out")).expect("the export is written");
+    pipeline::write_out(&built.snapshot, &copy, &dir.path().join("out"))
+        .expect("the export is written");
     Output { built, dir }
 }
 
