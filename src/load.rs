@@ -419,8 +419,10 @@ impl Library {
             self.skip_unnamed(path, rel, walk);
         } else if Format::of(path).is_some() {
             if let Some(meta) = self.admit(path, rel, walk) {
-                walk.found
-                    .insert(rel.to_string(), (path.to_path_buf(), meta, Staleness::Always));
+                walk.found.insert(
+                    rel.to_string(),
+                    (path.to_path_buf(), meta, Staleness::Always),
+                );
             }
         }
     }
@@ -504,8 +506,9 @@ impl Library {
         let Some(rel) = self.relative(folder) else {
             return;
         };
-        let reason =
-            format!("cannot read this folder ({error}): the posts last read from it stay published");
+        let reason = format!(
+            "cannot read this folder ({error}): the posts last read from it stay published"
+        );
         self.report(&rel, &reason, true, walk);
         walk.unreadable.push(rel);
     }
@@ -531,7 +534,11 @@ impl Library {
             Err(e) => return self.unstattable(rel, &e, walk),
         };
         if !meta.is_file() {
-            self.skip(rel, "not a regular file (FIFO, socket or device): ignored", walk);
+            self.skip(
+                rel,
+                "not a regular file (FIFO, socket or device): ignored",
+                walk,
+            );
             return None;
         }
         self.skipped.remove(rel);
@@ -546,11 +553,19 @@ impl Library {
             Err(e) => return self.unstattable(rel, &e, walk),
         };
         if !meta.is_file() {
-            self.skip(rel, "not a regular file (FIFO, socket or device): ignored", walk);
+            self.skip(
+                rel,
+                "not a regular file (FIFO, socket or device): ignored",
+                walk,
+            );
             return None;
         }
         if !self.inside_root(path) {
-            self.skip(rel, "a link to a file outside the posts folder: ignored", walk);
+            self.skip(
+                rel,
+                "a link to a file outside the posts folder: ignored",
+                walk,
+            );
             return None;
         }
         self.skipped.remove(rel);
@@ -558,8 +573,14 @@ impl Library {
     }
 
     /// A post file that exists but cannot be looked at: kept as last read, and reported.
-    fn unstattable(&mut self, rel: &str, error: &std::io::Error, walk: &mut Walk) -> Option<Metadata> {
-        let reason = format!("cannot read this file ({error}): its last good version stays published");
+    fn unstattable(
+        &mut self,
+        rel: &str,
+        error: &std::io::Error,
+        walk: &mut Walk,
+    ) -> Option<Metadata> {
+        let reason =
+            format!("cannot read this file ({error}): its last good version stays published");
         self.report(rel, &reason, true, walk);
         walk.unreadable.push(rel.to_string());
         None
@@ -626,10 +647,13 @@ fn is_below(key: &str, prefix: &str) -> bool {
 
 /// The keys of a path-keyed map at or below `prefix`, without looking at the others.
 fn below<'a, V>(map: &'a BTreeMap<String, V>, prefix: &'a str) -> impl Iterator<Item = &'a String> {
-    map.range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
-        .map(|(k, _)| k)
-        .take_while(move |k| k.starts_with(prefix))
-        .filter(move |k| is_below(k, prefix))
+    map.range::<str, _>((
+        std::ops::Bound::Included(prefix),
+        std::ops::Bound::Unbounded,
+    ))
+    .map(|(k, _)| k)
+    .take_while(move |k| k.starts_with(prefix))
+    .filter(move |k| is_below(k, prefix))
 }
 
 /// Which found files are read again.

@@ -46,11 +46,8 @@ fn check(posts: &Path) -> Output {
 #[tokio::test(flavor = "multi_thread")]
 async fn non_utf8_post_name_is_reported_not_silently_skipped() {
     use std::os::unix::ffi::OsStrExt;
-    let server = Server::start(&[(
-        "a.md",
-        &markdown_post("A", "2026-01-01T00:00:00Z", "Text."),
-    )])
-    .await;
+    let server =
+        Server::start(&[("a.md", &markdown_post("A", "2026-01-01T00:00:00Z", "Text."))]).await;
     let name = std::ffi::OsStr::from_bytes(b"caf\xe9.md");
     std::fs::write(
         server.posts_dir().join(name),
@@ -81,11 +78,8 @@ async fn non_utf8_post_name_is_reported_not_silently_skipped() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn slowly_written_post_appears_only_once_closed() {
-    let server = Server::start(&[(
-        "a.md",
-        &markdown_post("A", "2026-01-01T00:00:00Z", "Text."),
-    )])
-    .await;
+    let server =
+        Server::start(&[("a.md", &markdown_post("A", "2026-01-01T00:00:00Z", "Text."))]).await;
     let path = server.posts_dir().join("slow.md");
     let mut file = std::fs::File::create(&path).unwrap();
     let parts = [
@@ -107,7 +101,11 @@ async fn slowly_written_post_appears_only_once_closed() {
         content = feed
             .entries
             .iter()
-            .find(|e| e.title.as_ref().is_some_and(|t| t.content == "First draft title"))
+            .find(|e| {
+                e.title
+                    .as_ref()
+                    .is_some_and(|t| t.content == "First draft title")
+            })
             .and_then(|e| e.content.as_ref()?.body.clone())
             .unwrap_or_default();
         content.contains("second paragraph")
@@ -162,7 +160,11 @@ impl Drop for Child {
 fn get(port: u16, path: &str) -> Option<String> {
     use std::io::Read;
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut reply = String::new();
     stream.read_to_string(&mut reply).ok()?;
     Some(reply.split_once("\r\n\r\n")?.1.to_string())
@@ -193,7 +195,11 @@ fn unreadable_folder_keeps_its_posts_and_is_reported() {
     )
     .unwrap();
     // A rescan every second: the folder is walked again soon after it becomes unreadable.
-    std::fs::write(dir.path().join("dropfeed.toml"), "[watch]\nrescan_secs = 1\n").unwrap();
+    std::fs::write(
+        dir.path().join("dropfeed.toml"),
+        "[watch]\nrescan_secs = 1\n",
+    )
+    .unwrap();
     let binary = Path::new(env!("CARGO_BIN_EXE_dropfeed"));
     let Some(mut serve) = unprivileged(binary, dir.path()) else {
         println!("SKIPPED unreadable_folder_keeps_its_posts_and_is_reported: setpriv cannot drop root here");
@@ -224,7 +230,11 @@ fn unreadable_folder_keeps_its_posts_and_is_reported() {
     assert!(has_inner(), "the unreadable folder's post was unpublished");
 
     let mut check = unprivileged(binary, dir.path()).unwrap();
-    let out = check.args(["check", "--posts"]).arg(&posts).output().unwrap();
+    let out = check
+        .args(["check", "--posts"])
+        .arg(&posts)
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "check: {text}");
     assert!(text.contains("cannot read this folder"), "check: {text}");

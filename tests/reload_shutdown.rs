@@ -107,9 +107,14 @@ fn sighup_reloads_config_without_dropping_connections() {
     // A broken config is refused; the old one keeps serving, and /status says why.
     std::fs::write(&config, "title = \"Broken\"\ntitel = 1\n").unwrap();
     signal(&server.0, libc::SIGHUP);
-    let refusal = until_status(&mut connection, |status| config_notes(status).next().is_some());
+    let refusal = until_status(&mut connection, |status| {
+        config_notes(status).next().is_some()
+    });
     let note = config_notes(&refusal).next().unwrap().to_string();
-    assert!(note.contains("not reloaded") && note.contains("titel"), "{note}");
+    assert!(
+        note.contains("not reloaded") && note.contains("titel"),
+        "{note}"
+    );
     let (_, body) = get(&mut connection, "/atom.xml");
     assert!(body.contains("<title>Before</title>"), "{body}");
 
@@ -132,7 +137,9 @@ fn sighup_reloads_config_without_dropping_connections() {
         std::thread::sleep(Duration::from_millis(20));
     }
     // The refusal is no longer reported once a reload succeeds.
-    until_status(&mut connection, |status| config_notes(status).next().is_none());
+    until_status(&mut connection, |status| {
+        config_notes(status).next().is_none()
+    });
 }
 
 /// Site-wide `/status` messages about the configuration.
@@ -157,7 +164,10 @@ fn until_status(
         if done(&status) {
             return status;
         }
-        assert!(Instant::now() < deadline, "/status never changed: {status:#}");
+        assert!(
+            Instant::now() < deadline,
+            "/status never changed: {status:#}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
