@@ -435,7 +435,7 @@ impl Library {
         while let Some(current) = stack.pop() {
             let listing = fs::canonicalize(&current).and_then(|canonical| {
                 let first_visit = visited.insert(canonical);
-                Ok(first_visit.then(|| fs::read_dir(&current)).transpose()?)
+                first_visit.then(|| fs::read_dir(&current)).transpose()
             });
             let listing = match listing {
                 Ok(Some(listing)) => listing,
