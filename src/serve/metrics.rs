@@ -1,7 +1,7 @@
 //! Prometheus text-format metrics: requests by route class and status, bytes sent by
 //! content-coding, rebuild count and duration histogram, posts by state, snapshot
-//! generation, open connections and those the server closed. Counters are plain atomics so
-//! recording costs a few nanoseconds.
+//! generation, open connections and those the server closed, cold pages rendered. Counters
+//! are plain atomics so recording costs a few nanoseconds.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -200,6 +200,17 @@ impl Metrics {
         );
         let _ = writeln!(out, "dropfeed_rebuild_duration_seconds_count {count}");
         self.render_connections(&mut out);
+        let _ = writeln!(
+            out,
+            "# HELP dropfeed_cold_renders_total Archive and post pages rendered on request.\n\
+             # TYPE dropfeed_cold_renders_total counter\n\
+             dropfeed_cold_renders_total {}\n\
+             # HELP dropfeed_cold_cache_bytes Bytes of rendered archive and post pages kept.\n\
+             # TYPE dropfeed_cold_cache_bytes gauge\n\
+             dropfeed_cold_cache_bytes {}",
+            snapshot.cold.renders(),
+            snapshot.cold.bytes()
+        );
         out.push_str("# HELP dropfeed_posts Post files by state.\n# TYPE dropfeed_posts gauge\n");
         for (state, n) in &snapshot.posts_by_state {
             let _ = writeln!(out, "dropfeed_posts{{state=\"{state}\"}} {n}");

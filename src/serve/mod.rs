@@ -38,7 +38,7 @@ use tokio::sync::watch;
 
 use crate::config::ServerConfig;
 use crate::render::{Lifetime, Media, Rendered};
-use crate::snapshot::{Coding, Resource, Snapshot, StatusPages};
+use crate::snapshot::{Coding, Cold, Resource, Snapshot, StatusPages};
 
 use connections::{Close, Deadlines, Slot, Slots, Tracked};
 use limit::RateLimiter;
@@ -243,7 +243,8 @@ async fn handle(
 }
 
 /// Answers one request from a snapshot. Hot routes are a lookup; cold routes (archive and
-/// post pages) and `/status` are rendered on a blocking thread the first time.
+/// post pages) are rendered on a blocking thread the first time (once, however many requests
+/// want them meanwhile), `/status` every time.
 pub async fn respond(
     snapshot: Arc<Snapshot>,
     method: &Method,
@@ -277,10 +278,13 @@ pub async fn respond(
             return plain(StatusCode::NOT_FOUND, "not found\n");
         };
         off_runtime(move || Some(status_resource(&pages, json))).await
-    } else if snapshot.contains(route) {
-        let route = route.to_string();
-        let snapshot = Arc::clone(&snapshot);
-        off_runtime(move || snapshot.resource(&route)).await
+    } else if let Some(cold) = snapshot.cold_route(route) {
+        match cold {
+            Cold::Ready(resource) => Some(resource),
+            // The same page requested while it renders: one render serves them all.
+            Cold::Rendering(pending) => pending.wait().await,
+            Cold::Render(ticket) => off_runtime(move || ticket.render()).await,
+        }
     } else {
         return redirect_to_folder(&snapshot, path, route);
     };
