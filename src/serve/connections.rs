@@ -34,8 +34,9 @@ use super::metrics::{Closed, Metrics};
 /// (a request being answered does not announce its end).
 const RECHECK: Duration = Duration::from_millis(10);
 
-/// How long an evicted HTTP/2 connection gets, after its GOAWAY, to finish sending what it
-/// had queued: short, because it no longer counts against the cap but still holds a socket.
+/// How long an evicted connection gets to finish a request that began as it was chosen, or
+/// (HTTP/2) what it had queued: short, because it no longer counts against the cap but still
+/// holds a socket.
 const EVICTED_GRACE: Duration = Duration::from_secs(1);
 
 /// Every open connection, bounded by `max_connections`.
@@ -153,8 +154,8 @@ pub enum Close {
 }
 
 impl Close {
-    /// How long an HTTP/2 connection closed for this reason may take to finish the streams it
-    /// has in flight after its GOAWAY (the server's drain deadline bounds a shutdown).
+    /// How long a connection closed for this reason may take to finish what it has in
+    /// flight (the server's drain deadline bounds a shutdown).
     pub fn grace(self, header_timeout: Duration) -> Option<Duration> {
         match self {
             Close::Idle => Some(header_timeout),

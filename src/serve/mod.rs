@@ -159,16 +159,18 @@ async fn serve_connection(
     if close == Close::Idle {
         slot.closed_idle();
     }
-    match (close.grace(deadlines.header), http2) {
-        // Between HTTP/1 requests: nothing is lost by closing at once.
-        (Some(_), false) => {}
-        (Some(grace), true) => {
-            connection.as_mut().graceful_shutdown();
+    if close == Close::Idle && !http2 {
+        // No HTTP/1 request came in time: there is nothing to finish.
+        return;
+    }
+    // A request that began meanwhile is answered; HTTP/2 clients get a GOAWAY.
+    connection.as_mut().graceful_shutdown();
+    match close.grace(deadlines.header) {
+        Some(grace) => {
             let _ = tokio::time::timeout(grace, connection).await;
         }
-        // Shutting down: requests in progress finish (the drain deadline bounds it).
-        (None, _) => {
-            connection.as_mut().graceful_shutdown();
+        // Shutting down: the server's drain deadline bounds it.
+        None => {
             let _ = connection.await;
         }
     }
