@@ -102,8 +102,10 @@ pub struct RawServer {
     pub max_connections: Option<usize>,
     /// Seconds a client may take to send its request headers.
     pub header_timeout_secs: Option<u64>,
-    /// Seconds an idle keep-alive connection is kept.
+    /// Seconds an HTTP/2 connection is kept with no request.
     pub idle_timeout_secs: Option<u64>,
+    /// Seconds requests in progress get to finish after a shutdown signal.
+    pub drain_timeout_secs: Option<u64>,
     /// Largest request head, bytes.
     pub max_header_bytes: Option<usize>,
     /// Requests per minute allowed from one client address; 0 turns the limit off.
@@ -186,12 +188,14 @@ pub struct WatchConfig {
 /// HTTP server limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
-    /// Most connections served at once; more wait in the listen queue.
+    /// Most connections open at once; past it, the idlest is closed to make room.
     pub max_connections: usize,
     /// Time a client may take to send its request headers.
     pub header_timeout: Duration,
-    /// Time an idle keep-alive connection is kept open.
+    /// Time an HTTP/2 connection is kept open with no request begun or answered.
     pub idle_timeout: Duration,
+    /// Time requests in progress get to finish after a shutdown signal.
+    pub drain_timeout: Duration,
     /// Largest request head accepted.
     pub max_header_bytes: usize,
     /// Requests per minute per client address; `None` when off.
@@ -336,8 +340,16 @@ impl Config {
                     raw.server.max_connections.unwrap_or(1024),
                     "server.max_connections",
                 )?,
-                header_timeout: Duration::from_secs(raw.server.header_timeout_secs.unwrap_or(10)),
-                idle_timeout: Duration::from_secs(raw.server.idle_timeout_secs.unwrap_or(60)),
+                // Zero would close every connection before its first request.
+                header_timeout: Duration::from_secs(positive(
+                    raw.server.header_timeout_secs.unwrap_or(10),
+                    "server.header_timeout_secs",
+                )?),
+                idle_timeout: Duration::from_secs(positive(
+                    raw.server.idle_timeout_secs.unwrap_or(60),
+                    "server.idle_timeout_secs",
+                )?),
+                drain_timeout: Duration::from_secs(raw.server.drain_timeout_secs.unwrap_or(10)),
                 max_header_bytes: raw.server.max_header_bytes.unwrap_or(16 * 1024).max(1024),
                 rate_limit_per_minute: raw.server.rate_limit_per_minute.filter(|&n| n > 0),
                 threads: raw.server.threads.unwrap_or(0),

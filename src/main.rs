@@ -298,7 +298,7 @@ fn serve(posts: &Path, listen: SocketAddr, config_path: Option<&Path>) -> Result
             .enable_all()
             .build()?
     };
-    runtime.block_on(async {
+    let served = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
@@ -331,7 +331,11 @@ fn serve(posts: &Path, listen: SocketAddr, config_path: Option<&Path>) -> Result
         reloads.abort();
         eprintln!("dropfeed: stopped");
         Ok(ExitCode::SUCCESS)
-    })
+    });
+    // Dropping the runtime would wait for its blocking threads: a cold page still rendering
+    // there would keep the process alive past the drain deadline, which already passed.
+    runtime.shutdown_background();
+    served
 }
 
 /// On every SIGHUP, reads the config again and hands it to the watcher, which re-reads every

@@ -2,9 +2,10 @@
 //!
 //! Hot resources (subscription feeds of the site and of every tag, the home page) are
 //! rendered at rebuild time and kept in every encoding. Cold ones (archive pages and post
-//! pages: most of a large site's bytes) are rendered on their first request into a bounded
-//! [`ColdCache`] shared by all snapshots and keyed by the fingerprint of their inputs, so an
-//! archive page whose posts did not change is never rendered again.
+//! pages: most of a large site's bytes) are rendered on their first request, once however
+//! many requests want them at the same time, into a bounded [`ColdCache`] shared by all
+//! snapshots and keyed by the fingerprint of their inputs, so an archive page whose posts did
+//! not change is never rendered again.
 //!
 //! Rebuilds render only the hot documents whose fingerprint changed. A changed document is
 //! published at once with its identity bytes; its compressed variants follow moments later
@@ -17,9 +18,11 @@
 //! representation with its own strong ETag (`"h"`, `"h-br"`, `"h-zst"`, `"h-gz"`), all
 //! sharing the hash, so a client is answered `304` whichever coding it received.
 
+mod cold;
+
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -30,6 +33,8 @@ use crate::post::Fingerprint;
 use crate::post::Post;
 use crate::render::{self, Lifetime, Media, Planned, RenderError, Rendered};
 use crate::site::Site;
+
+pub use cold::{Cold, ColdCache, Pending, Ticket, COLD_CACHE_BYTES};
 
 /// A content-coding we precompress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -206,79 +211,6 @@ impl Resource {
     }
 }
 
-/// Cold resources rendered on request, shared by every snapshot and bounded in bytes. Keyed
-/// by fingerprint, so an entry stays valid across rebuilds for as long as its inputs do.
-#[derive(Debug)]
-pub struct ColdCache {
-    /// A plain mutex: a hit is a hash lookup; rendering happens outside the lock.
-    inner: Mutex<ColdInner>,
-    budget: usize,
-}
-
-#[derive(Debug, Default)]
-struct ColdInner {
-    map: HashMap<Fingerprint, (Arc<Resource>, u64)>,
-    bytes: usize,
-    tick: u64,
-}
-
-/// Bytes of cold resources kept by default.
-pub const COLD_CACHE_BYTES: usize = 16 * 1024 * 1024;
-
-impl ColdCache {
-    /// An empty cache holding at most `budget` bytes.
-    pub fn new(budget: usize) -> ColdCache {
-        ColdCache {
-            inner: Mutex::new(ColdInner::default()),
-            budget,
-        }
-    }
-
-    fn get(&self, fingerprint: &Fingerprint) -> Option<Arc<Resource>> {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.tick += 1;
-        let tick = inner.tick;
-        let (resource, used) = inner.map.get_mut(fingerprint)?;
-        *used = tick;
-        Some(Arc::clone(resource))
-    }
-
-    fn insert(&self, resource: Arc<Resource>) {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.tick += 1;
-        let tick = inner.tick;
-        let size = resource.size();
-        if let Some((old, _)) = inner.map.insert(resource.fingerprint, (resource, tick)) {
-            inner.bytes -= old.size();
-        }
-        inner.bytes += size;
-        while inner.bytes > self.budget && inner.map.len() > 1 {
-            let Some(oldest) = inner
-                .map
-                .iter()
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(k, _)| *k)
-            else {
-                break;
-            };
-            if let Some((gone, _)) = inner.map.remove(&oldest) {
-                inner.bytes -= gone.size();
-            }
-        }
-    }
-
-    /// Bytes held now.
-    pub fn bytes(&self) -> usize {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).bytes
-    }
-}
-
-impl Default for ColdCache {
-    fn default() -> Self {
-        ColdCache::new(COLD_CACHE_BYTES)
-    }
-}
-
 /// Every route of the site, immutable once built.
 #[derive(Debug, Default)]
 pub struct Snapshot {
@@ -450,20 +382,25 @@ impl Snapshot {
     }
 
     /// The resource at any route: hot, or cold (rendered and compressed on first request,
-    /// then cached). Rendering a cold route takes milliseconds: call it off the async
-    /// runtime's worker threads.
+    /// then cached; a request arriving during that render waits for it). Rendering a cold
+    /// route takes milliseconds: call it off the async runtime's worker threads.
     pub fn resource(&self, route: &str) -> Option<Arc<Resource>> {
         if let Some(hot) = self.resources.get(route) {
             return Some(Arc::clone(hot));
         }
+        match self.cold_route(route)? {
+            Cold::Ready(resource) => Some(resource),
+            Cold::Rendering(pending) => pending.wait_blocking(),
+            Cold::Render(ticket) => ticket.render(),
+        }
+    }
+
+    /// A cold route (archive or post page) as the cache has it: ready, being rendered, or to
+    /// be rendered by the caller. `None` when the site has no such cold route.
+    pub fn cold_route(&self, route: &str) -> Option<Cold> {
         let site = self.site.as_ref()?;
         let planned = render::plan_cold(site, route)?;
-        if let Some(cached) = self.cold.get(&planned.fingerprint) {
-            return Some(cached);
-        }
-        let resource = render_encoded(site, &planned).ok()?;
-        self.cold.insert(Arc::clone(&resource));
-        Some(resource)
+        Some(self.cold.lookup(site, planned))
     }
 
     /// Whether a route exists without rendering it (hot, or a cold route of the site).

@@ -1,6 +1,7 @@
 //! Prometheus text-format metrics: requests by route class and status, bytes sent by
 //! content-coding, rebuild count and duration histogram, posts by state, snapshot
-//! generation. Counters are plain atomics so recording costs a few nanoseconds.
+//! generation, open connections and those the server closed, cold pages rendered. Counters
+//! are plain atomics so recording costs a few nanoseconds.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,6 +26,15 @@ const CODINGS: [Coding; 4] = [Coding::Br, Coding::Zstd, Coding::Gzip, Coding::Id
 /// Upper bounds of the rebuild duration histogram, seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
 
+/// Why the server closed a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closed {
+    /// It sent no request in time.
+    Idle,
+    /// A new connection needed its slot.
+    Evicted,
+}
+
 /// Counters shared by the server and the watcher.
 #[derive(Debug)]
 pub struct Metrics {
@@ -33,6 +43,9 @@ pub struct Metrics {
     rebuilds: AtomicU64,
     rebuild_buckets: [AtomicU64; BUCKETS.len()],
     rebuild_micros: AtomicU64,
+    connections_open: AtomicU64,
+    /// Closed by the server: `[idle, evicted]`.
+    connections_closed: [AtomicU64; 2],
 }
 
 impl Default for Metrics {
@@ -43,6 +56,8 @@ impl Default for Metrics {
             rebuilds: AtomicU64::new(0),
             rebuild_buckets: std::array::from_fn(|_| AtomicU64::new(0)),
             rebuild_micros: AtomicU64::new(0),
+            connections_open: AtomicU64::new(0),
+            connections_closed: std::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
 }
@@ -83,6 +98,21 @@ impl Metrics {
                 .unwrap_or(CODINGS.len() - 1);
             self.bytes[i].fetch_add(bytes as u64, Ordering::Relaxed);
         }
+    }
+
+    /// Counts a connection given a slot.
+    pub fn connection_opened(&self) {
+        self.connections_open.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a connection gone, however it ended.
+    pub fn connection_left(&self) {
+        self.connections_open.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Counts a connection the server closed.
+    pub fn connection_closed(&self, why: Closed) {
+        self.connections_closed[why as usize].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Records one rebuild.
@@ -169,6 +199,18 @@ impl Metrics {
             get(&self.rebuild_micros) as f64 / 1e6
         );
         let _ = writeln!(out, "dropfeed_rebuild_duration_seconds_count {count}");
+        self.render_connections(&mut out);
+        let _ = writeln!(
+            out,
+            "# HELP dropfeed_cold_renders_total Archive and post pages rendered on request.\n\
+             # TYPE dropfeed_cold_renders_total counter\n\
+             dropfeed_cold_renders_total {}\n\
+             # HELP dropfeed_cold_cache_bytes Bytes of rendered archive and post pages kept.\n\
+             # TYPE dropfeed_cold_cache_bytes gauge\n\
+             dropfeed_cold_cache_bytes {}",
+            snapshot.cold.renders(),
+            snapshot.cold.bytes()
+        );
         out.push_str("# HELP dropfeed_posts Post files by state.\n# TYPE dropfeed_posts gauge\n");
         for (state, n) in &snapshot.posts_by_state {
             let _ = writeln!(out, "dropfeed_posts{{state=\"{state}\"}} {n}");
@@ -185,5 +227,23 @@ impl Metrics {
         out.push_str("# TYPE dropfeed_snapshot_generation gauge\n");
         let _ = writeln!(out, "dropfeed_snapshot_generation {}", snapshot.generation);
         out
+    }
+
+    fn render_connections(&self, out: &mut String) {
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "# HELP dropfeed_connections_open Client connections open.\n\
+             # TYPE dropfeed_connections_open gauge\n\
+             dropfeed_connections_open {}\n\
+             # HELP dropfeed_connections_closed_total Connections the server closed: idle past \
+             their deadline, or the idlest when a new one needed room at max_connections.\n\
+             # TYPE dropfeed_connections_closed_total counter\n\
+             dropfeed_connections_closed_total{{reason=\"idle\"}} {}\n\
+             dropfeed_connections_closed_total{{reason=\"evicted\"}} {}",
+            get(&self.connections_open),
+            get(&self.connections_closed[Closed::Idle as usize]),
+            get(&self.connections_closed[Closed::Evicted as usize]),
+        );
     }
 }

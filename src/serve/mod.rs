@@ -5,6 +5,7 @@
 //! - [`conditional`]: when to answer `304`.
 //! - [`metrics`]: Prometheus counters.
 //! - [`limit`]: optional per-client rate limiting.
+//! - [`connections`]: connection slots, idle deadlines, making room at the cap.
 //!
 //! Rules followed (RFC 9110): `GET` and `HEAD` only (others `405` with `Allow`); `HEAD`
 //! carries `GET`'s headers without a body; `304` repeats `ETag`, `Last-Modified`,
@@ -12,6 +13,7 @@
 //! redirected (`308`). Routing is a map lookup: no request path ever reaches the disk.
 
 pub mod conditional;
+pub mod connections;
 pub mod limit;
 pub mod metrics;
 pub mod negotiate;
@@ -19,10 +21,7 @@ pub mod negotiate;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::IpAddr;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
@@ -34,22 +33,19 @@ use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode, Uri};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 
 use crate::config::ServerConfig;
 use crate::render::{Lifetime, Media, Rendered};
-use crate::snapshot::{Coding, Resource, Snapshot, StatusPages};
+use crate::snapshot::{Coding, Cold, Resource, Snapshot, StatusPages};
 
+use connections::{Close, Deadlines, Slot, Slots, Tracked};
 use limit::RateLimiter;
 use metrics::Metrics;
 
 /// The snapshot the server answers from; the watcher swaps in new ones.
 pub type SharedSnapshot = Arc<ArcSwap<Snapshot>>;
-
-/// How long in-flight requests get to finish after a shutdown signal.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What every connection shares.
 #[derive(Debug)]
@@ -63,7 +59,7 @@ pub struct ServerState {
 }
 
 /// Serves `snapshot` on `listener` until `shutdown` resolves, then lets in-flight requests
-/// finish (for up to ten seconds).
+/// finish for up to the configured drain timeout.
 pub async fn run(
     listener: TcpListener,
     snapshot: SharedSnapshot,
@@ -71,11 +67,14 @@ pub async fn run(
     limits: ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let graceful = GracefulShutdown::new();
-    // A connection holds a permit for its lifetime; past the cap, new ones wait in the
-    // kernel's listen queue instead of starving those already being served.
-    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let slots = Arc::new(Slots::new(limits.max_connections, Arc::clone(&metrics)));
+    // Every connection holds a receiver: the sender sees them all gone once drained.
+    let (stop, stopping) = watch::channel(false);
     let builder = connection_builder(&limits);
+    let deadlines = Deadlines {
+        header: limits.header_timeout,
+        idle: limits.idle_timeout,
+    };
     let state = Arc::new(ServerState {
         snapshot,
         metrics,
@@ -83,10 +82,6 @@ pub async fn run(
     });
     tokio::pin!(shutdown);
     loop {
-        let permit = tokio::select! {
-            permit = Arc::clone(&permits).acquire_owned() => permit.expect("semaphore is never closed"),
-            () = &mut shutdown => break,
-        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
@@ -98,61 +93,94 @@ pub async fn run(
             },
             () = &mut shutdown => break,
         };
+        let slot = tokio::select! {
+            slot = slots.admit() => slot,
+            () = &mut shutdown => break,
+        };
         let _ = stream.set_nodelay(true);
-        let state = Arc::clone(&state);
-        let header_timeout = limits.header_timeout;
-        let activity = Arc::new(Activity::default());
-        let service = hyper::service::service_fn({
-            let activity = Arc::clone(&activity);
-            move |request: Request<Incoming>| {
-                let state = Arc::clone(&state);
-                let activity = Arc::clone(&activity);
-                async move {
-                    activity.begin();
-                    let response = handle(&state, peer.ip(), &request).await;
-                    activity.end();
-                    Ok::<_, Infallible>(response)
-                }
-            }
-        });
-        let builder = builder.clone();
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
-            // hyper-util reads the first bytes to tell HTTP/1 from HTTP/2 with no deadline of
-            // its own: a client that sends nothing would hold a connection slot for ever.
-            let Ok(http2) = tokio::time::timeout(header_timeout, protocol_known(&stream)).await
-            else {
-                drop(permit);
-                return;
-            };
-            let io = TokioIo::new(Tracked {
-                stream,
-                activity: Arc::clone(&activity),
-            });
-            let connection = builder.serve_connection(io, service).into_owned();
-            if http2 {
-                let _ = watcher.watch(connection).await;
-            } else {
-                tokio::select! {
-                    _ = watcher.watch(connection) => {}
-                    () = activity.idle_for(header_timeout) => {}
-                }
-            }
-            drop(permit);
-        });
+        tokio::spawn(serve_connection(
+            stream,
+            peer.ip(),
+            slot,
+            Arc::clone(&state),
+            builder.clone(),
+            deadlines,
+            stopping.clone(),
+        ));
     }
     drop(listener);
+    let _ = stop.send(true);
+    drop(stopping);
     tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("some connections did not finish in time"),
+        () = stop.closed() => {}
+        () = tokio::time::sleep(limits.drain_timeout) => tracing::warn!("some connections did not finish in time"),
     }
     Ok(())
 }
 
+/// One connection, from its first bytes to its close.
+async fn serve_connection(
+    stream: TcpStream,
+    peer: IpAddr,
+    slot: Slot,
+    state: Arc<ServerState>,
+    builder: auto::Builder<TokioExecutor>,
+    deadlines: Deadlines,
+    mut stopping: watch::Receiver<bool>,
+) {
+    let conn = Arc::clone(slot.conn());
+    let http2 = match conn
+        .protocol(&stream, deadlines.header, &mut stopping)
+        .await
+    {
+        Some(http2) => http2,
+        None => return slot.closed_idle(),
+    };
+    let service = hyper::service::service_fn({
+        let conn = Arc::clone(&conn);
+        move |request: Request<Incoming>| {
+            let state = Arc::clone(&state);
+            let conn = Arc::clone(&conn);
+            async move {
+                conn.begin();
+                let response = handle(&state, peer, &request).await;
+                conn.end();
+                Ok::<_, Infallible>(response)
+            }
+        }
+    });
+    let io = TokioIo::new(Tracked::new(stream, Arc::clone(&conn), http2));
+    let connection = builder.serve_connection(io, service);
+    tokio::pin!(connection);
+    let close = tokio::select! {
+        _ = connection.as_mut() => return,
+        close = conn.until_close(deadlines, http2, &mut stopping) => close,
+    };
+    if close == Close::Idle {
+        slot.closed_idle();
+    }
+    if close == Close::Idle && !http2 {
+        // No HTTP/1 request came in time: there is nothing to finish.
+        return;
+    }
+    // A request that began meanwhile is answered; HTTP/2 clients get a GOAWAY.
+    connection.as_mut().graceful_shutdown();
+    match close.grace(deadlines.header) {
+        Some(grace) => {
+            let _ = tokio::time::timeout(grace, connection).await;
+        }
+        // Shutting down: the server's drain deadline bounds it.
+        None => {
+            let _ = connection.await;
+        }
+    }
+}
+
 fn connection_builder(limits: &ServerConfig) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    // The header timeout of HTTP/1 is [`Activity::idle_for`], not hyper's
-    // `header_read_timeout`: that one arms and cancels a timer for every request.
+    // The deadlines are [`connections::Conn::until_close`]'s, not hyper's
+    // `header_read_timeout`: that one arms and cancels a timer for every request, and has no
+    // HTTP/2 counterpart.
     builder
         .http1()
         .header_read_timeout(None)
@@ -163,141 +191,11 @@ fn connection_builder(limits: &ServerConfig) -> auto::Builder<TokioExecutor> {
         .timer(TokioTimer::new())
         .max_concurrent_streams(128)
         .max_header_list_size(limits.max_header_bytes as u32)
+        // Pings find dead peers with streams in flight; an idle connection is closed after
+        // idle_timeout whether it answers them or not.
         .keep_alive_interval(Some(limits.idle_timeout))
         .keep_alive_timeout(Duration::from_secs(20));
     builder
-}
-
-/// Resolves once the first bytes show which protocol the client speaks: a whole HTTP/2
-/// preface (`true`), or anything that departs from it (HTTP/1), or the connection closing.
-async fn protocol_known(stream: &tokio::net::TcpStream) -> bool {
-    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-    let mut buffer = [0u8; 24];
-    loop {
-        match stream.peek(&mut buffer).await {
-            Ok(0) | Err(_) => return false,
-            Ok(n) if n >= PREFACE.len() => return buffer[..] == *PREFACE,
-            Ok(n) if buffer[..n] != PREFACE[..n] => return false,
-            Ok(_) => tokio::time::sleep(Duration::from_millis(5)).await,
-        }
-    }
-}
-
-/// What an HTTP/1 connection has been doing, for its header timeout: requests begun and
-/// answered, and response bytes written.
-///
-/// One timer per connection, re-armed lazily: when it fires, the connection is closed if
-/// nothing happened during the whole period and nothing is in progress (no request being
-/// answered, no response write waiting on the client), so a client gets between one and two
-/// header timeouts to send its next request head, and exactly one for its first. A client
-/// trickling a head byte by byte makes no progress by this measure.
-#[derive(Debug, Default)]
-struct Activity {
-    /// Requests begun + requests answered + writes done; only its changes matter.
-    events: AtomicU64,
-    /// Requests being answered, plus one while a write waits for the client to read.
-    busy: AtomicU64,
-}
-
-impl Activity {
-    fn begin(&self) {
-        self.events.fetch_add(1, Ordering::Relaxed);
-        self.busy.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn end(&self) {
-        self.events.fetch_add(1, Ordering::Relaxed);
-        self.busy.fetch_sub(1, Ordering::Relaxed);
-    }
-
-    /// Resolves once a whole `period` went by with nothing done and nothing in progress.
-    async fn idle_for(&self, period: Duration) {
-        let mut seen = self.events.load(Ordering::Relaxed);
-        let timer = tokio::time::sleep(period);
-        tokio::pin!(timer);
-        loop {
-            timer.as_mut().await;
-            let now = self.events.load(Ordering::Relaxed);
-            if now == seen && self.busy.load(Ordering::Relaxed) == 0 {
-                return;
-            }
-            seen = now;
-            timer.as_mut().reset(tokio::time::Instant::now() + period);
-        }
-    }
-}
-
-/// A connection's stream, noting writes (progress) and writes stalled on the client (work in
-/// progress) in its [`Activity`].
-struct Tracked {
-    stream: tokio::net::TcpStream,
-    activity: Arc<Activity>,
-}
-
-/// Whether a write waits on the client, kept in the `busy` count's high bits so a stalled
-/// write and a request in flight never mask each other.
-const STALLED: u64 = 1 << 32;
-
-impl Tracked {
-    fn note<T>(&mut self, result: Poll<std::io::Result<T>>) -> Poll<std::io::Result<T>> {
-        let activity = &self.activity;
-        let stalled = activity.busy.load(Ordering::Relaxed) & STALLED != 0;
-        match (&result, stalled) {
-            (Poll::Pending, false) => {
-                activity.busy.fetch_add(STALLED, Ordering::Relaxed);
-            }
-            (Poll::Ready(_), true) => {
-                activity.busy.fetch_sub(STALLED, Ordering::Relaxed);
-            }
-            _ => {}
-        }
-        if let Poll::Ready(Ok(_)) = result {
-            activity.events.fetch_add(1, Ordering::Relaxed);
-        }
-        result
-    }
-}
-
-impl tokio::io::AsyncRead for Tracked {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.stream).poll_read(cx, buf)
-    }
-}
-
-impl tokio::io::AsyncWrite for Tracked {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        let result = Pin::new(&mut self.stream).poll_write(cx, buf);
-        self.note(result)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        let result = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
-        self.note(result)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.stream).poll_shutdown(cx)
-    }
 }
 
 /// One request: rate limit, the dynamic routes, then the snapshot; every answer counted.
@@ -347,7 +245,8 @@ async fn handle(
 }
 
 /// Answers one request from a snapshot. Hot routes are a lookup; cold routes (archive and
-/// post pages) and `/status` are rendered on a blocking thread the first time.
+/// post pages) are rendered on a blocking thread the first time (once, however many requests
+/// want them meanwhile), `/status` every time.
 pub async fn respond(
     snapshot: Arc<Snapshot>,
     method: &Method,
@@ -381,10 +280,13 @@ pub async fn respond(
             return plain(StatusCode::NOT_FOUND, "not found\n");
         };
         off_runtime(move || Some(status_resource(&pages, json))).await
-    } else if snapshot.contains(route) {
-        let route = route.to_string();
-        let snapshot = Arc::clone(&snapshot);
-        off_runtime(move || snapshot.resource(&route)).await
+    } else if let Some(cold) = snapshot.cold_route(route) {
+        match cold {
+            Cold::Ready(resource) => Some(resource),
+            // The same page requested while it renders: one render serves them all.
+            Cold::Rendering(pending) => pending.wait().await,
+            Cold::Render(ticket) => off_runtime(move || ticket.render()).await,
+        }
     } else {
         return redirect_to_folder(&snapshot, path, route);
     };

@@ -3,4 +3,5 @@
 
 pub mod chromium;
 pub mod feeds;
+pub mod raw;
 pub mod server;
