@@ -7,7 +7,9 @@
 //! - [`date`]: every date form an author may write.
 //! - [`lang`]: language detection when a post does not say.
 //! - [`html`]: sanitising, absolute URLs, XML-safe text.
+//! - [`content`]: text kept compressed in memory, given back whole.
 
+pub mod content;
 pub mod date;
 pub mod frontmatter;
 pub mod html;
@@ -22,6 +24,8 @@ use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
 use serde::Deserialize;
 use url::Url;
+
+pub use content::{Content, ContentError};
 
 /// A post that could not be read, with the place the author must fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -199,21 +203,24 @@ impl PartialEq for BodyCell {
 }
 
 impl Post {
-    /// The post's body: the one kept, or rendered now and not kept.
-    pub fn body(&self) -> Arc<Body> {
+    /// The post's body: the one kept, or rendered now and not kept. An error means its
+    /// stored text could not be reproduced (see [`ContentError`]): never less text.
+    pub fn body(&self) -> Result<Arc<Body>, ContentError> {
         match (self.body.kept.get(), &self.body.pending) {
-            (Some(body), _) => Arc::clone(body),
-            (None, Some(pending)) => Arc::new(self.render_body(pending)),
+            (Some(body), _) => Ok(Arc::clone(body)),
+            (None, Some(pending)) => Ok(Arc::new(self.render_body(pending)?)),
             (None, None) => unreachable!("a post without pending text has its body"),
         }
     }
 
-    /// Renders the body if needed and keeps it (for posts in hot feeds).
+    /// Renders the body if needed and keeps it (for posts in hot feeds). A body that cannot
+    /// be rendered is not kept: rendering the feed then reports the error.
     pub fn keep_body(&self) {
-        if let Some(pending) = &self.body.pending {
-            self.body
-                .kept
-                .get_or_init(|| Arc::new(self.render_body(pending)));
+        if let (None, Some(pending)) = (self.body.kept.get(), &self.body.pending) {
+            if let Ok(body) = self.render_body(pending) {
+                // Another thread may have kept the same body meanwhile: either will do.
+                let _ = self.body.kept.set(Arc::new(body));
+            }
         }
     }
 
@@ -232,74 +239,21 @@ impl Post {
         self.body.kept.get()
     }
 
-    fn render_body(&self, pending: &Pending) -> Body {
-        let draft = markdown::render_body(&pending.markdown.html());
+    fn render_body(&self, pending: &Pending) -> Result<Body, ContentError> {
+        let draft = markdown::render_body(&pending.markdown.text()?);
         let base = Url::parse(&self.link)
             .unwrap_or_else(|_| Url::parse("https://localhost/").expect("a valid URL"));
-        draft.body(
+        Ok(draft.body(
             pending.summary.as_deref(),
             pending.lang.as_deref(),
             &base,
             &pending.site_language,
-        )
+        ))
     }
 }
 
 /// A 128-bit digest identifying the inputs of something rendered.
 pub type Fingerprint = [u8; 16];
-
-/// A post's HTML, zstd-compressed: a 10,000-post site holds every post's content in memory
-/// (archive pages and post pages are rendered from it on demand), and compressed it takes
-/// about a third of the space. Decompressing a post takes microseconds.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Content(Box<[u8]>);
-
-impl Content {
-    /// Compresses HTML.
-    pub fn new(html: &str) -> Content {
-        thread_local! {
-            // One compression context per thread: creating one per post showed in profiles.
-            static PACKER: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
-                std::cell::RefCell::new(zstd::bulk::Compressor::new(1).ok());
-        }
-        let packed = PACKER
-            .with(|p| {
-                p.borrow_mut()
-                    .as_mut()
-                    .and_then(|c| c.compress(html.as_bytes()).ok())
-            })
-            .unwrap_or_else(|| html.as_bytes().to_vec());
-        Content(packed.into_boxed_slice())
-    }
-
-    /// The HTML.
-    pub fn html(&self) -> String {
-        thread_local! {
-            static UNPACKER: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
-                std::cell::RefCell::new(zstd::bulk::Decompressor::new().ok());
-        }
-        let size = zstd::bulk::Decompressor::upper_bound(&self.0).unwrap_or(self.0.len() * 8);
-        UNPACKER
-            .with(|u| {
-                u.borrow_mut()
-                    .as_mut()
-                    .and_then(|d| d.decompress(&self.0, size).ok())
-            })
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .unwrap_or_default()
-    }
-
-    /// Compressed size in bytes.
-    pub fn stored_len(&self) -> usize {
-        self.0.len()
-    }
-}
-
-impl std::fmt::Debug for Content {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Content({} bytes compressed)", self.0.len())
-    }
-}
 
 /// Everything parsing needs besides the text.
 #[derive(Debug, Clone)]

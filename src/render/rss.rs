@@ -55,7 +55,7 @@ pub fn render_rss(doc: &FeedDoc) -> Result<Vec<u8>, String> {
             .entries
             .iter()
             .map(|e| item(e, &config.author))
-            .collect(),
+            .collect::<Result<_, _>>()?,
         ..Channel::default()
     };
     if doc.is_archive {
@@ -83,15 +83,15 @@ fn atom_link(rel: &str, href: String, mime: Option<&str>) -> Link {
     }
 }
 
-fn item(entry: &Entry, site_author: &str) -> Item {
+fn item(entry: &Entry, site_author: &str) -> Result<Item, String> {
     let post = &entry.post;
     let creators = if post.authors.is_empty() {
         vec![site_author.to_string()]
     } else {
         post.authors.clone()
     };
-    let body = post.body();
-    Item {
+    let (body, html) = super::shown(post)?;
+    Ok(Item {
         title: Some(post.title.clone()),
         link: Some(entry.link().to_string()),
         description: Some(body.summary.clone()),
@@ -108,7 +108,7 @@ fn item(entry: &Entry, site_author: &str) -> Item {
                 domain: None,
             })
             .collect(),
-        content: Some(body.html.html()),
+        content: Some(html),
         enclosure: post.enclosure.as_ref().map(|e| Enclosure {
             url: e.url.clone(),
             length: e.length.to_string(),
@@ -119,5 +119,5 @@ fn item(entry: &Entry, site_author: &str) -> Item {
             ..DublinCoreExtension::default()
         }),
         ..Item::default()
-    }
+    })
 }
