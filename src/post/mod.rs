@@ -355,7 +355,8 @@ impl PostDraft {
         let (date, date_source) = match (self.date, prefix) {
             (Some(d), _) => (d, DateSource::Post),
             (None, Some((day, _))) => {
-                let local = date::localize(day.and_time(chrono::NaiveTime::MIN), ctx.timezone);
+                let local = date::localize(day.and_time(chrono::NaiveTime::MIN), ctx.timezone)
+                    .filter(|d| date::expressible(d).is_ok());
                 (local.unwrap_or(ctx.fallback_date), DateSource::FileName)
             }
             (None, None) => {
@@ -408,12 +409,7 @@ impl PostDraft {
                 ))),
             },
         };
-        let mut tags: Vec<String> = Vec::new();
-        for tag in self.meta.tags.0.iter().map(|t| html::plain_text_line(t)) {
-            if !tag.is_empty() && !tags.contains(&tag) {
-                tags.push(tag);
-            }
-        }
+        let (tags, tag_slugs) = tags_of(&self.meta.tags.0, &mut warnings);
         let absolute = |u: &str| {
             post_url
                 .join(u)
@@ -435,14 +431,7 @@ impl PostDraft {
             date,
             date_source,
             updated,
-            tag_slugs: tags
-                .iter()
-                .map(|t| {
-                    Some(slugify(t))
-                        .filter(|s| !s.is_empty())
-                        .unwrap_or_else(|| "tag".into())
-                })
-                .collect(),
+            tag_slugs,
             tags,
             authors: self
                 .meta
@@ -496,6 +485,55 @@ impl PostDraft {
             warnings,
         }
     }
+}
+
+/// The most tags one post may carry; more are left out with a warning. Each tag has its own
+/// feeds, so thousands on one post made every rebuild slow for the whole site.
+pub const MAX_TAGS: usize = 100;
+
+/// A post's tags as written (plain text, duplicates removed, order kept, at most
+/// [`MAX_TAGS`]) and their URL slugs. A tag without a letter or digit has no slug and so no
+/// URL: it is left out with a warning rather than merged into some other tag.
+fn tags_of(written: &[String], warnings: &mut Vec<String>) -> (Vec<String>, Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    let (mut tags, mut slugs) = (Vec::new(), Vec::new());
+    let (mut unusable, mut over) = (Vec::new(), 0);
+    for tag in written.iter().map(|t| html::plain_text_line(t)) {
+        if tag.is_empty() || !seen.insert(tag.clone()) {
+            continue;
+        }
+        if tags.len() == MAX_TAGS {
+            over += 1;
+            continue;
+        }
+        match slugify(&tag) {
+            slug if slug.is_empty() => unusable.push(format!("`{tag}`")),
+            slug => {
+                tags.push(tag);
+                slugs.push(slug);
+            }
+        }
+    }
+    if !unusable.is_empty() {
+        let more = unusable.len().saturating_sub(10);
+        unusable.truncate(10);
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        warnings.push(format!(
+            "tags without a letter or digit have no URL and are left out: {}{more}",
+            unusable.join(", ")
+        ));
+    }
+    if over > 0 {
+        warnings.push(format!(
+            "{} different tags: only the first {MAX_TAGS} are used, {over} are left out",
+            MAX_TAGS + over
+        ));
+    }
+    (tags, slugs)
 }
 
 /// The first paragraph of real prose (skipping short lines such as photo credits when a

@@ -8,6 +8,8 @@ use ::rss::extension::dublincore::DublinCoreExtension;
 use ::rss::extension::Extension;
 use ::rss::{Category, Channel, Enclosure, Guid, Item};
 
+use chrono::{DateTime, FixedOffset};
+
 use super::{FeedDoc, Media, FEED_HISTORY_NS};
 use crate::site::Entry;
 
@@ -48,7 +50,10 @@ pub fn render_rss(doc: &FeedDoc) -> Result<Vec<u8>, String> {
         link: doc.home.clone(),
         description: config.description.clone(),
         language: Some(config.language.clone()),
-        last_build_date: doc.last_modified().map(|d| d.to_rfc2822()),
+        last_build_date: doc
+            .last_modified()
+            .map(|d| rfc2822(&d.fixed_offset(), "the newest entry"))
+            .transpose()?,
         generator: Some("dropfeed".into()),
         atom_ext: Some(AtomExtension { links }),
         items: doc
@@ -72,6 +77,14 @@ pub fn render_rss(doc: &FeedDoc) -> Result<Vec<u8>, String> {
         );
     }
     channel.write_to(Vec::new()).map_err(|e| e.to_string())
+}
+
+/// A date as RFC 2822, or an error naming whose date it is instead of chrono's panic for
+/// years RFC 2822 cannot express. Posts with such dates fail when they are read (see
+/// [`crate::post::date::YEARS`]), so this guards against posts made some other way.
+fn rfc2822(date: &DateTime<FixedOffset>, whose: &str) -> Result<String, String> {
+    crate::post::date::expressible(date).map_err(|e| format!("{whose}: a date {e}"))?;
+    Ok(date.to_rfc2822())
 }
 
 fn atom_link(rel: &str, href: String, mime: Option<&str>) -> Link {
@@ -99,7 +112,7 @@ fn item(entry: &Entry, site_author: &str) -> Result<Item, String> {
             value: entry.id.to_string(),
             permalink: *entry.id == *entry.link(),
         }),
-        pub_date: Some(post.date.to_rfc2822()),
+        pub_date: Some(rfc2822(&post.date, &post.source)?),
         categories: post
             .tags
             .iter()
