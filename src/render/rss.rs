@@ -1,5 +1,6 @@
 //! RSS 2.0 with `atom:link rel="self"` (and RFC 5005 archive links), `content:encoded` for
-//! the full HTML, `dc:creator` for authors, and `guid isPermaLink` telling the truth.
+//! the full HTML, `description` for the summary (HTML-escaped plain text: readers render
+//! it as HTML), `dc:creator` for authors, and `guid isPermaLink` telling the truth.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +12,7 @@ use ::rss::{Category, Channel, Enclosure, Guid, Item};
 use chrono::{DateTime, FixedOffset};
 
 use super::{FeedDoc, Media, FEED_HISTORY_NS};
+use crate::post::html::escape_text;
 use crate::site::Entry;
 
 /// Renders one feed document as RSS 2.0.
@@ -107,7 +109,9 @@ fn item(entry: &Entry, site_author: &str) -> Result<Item, String> {
     Ok(Item {
         title: Some(post.title.clone()),
         link: Some(entry.link().to_string()),
-        description: Some(body.summary.clone()),
+        // Readers take an RSS description as HTML: the plain-text summary is escaped, or
+        // `<script>` in inline code or a `.txt` would be live markup.
+        description: Some(escape_text(&body.summary)),
         guid: Some(Guid {
             value: entry.id.to_string(),
             permalink: *entry.id == *entry.link(),
