@@ -8,6 +8,11 @@
 //!   and keeps publishing later changes (regression: RSS rendering panicked, so `serve`
 //!   exited at start, `build` and `check` exited 101, and a running server never rebuilt
 //!   again);
+//! - a post `updated: 9999-12-31` does not freeze `Last-Modified`: no feed or page claims a
+//!   time after the build (the test's clock), a poller's `If-Modified-Since` gets `304`
+//!   while nothing changes and `200` with the new post once one is added, and `/status`
+//!   warns about the future `updated` (regression: every feed showing the post said
+//!   year 9999, so If-Modified-Since pollers never saw a new post again);
 //! - over generated date texts, in zones with odd offsets: a date that parses renders in
 //!   RSS, Atom, JSON Feed, the post page and the `Last-Modified` header, and the feeds
 //!   parse with feed-rs; and (the fuzz target `parse_date`'s property, briefly) every date
@@ -22,7 +27,7 @@ use std::process::Command;
 use chrono::{DateTime, Datelike, FixedOffset, TimeZone, Utc};
 use chrono_tz::Tz;
 use common::feeds::{config, feed_rs};
-use common::server::{markdown_post, wait_until, Server, DEADLINE};
+use common::server::{header, markdown_post, wait_until, Server, TestClock, DEADLINE};
 use dropfeed::load::Library;
 use dropfeed::pipeline;
 use dropfeed::post::date::{parse_date, YEARS};
@@ -180,6 +185,73 @@ async fn negative_year_dropped_into_a_running_server_fails_that_post_only() {
         .await;
         assert!(published, "{title} published after {name} was dropped in");
     }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn far_future_updated_does_not_freeze_last_modified() {
+    let clock = TestClock::at("2026-03-01T12:00:00Z");
+    let frozen = "---\ntitle: Frozen\ndate: 2026-01-05\nupdated: 9999-12-31\n---\nText.\n";
+    let posts = [
+        ("frozen.md", frozen.to_string()),
+        (
+            "plain.md",
+            markdown_post("Plain", "2026-01-10T08:00:00Z", "Text."),
+        ),
+    ];
+    let posts: Vec<(&str, &str)> = posts.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let server = Server::start_with(&posts, "", clock.clone()).await;
+    let build_time = "Sun, 01 Mar 2026 12:00:00 GMT";
+    for path in [
+        "/feed.xml",
+        "/atom.xml",
+        "/feed.json",
+        "/",
+        "/posts/frozen/",
+    ] {
+        let (code, headers, _) = server.get(path, &[]).await;
+        assert_eq!(code, StatusCode::OK, "{path}");
+        let modified = header(&headers, "last-modified");
+        let at = httpdate::parse_http_date(modified).expect("an HTTP date");
+        let limit = httpdate::parse_http_date(build_time).expect("an HTTP date");
+        assert!(
+            at <= limit,
+            "{path}: Last-Modified {modified} is after the build"
+        );
+    }
+    let (_, headers, _) = server.get("/atom.xml", &[]).await;
+    let modified = header(&headers, "last-modified").to_string();
+    assert_eq!(modified, build_time);
+    let since = [("if-modified-since", modified.as_str())];
+    let (code, _, _) = server.get("/atom.xml", &since).await;
+    assert_eq!(code, StatusCode::NOT_MODIFIED, "nothing changed yet");
+    let warned = report(&server, "frozen.md").await;
+    assert!(
+        warned["diagnostics"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|d| d["level"] == "warning"
+                && d["message"].as_str().is_some_and(|m| m.contains("future")))),
+        "{warned:#}"
+    );
+
+    clock.set("2026-03-02T12:00:00Z");
+    server.write_post(
+        "new.md",
+        &markdown_post("New", "2026-03-02T09:00:00Z", "News."),
+    );
+    let mut last = (StatusCode::NOT_MODIFIED, String::new());
+    let seen = wait_until(DEADLINE, async || {
+        let (code, headers, _) = server.get("/atom.xml", &since).await;
+        last = (code, header(&headers, "last-modified").to_string());
+        code == StatusCode::OK
+    })
+    .await;
+    assert!(seen, "a poller still gets {last:?} after a new post");
+    assert_eq!(last.1, "Mon, 02 Mar 2026 12:00:00 GMT");
+    assert!(server
+        .titles("/atom.xml")
+        .await
+        .contains(&"New".to_string()));
     server.stop().await;
 }
 

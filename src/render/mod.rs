@@ -104,7 +104,7 @@ pub struct Rendered {
     pub media: Media,
     /// The identity bytes.
     pub body: Vec<u8>,
-    /// Newest `updated` of what the resource shows.
+    /// Newest `updated` of what the resource shows, but never after [`Site::now`].
     pub last_modified: Option<DateTime<Utc>>,
     /// Caching class.
     pub lifetime: Lifetime,
@@ -337,7 +337,7 @@ pub fn render(site: &Site, planned: &Planned) -> Result<Rendered, RenderError> {
         path: planned.route.clone(),
         message,
     };
-    match &planned.doc {
+    let mut rendered = match &planned.doc {
         Doc::Index => html::render_index(site).map_err(failed),
         Doc::PostPage(index) => html::render_post(site, &site.entries[*index]).map_err(failed),
         Doc::Feed {
@@ -345,7 +345,11 @@ pub fn render(site: &Site, planned: &Planned) -> Result<Rendered, RenderError> {
             page,
             media,
         } => render_feed(site, &planned.route, prefix, *page, *media).map_err(failed),
-    }
+    }?;
+    // Never a `Last-Modified` after the build (RFC 9110 §8.8.2.1): a post `updated: 9999-…`
+    // would have every If-Modified-Since poller told "not modified" until that year.
+    rendered.last_modified = rendered.last_modified.map(|at| at.min(site.now));
+    Ok(rendered)
 }
 
 /// Renders a feed document: a collection's subscription feed or one of its archive pages.
