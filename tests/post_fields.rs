@@ -19,6 +19,7 @@ use common::feeds::{config, feed_rs, fixed_now};
 use dropfeed::load::Library;
 use dropfeed::pipeline::{self, Built};
 use dropfeed::post::MAX_TAGS;
+use proptest::prelude::*;
 use tempfile::TempDir;
 
 const CONFIG: &str = "base_url = \"https://example.org/\"\n";
@@ -213,4 +214,138 @@ fn five_thousand_tags_are_capped_with_a_warning() {
     assert_eq!(built.site.tags.len(), MAX_TAGS);
     assert!(built.snapshot.get("tags/topic-99/atom.xml").is_some());
     assert!(built.snapshot.get("tags/topic-100/atom.xml").is_none());
+}
+
+/// Pieces that have broken feed writers, URL parsers and HTML somewhere.
+const NASTY: &[&str] = &[
+    "javascript:alert(1)",
+    "data:,x",
+    "//host/x",
+    "http://[::1",
+    "https://example.org/a b",
+    "../../etc",
+    "]]>",
+    "<script>",
+    "&",
+    "\"",
+    "'",
+    "\\",
+    "\u{1}",
+    "\u{b}",
+    "\u{7f}",
+    "\u{fffe}",
+    "\u{feff}",
+    "😀",
+    " ",
+    "\t",
+    "-",
+    ":",
+    ";",
+    "/",
+    "audio/mpeg",
+    "en",
+    "pt-BR",
+];
+
+fn nasty_value() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        3 => prop::sample::select(NASTY).prop_map(String::from),
+        2 => "[a-zA-Z0-9 ]{1,6}",
+        1 => any::<char>().prop_map(String::from),
+    ];
+    prop::collection::vec(piece, 0..6).prop_map(|p| p.concat().replace(['\0', '\n', '\r'], ""))
+}
+
+/// `text` as a YAML double-quoted scalar: every character survives as an escape.
+fn yaml_quoted(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control()
+                || matches!(
+                    c,
+                    '\u{feff}' | '\u{fffe}' | '\u{ffff}' | '\u{2028}' | '\u{2029}'
+                ) =>
+            {
+                out.push_str(&format!("\\U{:08x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Characters XML 1.0 does not allow anywhere in a document.
+fn xml_forbidden(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Whatever a front matter field holds, the post renders into well-formed feeds, or
+    /// fails alone with a line.
+    #[test]
+    fn any_field_value_renders_or_fails_that_post(
+        values in prop::collection::vec(nasty_value(), 6),
+        fields in prop::sample::subsequence(&[0usize, 1, 2, 3, 4, 5][..], 1..=6),
+    ) {
+        let names = ["id", "slug", "lang", "image", "url", "type"];
+        let mut front = String::new();
+        let mut enclosure = Vec::new();
+        for &i in &fields {
+            match names[i] {
+                "url" | "type" => enclosure.push(i),
+                name => front.push_str(&format!("{name}: {}\n", yaml_quoted(&values[i]))),
+            }
+        }
+        if !enclosure.is_empty() {
+            let value = |i: usize, fallback: &str| match enclosure.contains(&i) {
+                true => yaml_quoted(&values[i]),
+                false => fallback.to_string(),
+            };
+            front.push_str(&format!(
+                "enclosure:\n  url: {}\n  type: {}\n  length: 1\n",
+                value(4, "a.mp3"),
+                value(5, "audio/mpeg")
+            ));
+        }
+        let text = format!("---\ntitle: Fields\ndate: 2024-01-02\n{front}---\nBody.\n");
+        let lines = text.lines().count();
+        let (_dir, posts) = posts_folder(&[("fields.md", text.clone())]);
+        let config = config(CONFIG);
+        let mut library = Library::new(&posts, &config);
+        library.scan().expect("the folder exists");
+        if let Some(error) = library.errors().first() {
+            prop_assert!((1..=lines).contains(&error.line), "{error}\n{text}");
+            return Ok(());
+        }
+        let built = pipeline::build(&library, &config, fixed_now(), None);
+        prop_assert!(built.is_ok(), "{:?}\n{text}", built.err());
+        let built = built.unwrap();
+        for route in ["feed.xml", "atom.xml", "feed.json"] {
+            let body = &built.snapshot.get(route).expect("a feed").identity.body;
+            let shown = String::from_utf8_lossy(body);
+            prop_assert!(!shown.chars().any(xml_forbidden), "{route}: {shown}");
+            let feed = feed_rs::parser::parse(&body[..]);
+            prop_assert!(feed.is_ok(), "{route}: {:?}\n{text}\n{shown}", feed.err());
+            prop_assert_eq!(feed.unwrap().entries.len(), 1);
+        }
+        let json: serde_json::Value =
+            serde_json::from_slice(&built.snapshot.get("feed.json").expect("JSON").identity.body)
+                .expect("JSON Feed");
+        let item = &json["items"][0];
+        for url in [&item["image"], &item["attachments"][0]["url"]] {
+            if let Some(url) = url.as_str() {
+                prop_assert!(url.starts_with("https://") || url.starts_with("http://"), "{url}");
+            }
+        }
+        let page = built.snapshot.resource("posts/fields/").or_else(|| {
+            built.site.entries.first().and_then(|e| built.snapshot.resource(e.page_path()))
+        });
+        prop_assert!(page.is_some());
+    }
 }
