@@ -52,7 +52,10 @@ fn main() {
         "lang detect: {:.1} us/post",
         t.elapsed().as_secs_f64() * 1e6 / n
     );
-    let htmls: Vec<String> = posts.iter().map(|p| p.body().html.html()).collect();
+    let htmls: Vec<String> = posts
+        .iter()
+        .map(|p| p.body().unwrap().html.text().unwrap())
+        .collect();
     let t = Instant::now();
     for h in &htmls {
         std::hint::black_box(html::clean_html(h, &ctx.post_base));
@@ -85,7 +88,10 @@ fn main() {
     }
     println!("blake3: {:.1} us/post", t.elapsed().as_secs_f64() * 1e6 / n);
     packing(&texts);
-    let mem: usize = posts.iter().map(|p| p.body().html.stored_len()).sum();
+    let mem: usize = posts
+        .iter()
+        .map(|p| p.body().unwrap().html.stored_len())
+        .sum();
     println!("content stored: {:.0} B/post", mem as f64 / n);
 }
 

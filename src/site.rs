@@ -112,6 +112,9 @@ pub struct Site {
     pub notices: Vec<Notice>,
     /// Digest of the configuration: every rendered byte depends on it.
     pub config_fingerprint: [u8; 16],
+    /// The time the site was built for: what is published, and the latest `Last-Modified`
+    /// a resource may claim (a post `updated` in the future must not hold pollers off).
+    pub now: DateTime<Utc>,
     /// Post page route → entry index, built on first use (only cold requests need it), and
     /// shared by the sites [`Site::patched`] makes from this one (their pages are the same).
     page_index: Arc<std::sync::OnceLock<HashMap<String, usize>>>,
@@ -150,6 +153,7 @@ impl Site {
             next_scheduled: None,
             notices: Vec::new(),
             config_fingerprint: [0; 16],
+            now,
             page_index: Arc::default(),
         };
         site.config_fingerprint = fingerprint_of(&site.config);
@@ -201,6 +205,7 @@ impl Site {
             return None;
         }
         let mut site = previous.clone();
+        site.now = now;
         for post in edited {
             let at = previous.position_of(&post.source, post.date)?;
             let old = &previous.entries[at].post;

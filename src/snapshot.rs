@@ -539,7 +539,13 @@ fn header(text: &str) -> HeaderValue {
     HeaderValue::from_str(text).expect("generated header values are visible ASCII")
 }
 
-fn http_date(at: DateTime<Utc>) -> HeaderValue {
-    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(at.timestamp().max(0) as u64);
+/// The last second an HTTP date can express (9999-12-31T23:59:59Z): httpdate panics past it.
+const LAST_HTTP_SECOND: i64 = 253_402_300_799;
+
+/// An HTTP date (`Last-Modified`), held between the epoch and the end of year 9999, the
+/// range HTTP dates can express.
+pub fn http_date(at: DateTime<Utc>) -> HeaderValue {
+    let seconds = at.timestamp().clamp(0, LAST_HTTP_SECOND) as u64;
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds);
     header(&httpdate::fmt_http_date(time))
 }

@@ -206,7 +206,7 @@ pub fn report(
         }
         let post = state.post.as_deref();
         if let Some(post) = post {
-            diagnostics.extend(post_warnings(&file, post));
+            diagnostics.extend(post_warnings(&file, post, site.now));
         }
         for notice in site.notices.iter().filter(|n| &n.source == source) {
             diagnostics.push(Diagnostic {
@@ -340,7 +340,7 @@ fn ledger_diagnostics(inputs: &StatusInputs) -> Vec<Diagnostic> {
         .collect()
 }
 
-fn post_warnings(file: &str, post: &Post) -> Vec<Diagnostic> {
+fn post_warnings(file: &str, post: &Post, now: DateTime<Utc>) -> Vec<Diagnostic> {
     let warn = |message: String| Diagnostic {
         file: file.to_string(),
         line: None,
@@ -348,6 +348,13 @@ fn post_warnings(file: &str, post: &Post) -> Vec<Diagnostic> {
         message,
     };
     let mut out: Vec<Diagnostic> = post.warnings.iter().cloned().map(warn).collect();
+    if post.updated != post.date && post.updated.with_timezone(&Utc) > now {
+        out.push(warn(format!(
+            "`updated` {} is in the future: feeds show it as written, but no Last-Modified \
+             header claims a time after the build",
+            post.updated.to_rfc3339(),
+        )));
+    }
     // A body not rendered yet (a post in no hot feed) is not rendered for this report: on a
     // large site that would cost seconds. `dropfeed check` renders every body first.
     let Some(body) = post.kept_body() else {

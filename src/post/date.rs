@@ -1,8 +1,14 @@
 //! Dates as authors write them: RFC 3339, `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS]`, and the
 //! common English forms ("Monday 14 February 2022", "14 Feb 2022", "February 14, 2022").
 //! A date written without a zone is local time in the site's time zone.
+//!
+//! Only dates every output can express are accepted ([`YEARS`]): RFC 2822 (RSS) has no
+//! negative years and no more than four digits, HTTP dates end with 9999, and RFC 3339
+//! (Atom, JSON Feed) has four-digit years.
 
-use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono::{
+    DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone,
+};
 use chrono_tz::Tz;
 
 const MONTHS: [&str; 12] = [
@@ -29,8 +35,44 @@ const WEEKDAYS: [&str; 7] = [
     "sunday",
 ];
 
-/// Parses a date in any accepted form; `None` when the text is not a date.
+/// The years a post's date may have, both where it was written and in UTC: what RSS, Atom,
+/// JSON Feed and HTTP can all express.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// Why a text is not a date a post can have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DateError {
+    /// Not a date in any accepted form.
+    #[error("not a date (try 2022-02-14, 2022-02-14 09:30 or RFC 3339)")]
+    NotADate,
+    /// A date, but in a year the feeds cannot express.
+    #[error("in year {0}, which feeds cannot express (years 1 to 9999 only)")]
+    OutOfRange(i32),
+}
+
+/// Parses a date in any accepted form; `None` when the text is not a date a post can have.
 pub fn parse_date(text: &str, tz: Tz) -> Option<DateTime<FixedOffset>> {
+    parse_date_checked(text, tz).ok()
+}
+
+/// Parses a date in any accepted form, saying why it is refused.
+pub fn parse_date_checked(text: &str, tz: Tz) -> Result<DateTime<FixedOffset>, DateError> {
+    let date = parse_any(text, tz).ok_or(DateError::NotADate)?;
+    expressible(&date)?;
+    Ok(date)
+}
+
+/// Whether every output format can express `date` (see [`YEARS`]).
+pub fn expressible(date: &DateTime<FixedOffset>) -> Result<(), DateError> {
+    for year in [date.year(), date.naive_utc().year()] {
+        if !YEARS.contains(&year) {
+            return Err(DateError::OutOfRange(year));
+        }
+    }
+    Ok(())
+}
+
+fn parse_any(text: &str, tz: Tz) -> Option<DateTime<FixedOffset>> {
     let text = text.trim();
     if text.is_empty() || text.len() > 64 {
         return None;
@@ -126,10 +168,13 @@ pub fn localize(naive: NaiveDateTime, tz: Tz) -> Option<DateTime<FixedOffset>> {
     Some(resolved.fixed_offset())
 }
 
-/// A date at the start of the file name (`2022-02-14-title.txt`), if there is one.
+/// A date at the start of the file name (`2022-02-14-title.txt`), if there is one in
+/// [`YEARS`].
 pub fn date_prefix(file_stem: &str) -> Option<(NaiveDate, &str)> {
     let prefix = file_stem.get(..10)?;
-    let date = NaiveDate::parse_from_str(prefix, "%Y-%m-%d").ok()?;
+    let date = NaiveDate::parse_from_str(prefix, "%Y-%m-%d")
+        .ok()
+        .filter(|d| YEARS.contains(&d.year()))?;
     let rest = file_stem[10..].trim_start_matches(['-', '_', ' ']);
     Some((date, rest))
 }
@@ -208,6 +253,27 @@ mod tests {
         ] {
             assert_eq!(utc(text), "", "{text}");
         }
+    }
+
+    #[test]
+    fn years_no_feed_can_express_are_refused_with_the_year() {
+        for (text, year) in [
+            ("-0001-01-01", -1),
+            ("0000-06-01", 0),
+            ("0000-06-01T10:00:00Z", 0),
+            ("+10000-01-01", 10000),
+            ("0001-01-01T00:30:00+01:00", 0),
+            ("9999-12-31T23:00:00-05:00", 10000),
+        ] {
+            assert_eq!(
+                parse_date_checked(text, Tz::UTC),
+                Err(DateError::OutOfRange(year)),
+                "{text}"
+            );
+        }
+        assert_eq!(utc("0001-01-01"), "0001-01-01T00:00:00+00:00");
+        assert_eq!(utc("9999-12-31 23:59"), "9999-12-31T23:59:00+00:00");
+        assert!(date_prefix("0000-01-01-x").is_none());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use super::date::parse_date;
+use super::date::parse_date_checked;
 use super::Enclosure;
 
 /// The fields an author may set. Anything else is refused.
@@ -124,6 +124,7 @@ pub fn split(text: &str, tz: Tz) -> Result<Split<'_>, LineError> {
     } else {
         parse_yaml(block)?
     };
+    check_fields(block, &meta)?;
     let date = resolve(block, "date", meta.date.as_ref(), tz)?;
     let updated = resolve(block, "updated", meta.updated.as_ref(), tz)?;
     Ok(Split {
@@ -229,6 +230,69 @@ fn key_line(block: &str, key: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
+/// Refuses field values that would publish something unsafe or break a feed for every
+/// reader: a lead image or enclosure that is not an http(s) URL (`javascript:`, `data:`,
+/// `file:`…; relative URLs are fine, they resolve against the post), and a language or
+/// media type that is not a plain token.
+fn check_fields(block: &str, meta: &FrontMatter) -> Result<(), LineError> {
+    let at = |key: &str, message: String| {
+        (
+            BLOCK_FIRST_LINE + key_line(block, key).unwrap_or(1) - 1,
+            message,
+        )
+    };
+    if let Some(image) = &meta.image {
+        web_url(image).map_err(|why| at("image", format!("`image`: {why}")))?;
+    }
+    if let Some(enclosure) = &meta.enclosure {
+        web_url(&enclosure.url).map_err(|why| at("url", format!("`enclosure` `url`: {why}")))?;
+        if !is_media_type(&enclosure.mime_type) {
+            let message = format!(
+                "`enclosure` `type`: `{}` is not a media type such as audio/mpeg",
+                enclosure.mime_type
+            );
+            return Err(at("type", message));
+        }
+    }
+    if let Some(lang) = &meta.lang {
+        let ok = !lang.is_empty()
+            && lang.len() <= 35
+            && lang.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !ok {
+            let message = format!("`lang`: `{lang}` is not a language tag such as en or pt-BR");
+            return Err(at("lang", message));
+        }
+    }
+    Ok(())
+}
+
+/// An http(s) URL, or a relative one (resolved against the post's URL later).
+fn web_url(text: &str) -> Result<(), String> {
+    match url::Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(()),
+        Ok(url) => Err(format!(
+            "`{text}` is a `{}:` URL; only http and https (or relative) URLs are published",
+            url.scheme()
+        )),
+        Err(url::ParseError::RelativeUrlWithoutBase) => Ok(()),
+        Err(e) => Err(format!("`{text}` is not a URL ({e})")),
+    }
+}
+
+/// `type/subtype` with RFC 6838 name characters, parameters allowed after a `;`.
+fn is_media_type(text: &str) -> bool {
+    let essence = text.split(';').next().unwrap_or("").trim();
+    let name = |part: &str| {
+        !part.is_empty()
+            && part.len() <= 127
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$&-^_.+".contains(c))
+    };
+    let printable = text.chars().all(|c| c == ' ' || c.is_ascii_graphic());
+    matches!(essence.split_once('/'), Some((kind, sub)) if name(kind) && name(sub)) && printable
+}
+
 fn resolve(
     block: &str,
     key: &str,
@@ -237,14 +301,9 @@ fn resolve(
 ) -> Result<Option<DateTime<FixedOffset>>, LineError> {
     let Some(value) = value else { return Ok(None) };
     let text = value.text();
-    parse_date(&text, tz).map(Some).ok_or_else(|| {
+    parse_date_checked(&text, tz).map(Some).map_err(|e| {
         let line = BLOCK_FIRST_LINE + key_line(block, key).unwrap_or(1) - 1;
-        (
-            line,
-            format!(
-                "`{key}`: `{text}` is not a date (try 2022-02-14, 2022-02-14 09:30 or RFC 3339)"
-            ),
-        )
+        (line, format!("`{key}`: `{text}` is {e}"))
     })
 }
 
@@ -330,6 +389,36 @@ mod tests {
         let (line, message) = split("---\ntitle: x\ndate: someday\n---\n", Tz::UTC).unwrap_err();
         assert_eq!(line, 3);
         assert!(message.contains("someday"));
+    }
+
+    #[test]
+    fn only_web_urls_plain_languages_and_media_types_are_accepted() {
+        for (fields, line) in [
+            ("image: \"javascript:alert(1)\"\n", 3),
+            ("image: \"DATA:text/html,x\"\n", 3),
+            ("image: \"http://[::1\"\n", 3),
+            ("lang: \"en\\u0001\"\n", 3),
+            ("lang: \"\"\n", 3),
+            (
+                "enclosure:\n  url: \"vbscript:x\"\n  type: audio/mpeg\n  length: 1\n",
+                4,
+            ),
+            ("enclosure:\n  url: a.mp3\n  type: audio\n  length: 1\n", 5),
+        ] {
+            let text = format!("---\ntitle: x\n{fields}---\n");
+            let (at, message) = split(&text, Tz::UTC).unwrap_err();
+            assert_eq!(at, line, "{fields}: {message}");
+        }
+        for fields in [
+            "image: cover.jpg\n",
+            "image: //cdn.example.org/a.png\n",
+            "image: HTTPS://example.org/a.png\n",
+            "lang: pt-BR\n",
+            "enclosure:\n  url: a.mp3\n  type: \"audio/mpeg; codecs=mp3\"\n  length: 1\n",
+        ] {
+            let text = format!("---\ntitle: x\n{fields}---\n");
+            assert!(split(&text, Tz::UTC).is_ok(), "{fields}");
+        }
     }
 
     #[test]

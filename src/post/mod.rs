@@ -7,7 +7,9 @@
 //! - [`date`]: every date form an author may write.
 //! - [`lang`]: language detection when a post does not say.
 //! - [`html`]: sanitising, absolute URLs, XML-safe text.
+//! - [`content`]: text kept compressed in memory, given back whole.
 
+pub mod content;
 pub mod date;
 pub mod frontmatter;
 pub mod html;
@@ -22,6 +24,8 @@ use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
 use serde::Deserialize;
 use url::Url;
+
+pub use content::{Content, ContentError};
 
 /// A post that could not be read, with the place the author must fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -199,21 +203,24 @@ impl PartialEq for BodyCell {
 }
 
 impl Post {
-    /// The post's body: the one kept, or rendered now and not kept.
-    pub fn body(&self) -> Arc<Body> {
+    /// The post's body: the one kept, or rendered now and not kept. An error means its
+    /// stored text could not be reproduced (see [`ContentError`]): never less text.
+    pub fn body(&self) -> Result<Arc<Body>, ContentError> {
         match (self.body.kept.get(), &self.body.pending) {
-            (Some(body), _) => Arc::clone(body),
-            (None, Some(pending)) => Arc::new(self.render_body(pending)),
+            (Some(body), _) => Ok(Arc::clone(body)),
+            (None, Some(pending)) => Ok(Arc::new(self.render_body(pending)?)),
             (None, None) => unreachable!("a post without pending text has its body"),
         }
     }
 
-    /// Renders the body if needed and keeps it (for posts in hot feeds).
+    /// Renders the body if needed and keeps it (for posts in hot feeds). A body that cannot
+    /// be rendered is not kept: rendering the feed then reports the error.
     pub fn keep_body(&self) {
-        if let Some(pending) = &self.body.pending {
-            self.body
-                .kept
-                .get_or_init(|| Arc::new(self.render_body(pending)));
+        if let (None, Some(pending)) = (self.body.kept.get(), &self.body.pending) {
+            if let Ok(body) = self.render_body(pending) {
+                // Another thread may have kept the same body meanwhile: either will do.
+                let _ = self.body.kept.set(Arc::new(body));
+            }
         }
     }
 
@@ -232,74 +239,21 @@ impl Post {
         self.body.kept.get()
     }
 
-    fn render_body(&self, pending: &Pending) -> Body {
-        let draft = markdown::render_body(&pending.markdown.html());
+    fn render_body(&self, pending: &Pending) -> Result<Body, ContentError> {
+        let draft = markdown::render_body(&pending.markdown.text()?);
         let base = Url::parse(&self.link)
             .unwrap_or_else(|_| Url::parse("https://localhost/").expect("a valid URL"));
-        draft.body(
+        Ok(draft.body(
             pending.summary.as_deref(),
             pending.lang.as_deref(),
             &base,
             &pending.site_language,
-        )
+        ))
     }
 }
 
 /// A 128-bit digest identifying the inputs of something rendered.
 pub type Fingerprint = [u8; 16];
-
-/// A post's HTML, zstd-compressed: a 10,000-post site holds every post's content in memory
-/// (archive pages and post pages are rendered from it on demand), and compressed it takes
-/// about a third of the space. Decompressing a post takes microseconds.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Content(Box<[u8]>);
-
-impl Content {
-    /// Compresses HTML.
-    pub fn new(html: &str) -> Content {
-        thread_local! {
-            // One compression context per thread: creating one per post showed in profiles.
-            static PACKER: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
-                std::cell::RefCell::new(zstd::bulk::Compressor::new(1).ok());
-        }
-        let packed = PACKER
-            .with(|p| {
-                p.borrow_mut()
-                    .as_mut()
-                    .and_then(|c| c.compress(html.as_bytes()).ok())
-            })
-            .unwrap_or_else(|| html.as_bytes().to_vec());
-        Content(packed.into_boxed_slice())
-    }
-
-    /// The HTML.
-    pub fn html(&self) -> String {
-        thread_local! {
-            static UNPACKER: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
-                std::cell::RefCell::new(zstd::bulk::Decompressor::new().ok());
-        }
-        let size = zstd::bulk::Decompressor::upper_bound(&self.0).unwrap_or(self.0.len() * 8);
-        UNPACKER
-            .with(|u| {
-                u.borrow_mut()
-                    .as_mut()
-                    .and_then(|d| d.decompress(&self.0, size).ok())
-            })
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .unwrap_or_default()
-    }
-
-    /// Compressed size in bytes.
-    pub fn stored_len(&self) -> usize {
-        self.0.len()
-    }
-}
-
-impl std::fmt::Debug for Content {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Content({} bytes compressed)", self.0.len())
-    }
-}
 
 /// Everything parsing needs besides the text.
 #[derive(Debug, Clone)]
@@ -401,7 +355,8 @@ impl PostDraft {
         let (date, date_source) = match (self.date, prefix) {
             (Some(d), _) => (d, DateSource::Post),
             (None, Some((day, _))) => {
-                let local = date::localize(day.and_time(chrono::NaiveTime::MIN), ctx.timezone);
+                let local = date::localize(day.and_time(chrono::NaiveTime::MIN), ctx.timezone)
+                    .filter(|d| date::expressible(d).is_ok());
                 (local.unwrap_or(ctx.fallback_date), DateSource::FileName)
             }
             (None, None) => {
@@ -454,12 +409,7 @@ impl PostDraft {
                 ))),
             },
         };
-        let mut tags: Vec<String> = Vec::new();
-        for tag in self.meta.tags.0.iter().map(|t| html::plain_text_line(t)) {
-            if !tag.is_empty() && !tags.contains(&tag) {
-                tags.push(tag);
-            }
-        }
+        let (tags, tag_slugs) = tags_of(&self.meta.tags.0, &mut warnings);
         let absolute = |u: &str| {
             post_url
                 .join(u)
@@ -481,14 +431,7 @@ impl PostDraft {
             date,
             date_source,
             updated,
-            tag_slugs: tags
-                .iter()
-                .map(|t| {
-                    Some(slugify(t))
-                        .filter(|s| !s.is_empty())
-                        .unwrap_or_else(|| "tag".into())
-                })
-                .collect(),
+            tag_slugs,
             tags,
             authors: self
                 .meta
@@ -542,6 +485,55 @@ impl PostDraft {
             warnings,
         }
     }
+}
+
+/// The most tags one post may carry; more are left out with a warning. Each tag has its own
+/// feeds, so thousands on one post made every rebuild slow for the whole site.
+pub const MAX_TAGS: usize = 100;
+
+/// A post's tags as written (plain text, duplicates removed, order kept, at most
+/// [`MAX_TAGS`]) and their URL slugs. A tag without a letter or digit has no slug and so no
+/// URL: it is left out with a warning rather than merged into some other tag.
+fn tags_of(written: &[String], warnings: &mut Vec<String>) -> (Vec<String>, Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    let (mut tags, mut slugs) = (Vec::new(), Vec::new());
+    let (mut unusable, mut over) = (Vec::new(), 0);
+    for tag in written.iter().map(|t| html::plain_text_line(t)) {
+        if tag.is_empty() || !seen.insert(tag.clone()) {
+            continue;
+        }
+        if tags.len() == MAX_TAGS {
+            over += 1;
+            continue;
+        }
+        match slugify(&tag) {
+            slug if slug.is_empty() => unusable.push(format!("`{tag}`")),
+            slug => {
+                tags.push(tag);
+                slugs.push(slug);
+            }
+        }
+    }
+    if !unusable.is_empty() {
+        let more = unusable.len().saturating_sub(10);
+        unusable.truncate(10);
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        warnings.push(format!(
+            "tags without a letter or digit have no URL and are left out: {}{more}",
+            unusable.join(", ")
+        ));
+    }
+    if over > 0 {
+        warnings.push(format!(
+            "{} different tags: only the first {MAX_TAGS} are used, {over} are left out",
+            MAX_TAGS + over
+        ));
+    }
+    (tags, slugs)
 }
 
 /// The first paragraph of real prose (skipping short lines such as photo credits when a

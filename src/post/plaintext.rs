@@ -2,7 +2,7 @@
 //! (an export often repeats it; repeats count once), then paragraphs separated by blank
 //! lines. Trailing export residue ("No comments:", "Labels: …") is not content.
 
-use super::date::parse_date;
+use super::date::{parse_date_checked, DateError};
 use super::frontmatter::LineError;
 use super::html::escape_text;
 use super::{ParseContext, PostDraft};
@@ -17,14 +17,15 @@ pub(crate) fn parse_plaintext(text: &str, ctx: &ParseContext) -> Result<PostDraf
             "empty file: a plain-text post needs at least a title line".into(),
         ));
     };
-    let title = match parse_date(&first, ctx.timezone) {
-        Some(date) => {
+    let title = match parse_date_checked(&first, ctx.timezone) {
+        Ok(date) => {
             draft.date = Some(date);
             blocks
                 .next()
                 .ok_or_else(|| (1, "a date line but no title after it".to_string()))?
         }
-        None => first,
+        Err(DateError::NotADate) => first,
+        Err(e) => return Err((1, format!("the date line `{first}` is {e}"))),
     };
     while blocks.peek().is_some_and(|b| b.trim() == title.trim()) {
         blocks.next();

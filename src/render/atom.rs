@@ -42,7 +42,11 @@ pub fn render_atom(doc: &FeedDoc) -> Result<Vec<u8>, String> {
         links,
         lang: Some(config.language.clone()),
         subtitle: Some(Text::plain(config.description.clone())),
-        entries: doc.entries.iter().map(|e| entry(e)).collect(),
+        entries: doc
+            .entries
+            .iter()
+            .map(|e| entry(e))
+            .collect::<Result<_, _>>()?,
         ..Feed::default()
     };
     if doc.is_archive {
@@ -75,7 +79,7 @@ fn person(name: &str) -> Person {
     }
 }
 
-fn entry(entry: &Entry) -> AtomEntry {
+fn entry(entry: &Entry) -> Result<AtomEntry, String> {
     let post = &entry.post;
     let mut links = vec![link(
         "alternate",
@@ -91,10 +95,10 @@ fn entry(entry: &Entry) -> AtomEntry {
             ..Link::default()
         });
     }
-    let body = post.body();
+    let (body, html) = super::shown(post)?;
     let mut summary = Text::plain(body.summary.clone());
     summary.lang = Some(body.lang.clone());
-    AtomEntry {
+    Ok(AtomEntry {
         title: Text::plain(post.title.clone()),
         id: entry.id.to_string(),
         updated: post.updated,
@@ -111,11 +115,11 @@ fn entry(entry: &Entry) -> AtomEntry {
             .collect(),
         summary: Some(summary),
         content: Some(Content {
-            value: Some(body.html.html()),
+            value: Some(html),
             content_type: Some("html".into()),
             lang: Some(body.lang.clone()),
             ..Content::default()
         }),
         ..AtomEntry::default()
-    }
+    })
 }

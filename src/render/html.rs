@@ -73,7 +73,7 @@ fn date(entry: &Entry) -> String {
 }
 
 /// The home page.
-pub fn render_index(site: &Site) -> Rendered {
+pub fn render_index(site: &Site) -> Result<Rendered, String> {
     let config = &site.config;
     let mut body = format!(
         "<header>\n<h1>{}</h1>\n<p>{}</p>\n<nav aria-label=\"Feeds\">Subscribe: {}</nav>\n</header>\n<main>\n<h2>Latest posts</h2>\n<ol class=\"posts\">\n",
@@ -87,22 +87,22 @@ pub fn render_index(site: &Site) -> Rendered {
             esc(&config.url(entry.page_path())),
             esc(&entry.post.title),
             date(entry),
-            esc(&entry.post.body().summary)
+            esc(&super::body_of(&entry.post)?.summary)
         ));
     }
     body.push_str("</ol>\n</main>\n");
-    Rendered {
+    Ok(Rendered {
         path: String::new(),
         media: Media::Html,
         body: page(&config.language, &config.title, &discovery(site), &body),
         last_modified: Site::last_modified(&site.entries),
         lifetime: Lifetime::Live,
         link_header: None,
-    }
+    })
 }
 
 /// One post's page.
-pub fn render_post(site: &Site, entry: &Entry) -> Rendered {
+pub fn render_post(site: &Site, entry: &Entry) -> Result<Rendered, String> {
     let post = &entry.post;
     let config = &site.config;
     let tags: String = post
@@ -127,7 +127,7 @@ pub fn render_post(site: &Site, entry: &Entry) -> Rendered {
         .as_deref()
         .map(|src| format!("<img src=\"{}\" alt=\"\">\n", esc(src)))
         .unwrap_or_default();
-    let shown = post.body();
+    let (shown, content) = super::shown(post)?;
     let body = format!(
         "<header><a href=\"{home}\">{site_title}</a></header>\n<main>\n<article lang=\"{lang}\">\n<h1>{title}</h1>\n\
          <p>{date} · {authors}</p>\n{image}{content}\n<ul class=\"tags\">{tags}</ul>\n</article>\n</main>\n\
@@ -138,10 +138,10 @@ pub fn render_post(site: &Site, entry: &Entry) -> Rendered {
         title = esc(&post.title),
         date = date(entry),
         authors = esc(&authors),
-        content = shown.html.html(),
+        content = content,
         feeds = feed_list(site, ""),
     );
-    Rendered {
+    Ok(Rendered {
         path: entry.page_path().to_string(),
         media: Media::Html,
         body: page(
@@ -153,5 +153,5 @@ pub fn render_post(site: &Site, entry: &Entry) -> Rendered {
         last_modified: Some(post.updated.with_timezone(&chrono::Utc)),
         lifetime: Lifetime::Live,
         link_header: None,
-    }
+    })
 }

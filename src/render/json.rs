@@ -84,21 +84,25 @@ pub fn render_json(doc: &FeedDoc) -> Result<Vec<u8>, String> {
                 url: hub.to_string(),
             }]
         }),
-        items: doc.entries.iter().map(|e| item(e)).collect(),
+        items: doc
+            .entries
+            .iter()
+            .map(|e| item(e))
+            .collect::<Result<_, _>>()?,
     };
     let mut out = serde_json::to_vec_pretty(&feed).map_err(|e| e.to_string())?;
     out.push(b'\n');
     Ok(out)
 }
 
-fn item(entry: &Entry) -> Item<'_> {
+fn item(entry: &Entry) -> Result<Item<'_>, String> {
     let post = &entry.post;
-    let body = post.body();
-    Item {
+    let (body, content_html) = super::shown(post)?;
+    Ok(Item {
         id: &entry.id,
         url: entry.link(),
         title: &post.title,
-        content_html: body.html.html(),
+        content_html,
         summary: body.summary.clone(),
         image: post.image.as_deref(),
         date_published: post.date.to_rfc3339(),
@@ -115,5 +119,5 @@ fn item(entry: &Entry) -> Item<'_> {
                 size_in_bytes: e.length,
             })
             .collect(),
-    }
+    })
 }

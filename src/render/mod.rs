@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::post::Fingerprint;
+use crate::post::{Body, Fingerprint, Post};
 use crate::site::{Entry, Paging, Site};
 
 /// A rendering failure (a feed writer refused its input).
@@ -28,6 +28,22 @@ pub struct RenderError {
     pub path: String,
     /// What went wrong.
     pub message: String,
+}
+
+/// A post's body, or why it cannot be shown, naming the post's file: a document is never
+/// rendered with less of a post than the author wrote.
+pub fn body_of(post: &Post) -> Result<std::sync::Arc<Body>, String> {
+    post.body().map_err(|e| format!("{}: {e}", post.source))
+}
+
+/// A post's body and its HTML (see [`body_of`]).
+pub fn shown(post: &Post) -> Result<(std::sync::Arc<Body>, String), String> {
+    let body = body_of(post)?;
+    let html = body
+        .html
+        .text()
+        .map_err(|e| format!("{}: {e}", post.source))?;
+    Ok((body, html))
 }
 
 /// What a resource is, which decides its `Content-Type`.
@@ -88,7 +104,7 @@ pub struct Rendered {
     pub media: Media,
     /// The identity bytes.
     pub body: Vec<u8>,
-    /// Newest `updated` of what the resource shows.
+    /// Newest `updated` of what the resource shows, but never after [`Site::now`].
     pub last_modified: Option<DateTime<Utc>>,
     /// Caching class.
     pub lifetime: Lifetime,
@@ -317,48 +333,58 @@ pub fn entries_of<'a>(site: &'a Site, planned: &Planned) -> Vec<&'a Entry> {
 
 /// Renders a planned document.
 pub fn render(site: &Site, planned: &Planned) -> Result<Rendered, RenderError> {
-    match &planned.doc {
-        Doc::Index => Ok(html::render_index(site)),
-        Doc::PostPage(index) => Ok(html::render_post(site, &site.entries[*index])),
+    let failed = |message: String| RenderError {
+        path: planned.route.clone(),
+        message,
+    };
+    let mut rendered = match &planned.doc {
+        Doc::Index => html::render_index(site).map_err(failed),
+        Doc::PostPage(index) => html::render_post(site, &site.entries[*index]).map_err(failed),
         Doc::Feed {
             prefix,
             page,
             media,
-        } => {
-            let doc = feed_doc(site, prefix, *page).ok_or_else(|| RenderError {
-                path: planned.route.clone(),
-                message: "no such archive page".into(),
-            })?;
-            let body = match media {
-                Media::Rss => rss::render_rss(&doc),
-                Media::Atom => atom::render_atom(&doc),
-                _ => json::render_json(&doc),
-            }
-            .map_err(|message| RenderError {
-                path: planned.route.clone(),
-                message,
-            })?;
-            let link_header = site.config.websub_hub.as_ref().map(|hub| {
-                format!(
-                    "<{hub}>; rel=\"hub\", <{}>; rel=\"self\"",
-                    doc.self_url(*media)
-                )
-            });
-            let count = collection(site, prefix).map_or(0, |(_, i)| i.len());
-            let lifetime = match page {
-                Some(n) if paging(site, count).is_full(*n) => Lifetime::Immutable,
-                _ => Lifetime::Live,
-            };
-            Ok(Rendered {
-                path: planned.route.clone(),
-                media: *media,
-                body,
-                last_modified: doc.last_modified(),
-                lifetime,
-                link_header,
-            })
-        }
-    }
+        } => render_feed(site, &planned.route, prefix, *page, *media).map_err(failed),
+    }?;
+    // Never a `Last-Modified` after the build (RFC 9110 §8.8.2.1): a post `updated: 9999-…`
+    // would have every If-Modified-Since poller told "not modified" until that year.
+    rendered.last_modified = rendered.last_modified.map(|at| at.min(site.now));
+    Ok(rendered)
+}
+
+/// Renders a feed document: a collection's subscription feed or one of its archive pages.
+fn render_feed(
+    site: &Site,
+    route: &str,
+    prefix: &str,
+    page: Option<usize>,
+    media: Media,
+) -> Result<Rendered, String> {
+    let doc = feed_doc(site, prefix, page).ok_or("no such archive page")?;
+    let body = match media {
+        Media::Rss => rss::render_rss(&doc),
+        Media::Atom => atom::render_atom(&doc),
+        _ => json::render_json(&doc),
+    }?;
+    let link_header = site.config.websub_hub.as_ref().map(|hub| {
+        format!(
+            "<{hub}>; rel=\"hub\", <{}>; rel=\"self\"",
+            doc.self_url(media)
+        )
+    });
+    let count = collection(site, prefix).map_or(0, |(_, i)| i.len());
+    let lifetime = match page {
+        Some(n) if paging(site, count).is_full(n) => Lifetime::Immutable,
+        _ => Lifetime::Live,
+    };
+    Ok(Rendered {
+        path: route.to_string(),
+        media,
+        body,
+        last_modified: doc.last_modified(),
+        lifetime,
+        link_header,
+    })
 }
 
 /// A collection's title and entry indices (newest first), by folder prefix.

@@ -1,5 +1,6 @@
 //! RSS 2.0 with `atom:link rel="self"` (and RFC 5005 archive links), `content:encoded` for
-//! the full HTML, `dc:creator` for authors, and `guid isPermaLink` telling the truth.
+//! the full HTML, `description` for the summary (HTML-escaped plain text: readers render
+//! it as HTML), `dc:creator` for authors, and `guid isPermaLink` telling the truth.
 
 use std::collections::BTreeMap;
 
@@ -8,7 +9,10 @@ use ::rss::extension::dublincore::DublinCoreExtension;
 use ::rss::extension::Extension;
 use ::rss::{Category, Channel, Enclosure, Guid, Item};
 
+use chrono::{DateTime, FixedOffset};
+
 use super::{FeedDoc, Media, FEED_HISTORY_NS};
+use crate::post::html::escape_text;
 use crate::site::Entry;
 
 /// Renders one feed document as RSS 2.0.
@@ -48,14 +52,17 @@ pub fn render_rss(doc: &FeedDoc) -> Result<Vec<u8>, String> {
         link: doc.home.clone(),
         description: config.description.clone(),
         language: Some(config.language.clone()),
-        last_build_date: doc.last_modified().map(|d| d.to_rfc2822()),
+        last_build_date: doc
+            .last_modified()
+            .map(|d| rfc2822(&d.fixed_offset(), "the newest entry"))
+            .transpose()?,
         generator: Some("dropfeed".into()),
         atom_ext: Some(AtomExtension { links }),
         items: doc
             .entries
             .iter()
             .map(|e| item(e, &config.author))
-            .collect(),
+            .collect::<Result<_, _>>()?,
         ..Channel::default()
     };
     if doc.is_archive {
@@ -74,6 +81,14 @@ pub fn render_rss(doc: &FeedDoc) -> Result<Vec<u8>, String> {
     channel.write_to(Vec::new()).map_err(|e| e.to_string())
 }
 
+/// A date as RFC 2822, or an error naming whose date it is instead of chrono's panic for
+/// years RFC 2822 cannot express. Posts with such dates fail when they are read (see
+/// [`crate::post::date::YEARS`]), so this guards against posts made some other way.
+fn rfc2822(date: &DateTime<FixedOffset>, whose: &str) -> Result<String, String> {
+    crate::post::date::expressible(date).map_err(|e| format!("{whose}: a date {e}"))?;
+    Ok(date.to_rfc2822())
+}
+
 fn atom_link(rel: &str, href: String, mime: Option<&str>) -> Link {
     Link {
         rel: rel.into(),
@@ -83,23 +98,25 @@ fn atom_link(rel: &str, href: String, mime: Option<&str>) -> Link {
     }
 }
 
-fn item(entry: &Entry, site_author: &str) -> Item {
+fn item(entry: &Entry, site_author: &str) -> Result<Item, String> {
     let post = &entry.post;
     let creators = if post.authors.is_empty() {
         vec![site_author.to_string()]
     } else {
         post.authors.clone()
     };
-    let body = post.body();
-    Item {
+    let (body, html) = super::shown(post)?;
+    Ok(Item {
         title: Some(post.title.clone()),
         link: Some(entry.link().to_string()),
-        description: Some(body.summary.clone()),
+        // Readers take an RSS description as HTML: the plain-text summary is escaped, or
+        // `<script>` in inline code or a `.txt` would be live markup.
+        description: Some(escape_text(&body.summary)),
         guid: Some(Guid {
             value: entry.id.to_string(),
             permalink: *entry.id == *entry.link(),
         }),
-        pub_date: Some(post.date.to_rfc2822()),
+        pub_date: Some(rfc2822(&post.date, &post.source)?),
         categories: post
             .tags
             .iter()
@@ -108,7 +125,7 @@ fn item(entry: &Entry, site_author: &str) -> Item {
                 domain: None,
             })
             .collect(),
-        content: Some(body.html.html()),
+        content: Some(html),
         enclosure: post.enclosure.as_ref().map(|e| Enclosure {
             url: e.url.clone(),
             length: e.length.to_string(),
@@ -119,5 +136,5 @@ fn item(entry: &Entry, site_author: &str) -> Item {
             ..DublinCoreExtension::default()
         }),
         ..Item::default()
-    }
+    })
 }
