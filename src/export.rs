@@ -88,7 +88,7 @@ fn every_resource(snapshot: &Snapshot) -> Result<Vec<(String, Arc<Resource>)>, E
             message,
         };
         let planned = render::plan_cold(site, route).ok_or_else(|| failed("no page".into()))?;
-        let resource = render_encoded(site, &planned).map_err(|e| failed(e.message))?;
+        let resource = render_encoded(site, &planned).map_err(|e| failed(e.problem.to_string()))?;
         Ok(((*route).clone(), resource))
     });
     for resource in rendered {

@@ -4,42 +4,18 @@
 
 use atom_syndication::{Category, Content, Entry as AtomEntry, Feed, Link, Person, Text};
 
-use super::{FeedDoc, Media, FEED_HISTORY_NS};
+use super::{DocError, FeedDoc, Media, FEED_HISTORY_NS};
 use crate::site::Entry;
 
 /// Renders one feed document as Atom 1.0.
-pub fn render_atom(doc: &FeedDoc) -> Result<Vec<u8>, String> {
+pub fn render_atom(doc: &FeedDoc) -> Result<Vec<u8>, DocError> {
     let config = &doc.site.config;
-    let mut links = vec![
-        link(
-            "self",
-            doc.self_url(Media::Atom),
-            Some("application/atom+xml"),
-        ),
-        link("alternate", doc.home.clone(), Some("text/html")),
-    ];
-    if let Some(hub) = &config.websub_hub {
-        links.push(link("hub", hub.to_string(), None));
-    }
-    if doc.is_archive {
-        links.push(link(
-            "current",
-            doc.url_in(&doc.current_dir, Media::Atom),
-            None,
-        ));
-    }
-    if let Some(prev) = &doc.prev_archive {
-        links.push(link("prev-archive", doc.url_in(prev, Media::Atom), None));
-    }
-    if let Some(next) = &doc.next_archive {
-        links.push(link("next-archive", doc.url_in(next, Media::Atom), None));
-    }
     let mut feed = Feed {
         title: Text::plain(doc.title.clone()),
         id: doc.self_url(Media::Atom),
         updated: doc.updated().fixed_offset(),
         authors: vec![person(&config.author)],
-        links,
+        links: feed_links(doc),
         lang: Some(config.language.clone()),
         subtitle: Some(Text::plain(config.description.clone())),
         entries: doc
@@ -50,17 +26,41 @@ pub fn render_atom(doc: &FeedDoc) -> Result<Vec<u8>, String> {
         ..Feed::default()
     };
     if doc.is_archive {
-        feed.namespaces.insert("fh".into(), FEED_HISTORY_NS.into());
-        let archive = atom_syndication::extension::Extension {
-            name: "fh:archive".into(),
-            ..Default::default()
-        };
-        feed.extensions.insert(
-            "fh".into(),
-            std::collections::BTreeMap::from([("archive".into(), vec![archive])]),
-        );
+        mark_archive(&mut feed);
     }
-    feed.write_to(Vec::new()).map_err(|e| e.to_string())
+    feed.write_to(Vec::new()).map_err(DocError::Atom)
+}
+
+/// The feed's links: itself, its HTML page, the WebSub hub, then the RFC 5005 links.
+fn feed_links(doc: &FeedDoc) -> Vec<Link> {
+    let mut links = vec![
+        link(
+            "self",
+            doc.self_url(Media::Atom),
+            Some("application/atom+xml"),
+        ),
+        link("alternate", doc.home.clone(), Some("text/html")),
+    ];
+    if let Some(hub) = &doc.site.config.websub_hub {
+        links.push(link("hub", hub.to_string(), None));
+    }
+    for (rel, href) in doc.archive_links(Media::Atom) {
+        links.push(link(rel, href, None));
+    }
+    links
+}
+
+/// Marks an archive page with RFC 5005's `fh:archive`.
+fn mark_archive(feed: &mut Feed) {
+    feed.namespaces.insert("fh".into(), FEED_HISTORY_NS.into());
+    let archive = atom_syndication::extension::Extension {
+        name: "fh:archive".into(),
+        ..Default::default()
+    };
+    feed.extensions.insert(
+        "fh".into(),
+        std::collections::BTreeMap::from([("archive".into(), vec![archive])]),
+    );
 }
 
 fn link(rel: &str, href: String, mime: Option<&str>) -> Link {
@@ -79,7 +79,7 @@ fn person(name: &str) -> Person {
     }
 }
 
-fn entry(entry: &Entry) -> Result<AtomEntry, String> {
+fn entry(entry: &Entry) -> Result<AtomEntry, DocError> {
     let post = &entry.post;
     let mut links = vec![link(
         "alternate",

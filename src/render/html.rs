@@ -2,7 +2,7 @@
 //! discovery, latest posts) and one page per post so every item's link leads somewhere.
 //! Semantic markup, one inline stylesheet, no JavaScript.
 
-use super::{Lifetime, Media, Rendered};
+use super::{DocError, Lifetime, Media, Rendered, FEED_FORMATS};
 use crate::post::html::escape_text as esc;
 use crate::site::{Entry, Site};
 
@@ -27,7 +27,7 @@ fn page(lang: &str, title: &str, head_extra: &str, body: &str) -> Vec<u8> {
 
 /// `<link rel="alternate">` tags for the site's three feeds.
 fn discovery(site: &Site) -> String {
-    [Media::Rss, Media::Atom, Media::Json]
+    FEED_FORMATS
         .iter()
         .map(|&m| {
             format!(
@@ -51,7 +51,7 @@ fn format_name(media: Media) -> &'static str {
 }
 
 fn feed_list(site: &Site, prefix: &str) -> String {
-    let items: String = [Media::Rss, Media::Atom, Media::Json]
+    let items: String = FEED_FORMATS
         .iter()
         .map(|&m| {
             format!(
@@ -73,7 +73,7 @@ fn date(entry: &Entry) -> String {
 }
 
 /// The home page.
-pub fn render_index(site: &Site) -> Result<Rendered, String> {
+pub fn render_index(site: &Site) -> Result<Rendered, DocError> {
     let config = &site.config;
     let mut body = format!(
         "<header>\n<h1>{}</h1>\n<p>{}</p>\n<nav aria-label=\"Feeds\">Subscribe: {}</nav>\n</header>\n<main>\n<h2>Latest posts</h2>\n<ol class=\"posts\">\n",
@@ -102,7 +102,7 @@ pub fn render_index(site: &Site) -> Result<Rendered, String> {
 }
 
 /// One post's page.
-pub fn render_post(site: &Site, entry: &Entry) -> Result<Rendered, String> {
+pub fn render_post(site: &Site, entry: &Entry) -> Result<Rendered, DocError> {
     let post = &entry.post;
     let config = &site.config;
     let tags: String = post

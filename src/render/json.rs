@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{FeedDoc, Media};
+use super::{DocError, FeedDoc, Media};
 use crate::site::Entry;
 
 #[derive(Serialize)]
@@ -62,7 +62,7 @@ struct Attachment<'a> {
 }
 
 /// Renders one feed document as JSON Feed 1.1.
-pub fn render_json(doc: &FeedDoc) -> Result<Vec<u8>, String> {
+pub fn render_json(doc: &FeedDoc) -> Result<Vec<u8>, DocError> {
     let config = &doc.site.config;
     let feed = JsonFeed {
         version: "https://jsonfeed.org/version/1.1",
@@ -90,12 +90,12 @@ pub fn render_json(doc: &FeedDoc) -> Result<Vec<u8>, String> {
             .map(|e| item(e))
             .collect::<Result<_, _>>()?,
     };
-    let mut out = serde_json::to_vec_pretty(&feed).map_err(|e| e.to_string())?;
+    let mut out = serde_json::to_vec_pretty(&feed).map_err(DocError::Json)?;
     out.push(b'\n');
     Ok(out)
 }
 
-fn item(entry: &Entry) -> Result<Item<'_>, String> {
+fn item(entry: &Entry) -> Result<Item<'_>, DocError> {
     let post = &entry.post;
     let (body, content_html) = super::shown(post)?;
     Ok(Item {

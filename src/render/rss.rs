@@ -11,42 +11,13 @@ use ::rss::{Category, Channel, Enclosure, Guid, Item};
 
 use chrono::{DateTime, FixedOffset};
 
-use super::{FeedDoc, Media, FEED_HISTORY_NS};
+use super::{DocError, FeedDoc, Media, FEED_HISTORY_NS};
 use crate::post::html::escape_text;
 use crate::site::Entry;
 
 /// Renders one feed document as RSS 2.0.
-pub fn render_rss(doc: &FeedDoc) -> Result<Vec<u8>, String> {
+pub fn render_rss(doc: &FeedDoc) -> Result<Vec<u8>, DocError> {
     let config = &doc.site.config;
-    let mut links = vec![atom_link(
-        "self",
-        doc.self_url(Media::Rss),
-        Some("application/rss+xml"),
-    )];
-    if let Some(hub) = &config.websub_hub {
-        links.push(atom_link("hub", hub.to_string(), None));
-    }
-    if doc.is_archive {
-        links.push(atom_link(
-            "current",
-            doc.url_in(&doc.current_dir, Media::Rss),
-            None,
-        ));
-    }
-    if let Some(prev) = &doc.prev_archive {
-        links.push(atom_link(
-            "prev-archive",
-            doc.url_in(prev, Media::Rss),
-            None,
-        ));
-    }
-    if let Some(next) = &doc.next_archive {
-        links.push(atom_link(
-            "next-archive",
-            doc.url_in(next, Media::Rss),
-            None,
-        ));
-    }
     let mut channel = Channel {
         title: doc.title.clone(),
         link: doc.home.clone(),
@@ -57,7 +28,9 @@ pub fn render_rss(doc: &FeedDoc) -> Result<Vec<u8>, String> {
             .map(|d| rfc2822(&d.fixed_offset(), "the newest entry"))
             .transpose()?,
         generator: Some("dropfeed".into()),
-        atom_ext: Some(AtomExtension { links }),
+        atom_ext: Some(AtomExtension {
+            links: channel_links(doc),
+        }),
         items: doc
             .entries
             .iter()
@@ -66,26 +39,50 @@ pub fn render_rss(doc: &FeedDoc) -> Result<Vec<u8>, String> {
         ..Channel::default()
     };
     if doc.is_archive {
-        channel
-            .namespaces
-            .insert("fh".into(), FEED_HISTORY_NS.into());
-        let archive = Extension {
-            name: "fh:archive".into(),
-            ..Extension::default()
-        };
-        channel.extensions.insert(
-            "fh".into(),
-            BTreeMap::from([("archive".into(), vec![archive])]),
-        );
+        mark_archive(&mut channel);
     }
-    channel.write_to(Vec::new()).map_err(|e| e.to_string())
+    channel.write_to(Vec::new()).map_err(DocError::Rss)
+}
+
+/// The channel's `atom:link`s: itself, the WebSub hub, then the RFC 5005 links.
+fn channel_links(doc: &FeedDoc) -> Vec<Link> {
+    let mut links = vec![atom_link(
+        "self",
+        doc.self_url(Media::Rss),
+        Some("application/rss+xml"),
+    )];
+    if let Some(hub) = &doc.site.config.websub_hub {
+        links.push(atom_link("hub", hub.to_string(), None));
+    }
+    for (rel, href) in doc.archive_links(Media::Rss) {
+        links.push(atom_link(rel, href, None));
+    }
+    links
+}
+
+/// Marks an archive page with RFC 5005's `fh:archive`.
+fn mark_archive(channel: &mut Channel) {
+    channel
+        .namespaces
+        .insert("fh".into(), FEED_HISTORY_NS.into());
+    let archive = Extension {
+        name: "fh:archive".into(),
+        ..Extension::default()
+    };
+    channel.extensions.insert(
+        "fh".into(),
+        BTreeMap::from([("archive".into(), vec![archive])]),
+    );
 }
 
 /// A date as RFC 2822, or an error naming whose date it is instead of chrono's panic for
 /// years RFC 2822 cannot express. Posts with such dates fail when they are read (see
 /// [`crate::post::date::YEARS`]), so this guards against posts made some other way.
-fn rfc2822(date: &DateTime<FixedOffset>, whose: &str) -> Result<String, String> {
-    crate::post::date::expressible(date).map_err(|e| format!("{whose}: a date {e}"))?;
+fn rfc2822(date: &DateTime<FixedOffset>, whose: &str) -> Result<String, DocError> {
+    crate::post::date::expressible(date).map_err(|error| DocError::Date {
+        whose: whose.to_string(),
+        error,
+    })?;
     Ok(date.to_rfc2822())
 }
 
@@ -98,7 +95,7 @@ fn atom_link(rel: &str, href: String, mime: Option<&str>) -> Link {
     }
 }
 
-fn item(entry: &Entry, site_author: &str) -> Result<Item, String> {
+fn item(entry: &Entry, site_author: &str) -> Result<Item, DocError> {
     let post = &entry.post;
     let creators = if post.authors.is_empty() {
         vec![site_author.to_string()]

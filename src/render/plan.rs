@@ -1,0 +1,165 @@
+//! Which documents a site has and what each shows, resolved without rendering them: the hot
+//! routes kept rendered at all times, the cold ones resolved on request, and a fingerprint
+//! of each document's inputs.
+
+use super::feed::{collection, feed_doc, paging};
+use super::{html, Media, FEED_FORMATS};
+use crate::post::Fingerprint;
+use crate::site::{Entry, Site};
+
+/// What a route shows, resolved without rendering it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Doc {
+    /// A feed document: a collection's subscription feed (`page: None`) or archive page.
+    Feed {
+        /// Folder of the collection: `""` for the site, `tags/{slug}/` for a tag.
+        prefix: String,
+        /// Archive page number, 1 = oldest.
+        page: Option<usize>,
+        /// Format.
+        media: Media,
+    },
+    /// The home page.
+    Index,
+    /// A post's page, by index into [`Site::entries`].
+    PostPage(usize),
+}
+
+/// A route, what it shows, and a fingerprint of everything that shapes its bytes: equal
+/// fingerprints mean equal bytes, so unchanged documents need not be rendered again.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// Route without the leading `/`.
+    pub route: String,
+    /// What it shows.
+    pub doc: Doc,
+    /// Digest of its inputs.
+    pub fingerprint: Fingerprint,
+}
+
+/// The folder of every collection: the site (`""`), then each tag (`tags/{slug}/`).
+fn collection_prefixes(site: &Site) -> impl Iterator<Item = String> + '_ {
+    std::iter::once(String::new()).chain(site.tags.keys().map(|slug| format!("tags/{slug}/")))
+}
+
+/// The routes kept rendered and encoded at all times: subscription feeds (site and tags) and
+/// the home page. Everything else is rendered on request ([`plan_cold`]).
+pub fn plan_hot(site: &Site) -> Vec<Planned> {
+    let mut out = Vec::new();
+    for prefix in collection_prefixes(site) {
+        for media in FEED_FORMATS {
+            let doc = Doc::Feed {
+                prefix: prefix.clone(),
+                page: None,
+                media,
+            };
+            out.extend(plan(site, &format!("{prefix}{}", media.feed_file()), doc));
+        }
+    }
+    out.extend(plan(site, "", Doc::Index));
+    out
+}
+
+/// Resolves a route that is not hot: an archive page or a post page.
+pub fn plan_cold(site: &Site, route: &str) -> Option<Planned> {
+    if let Some(slug) = route
+        .strip_prefix("posts/")
+        .and_then(|r| r.strip_suffix('/'))
+    {
+        let index = site.entry_by_page(&format!("posts/{slug}/"))?;
+        return plan(site, route, Doc::PostPage(index));
+    }
+    let (prefix, rest) = match route.find("archive/") {
+        Some(at) => route.split_at(at),
+        None => return None,
+    };
+    let rest = rest.strip_prefix("archive/")?;
+    let (number, file) = rest.split_once('/')?;
+    let page: usize = number
+        .parse()
+        .ok()
+        .filter(|n: &usize| *n > 0 && number == n.to_string())?;
+    let media = Media::of_feed_file(file)?;
+    collection(site, prefix)?; // an unknown tag or a malformed prefix
+    plan(
+        site,
+        route,
+        Doc::Feed {
+            prefix: prefix.to_string(),
+            page: Some(page),
+            media,
+        },
+    )
+}
+
+/// Every route of the site, hot and cold, sorted.
+pub fn all_routes(site: &Site) -> Vec<String> {
+    let mut routes: Vec<String> = plan_hot(site).into_iter().map(|p| p.route).collect();
+    for prefix in collection_prefixes(site) {
+        let pages =
+            collection(site, &prefix).map_or(0, |(_, indices)| paging(site, indices.len()).pages());
+        for n in 1..=pages {
+            for media in FEED_FORMATS {
+                routes.push(format!("{prefix}archive/{n}/{}", media.feed_file()));
+            }
+        }
+    }
+    routes.extend(site.entries.iter().map(|e| e.page_path().to_string()));
+    routes.sort();
+    routes
+}
+
+/// Plans one document if it exists (its archive page number within range).
+fn plan(site: &Site, route: &str, doc: Doc) -> Option<Planned> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&site.config_fingerprint);
+    hasher.update(route.as_bytes());
+    hasher.update(&[0]);
+    match &doc {
+        Doc::Feed {
+            prefix,
+            page,
+            media,
+        } => {
+            let feed = feed_doc(site, prefix, *page)?;
+            hasher.update(
+                format!(
+                    "{media:?}|{:?}|{:?}|{}",
+                    feed.prev_archive, feed.next_archive, feed.title
+                )
+                .as_bytes(),
+            );
+            hash_entries(&mut hasher, feed.entries.iter().copied());
+        }
+        Doc::Index => hash_entries(&mut hasher, site.entries.iter().take(html::HOME_POSTS)),
+        Doc::PostPage(index) => hash_entries(&mut hasher, std::iter::once(&site.entries[*index])),
+    }
+    let mut fingerprint = Fingerprint::default();
+    fingerprint.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+    Some(Planned {
+        route: route.to_string(),
+        doc,
+        fingerprint,
+    })
+}
+
+fn hash_entries<'a>(hasher: &mut blake3::Hasher, entries: impl Iterator<Item = &'a Entry>) {
+    for entry in entries {
+        for part in [&*entry.id, entry.link(), entry.page_path()] {
+            hasher.update(&(part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+        hasher.update(&entry.post.fingerprint);
+    }
+}
+
+/// The entries a planned document shows.
+pub fn entries_of<'a>(site: &'a Site, planned: &Planned) -> Vec<&'a Entry> {
+    match &planned.doc {
+        Doc::Feed { prefix, page, .. } => {
+            feed_doc(site, prefix, *page).map_or_else(Vec::new, |doc| doc.entries)
+        }
+        Doc::Index => site.entries.iter().take(html::HOME_POSTS).collect(),
+        Doc::PostPage(index) => vec![&site.entries[*index]],
+    }
+}
