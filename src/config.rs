@@ -1,14 +1,21 @@
 //! Site configuration: `dropfeed.toml` as written by the operator ([`RawConfig`], serde with
 //! unknown keys refused) turned into a validated [`Config`] in one step.
 //!
-//! Every key has a default, so the shipped `posts/` works without any config file.
+//! Every key has a default, so the shipped `posts/` works without any config file. Every
+//! error names the file and, when the problem is in it, the line: TOML that does not parse
+//! or has an unknown key, and values refused by validation ([`InvalidSetting`]).
+
+mod raw;
+mod validate;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono_tz::Tz;
-use serde::Deserialize;
 use url::Url;
+
+pub use raw::{RawCache, RawConfig, RawServer, RawWatch, RawWebSub};
+pub use validate::{InvalidSetting, SettingProblem};
 
 /// A configuration problem, with the file and line the operator must fix.
 #[derive(Debug, thiserror::Error)]
@@ -22,96 +29,15 @@ pub struct ConfigError {
     pub message: String,
 }
 
-/// `dropfeed.toml` exactly as written. See [`Config`] for the meaning of each key.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawConfig {
-    /// Site title.
-    pub title: Option<String>,
-    /// One-line site description.
-    pub description: Option<String>,
-    /// Public URL of the site root.
-    pub base_url: Option<String>,
-    /// Default language (BCP 47).
-    pub language: Option<String>,
-    /// IANA time zone for dates written without one.
-    pub timezone: Option<String>,
-    /// Site author.
-    pub author: Option<String>,
-    /// Entries in each subscription feed.
-    pub feed_limit: Option<usize>,
-    /// Entries in each full archive page.
-    pub archive_page_size: Option<usize>,
-    /// Authority of generated `tag:` ids.
-    pub id_authority: Option<String>,
-    /// Where item links point when articles live on another site.
-    pub link_base: Option<String>,
-    /// Largest post file read, in bytes.
-    pub max_post_bytes: Option<u64>,
-    /// HTTP caching.
-    #[serde(default)]
-    pub cache: RawCache,
-    /// File watching.
-    #[serde(default)]
-    pub watch: RawWatch,
-    /// WebSub.
-    #[serde(default)]
-    pub websub: RawWebSub,
-    /// HTTP server limits.
-    #[serde(default)]
-    pub server: RawServer,
-}
-
-/// `[cache]` as written.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawCache {
-    /// `max-age` seconds for live resources.
-    pub max_age: Option<u64>,
-    /// `stale-while-revalidate` seconds.
-    pub stale_while_revalidate: Option<u64>,
-    /// `stale-if-error` seconds.
-    pub stale_if_error: Option<u64>,
-}
-
-/// `[watch]` as written.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawWatch {
-    /// Quiet period after an in-flux event, milliseconds.
-    pub debounce_ms: Option<u64>,
-    /// Seconds between full rescans.
-    pub rescan_secs: Option<u64>,
-    /// Seconds a post written but not closed may stay quiet before it is read anyway.
-    pub unclosed_write_secs: Option<u64>,
-}
-
-/// `[websub]` as written.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawWebSub {
-    /// Hub URL.
-    pub hub: Option<String>,
-}
-
-/// `[server]` as written.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawServer {
-    /// Most connections served at once.
-    pub max_connections: Option<usize>,
-    /// Seconds a client may take to send its request headers.
-    pub header_timeout_secs: Option<u64>,
-    /// Seconds an HTTP/2 connection is kept with no request.
-    pub idle_timeout_secs: Option<u64>,
-    /// Seconds requests in progress get to finish after a shutdown signal.
-    pub drain_timeout_secs: Option<u64>,
-    /// Largest request head, bytes.
-    pub max_header_bytes: Option<usize>,
-    /// Requests per minute allowed from one client address; 0 turns the limit off.
-    pub rate_limit_per_minute: Option<u32>,
-    /// Threads answering requests; 0 for one per core but one (at least one).
-    pub threads: Option<usize>,
+impl ConfigError {
+    /// A setting refused by validation, at the line of `text` where its value was written.
+    fn invalid(path: &Path, text: &str, invalid: InvalidSetting) -> ConfigError {
+        ConfigError {
+            path: path.to_path_buf(),
+            line: invalid.span.as_ref().map(|span| line_of(text, span.start)),
+            message: invalid.to_string(),
+        }
+    }
 }
 
 /// Validated configuration used by every stage.
@@ -233,13 +159,8 @@ impl Config {
             }
         };
         let Some(path) = candidate else {
-            return Config::from_raw(RawConfig::default(), listen_url).map_err(|message| {
-                ConfigError {
-                    path: CONFIG_FILE_NAME.into(),
-                    line: None,
-                    message,
-                }
-            });
+            return Config::from_raw(RawConfig::default(), listen_url)
+                .map_err(|e| ConfigError::invalid(Path::new(CONFIG_FILE_NAME), "", e));
         };
         let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
             path: path.clone(),
@@ -256,50 +177,22 @@ impl Config {
             line: e.span().map(|span| line_of(text, span.start)),
             message: e.message().to_string(),
         })?;
-        Config::from_raw(raw, listen_url).map_err(|message| ConfigError {
-            path: path.to_path_buf(),
-            line: None,
-            message,
-        })
+        Config::from_raw(raw, listen_url).map_err(|e| ConfigError::invalid(path, text, e))
     }
 
-    /// Validates a raw config, filling defaults.
-    pub fn from_raw(raw: RawConfig, listen_url: Option<&str>) -> Result<Config, String> {
+    /// Validates a raw config, filling defaults; the first setting refused is reported.
+    pub fn from_raw(raw: RawConfig, listen_url: Option<&str>) -> Result<Config, InvalidSetting> {
         let base_url_configured = raw.base_url.is_some();
-        let base_text = raw
-            .base_url
-            .as_deref()
-            .or(listen_url)
-            .unwrap_or(DEFAULT_BASE_URL);
-        let base_url = parse_base(base_text).map_err(|e| format!("base_url: {e}"))?;
-        let timezone = match raw.timezone.as_deref() {
-            None => Tz::UTC,
-            Some(name) => name
-                .parse()
-                .map_err(|_| format!("timezone: `{name}` is not an IANA time zone name"))?,
-        };
-        let feed_limit = positive(raw.feed_limit.unwrap_or(20), "feed_limit")?;
-        let archive_page_size = positive(
-            raw.archive_page_size.unwrap_or(feed_limit),
-            "archive_page_size",
-        )?;
-        let id_authority = match raw.id_authority {
-            Some(a) => a,
-            None => base_url.host_str().unwrap_or("localhost").to_string(),
-        };
-        let link_base = raw
-            .link_base
-            .as_deref()
-            .map(parse_base)
-            .transpose()
-            .map_err(|e| format!("link_base: {e}"))?;
-        let websub_hub = raw
-            .websub
-            .hub
-            .as_deref()
-            .map(Url::parse)
-            .transpose()
-            .map_err(|e| format!("websub.hub: {e}"))?;
+        let base_url = validate::base_url(raw.base_url, listen_url)?;
+        let timezone = validate::timezone(raw.timezone)?;
+        let feed_limit = validate::positive(raw.feed_limit, 20, "feed_limit")?;
+        let archive_page_size =
+            validate::positive(raw.archive_page_size, feed_limit, "archive_page_size")?;
+        let id_authority = raw
+            .id_authority
+            .unwrap_or_else(|| base_url.host_str().unwrap_or("localhost").to_string());
+        let link_base = validate::link_base(raw.link_base)?;
+        let websub_hub = validate::hub(raw.websub.hub)?;
         Ok(Config {
             title: raw.title.unwrap_or_else(|| "dropfeed".into()),
             description: raw
@@ -315,45 +208,10 @@ impl Config {
             id_authority,
             link_base,
             max_post_bytes: raw.max_post_bytes.unwrap_or(1024 * 1024),
-            cache: {
-                let default = CacheConfig::default();
-                CacheConfig {
-                    max_age: raw.cache.max_age.unwrap_or(default.max_age),
-                    stale_while_revalidate: raw
-                        .cache
-                        .stale_while_revalidate
-                        .unwrap_or(default.stale_while_revalidate),
-                    stale_if_error: raw.cache.stale_if_error.unwrap_or(default.stale_if_error),
-                }
-            },
-            watch: WatchConfig {
-                debounce: Duration::from_millis(raw.watch.debounce_ms.unwrap_or(50)),
-                rescan: Duration::from_secs(positive(
-                    raw.watch.rescan_secs.unwrap_or(60),
-                    "watch.rescan_secs",
-                )?),
-                unclosed_write: Duration::from_secs(raw.watch.unclosed_write_secs.unwrap_or(10)),
-            },
+            cache: validate::cache(raw.cache),
+            watch: validate::watch(raw.watch)?,
             websub_hub,
-            server: ServerConfig {
-                max_connections: positive(
-                    raw.server.max_connections.unwrap_or(1024),
-                    "server.max_connections",
-                )?,
-                // Zero would close every connection before its first request.
-                header_timeout: Duration::from_secs(positive(
-                    raw.server.header_timeout_secs.unwrap_or(10),
-                    "server.header_timeout_secs",
-                )?),
-                idle_timeout: Duration::from_secs(positive(
-                    raw.server.idle_timeout_secs.unwrap_or(60),
-                    "server.idle_timeout_secs",
-                )?),
-                drain_timeout: Duration::from_secs(raw.server.drain_timeout_secs.unwrap_or(10)),
-                max_header_bytes: raw.server.max_header_bytes.unwrap_or(16 * 1024).max(1024),
-                rate_limit_per_minute: raw.server.rate_limit_per_minute.filter(|&n| n > 0),
-                threads: raw.server.threads.unwrap_or(0),
-            },
+            server: validate::server(raw.server)?,
         })
     }
 
@@ -363,29 +221,6 @@ impl Config {
         url.push_str(path.trim_start_matches('/'));
         url
     }
-}
-
-fn positive<T: PartialEq + Default>(value: T, key: &str) -> Result<T, String> {
-    if value == T::default() {
-        Err(format!("{key} must be greater than zero"))
-    } else {
-        Ok(value)
-    }
-}
-
-/// Parses an absolute http(s) URL and makes its path end in `/` so joins stay inside it.
-fn parse_base(text: &str) -> Result<Url, String> {
-    let mut url = Url::parse(text).map_err(|e| format!("`{text}` is not an absolute URL ({e})"))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("`{text}` must be an http or https URL"));
-    }
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    url.set_query(None);
-    url.set_fragment(None);
-    Ok(url)
 }
 
 /// 1-based line number of a byte offset.
@@ -477,6 +312,48 @@ mod tests {
     fn bad_timezone_is_refused() {
         let err = Config::parse(Path::new("d.toml"), "timezone = \"Mars/Base\"", None).unwrap_err();
         assert!(err.message.contains("Mars/Base"));
+    }
+
+    #[test]
+    fn refused_value_names_its_line() {
+        let text = "title = \"x\"\n\nfeed_limit = 0\n";
+        let err = Config::parse(Path::new("site/dropfeed.toml"), text, None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "site/dropfeed.toml:3: feed_limit must be greater than zero"
+        );
+    }
+
+    #[test]
+    fn refused_value_in_table_names_its_line() {
+        let cases = [
+            ("[watch]\nrescan_secs = 0\n", 2, "watch.rescan_secs"),
+            ("[websub]\n\nhub = \"not a url\"\n", 3, "websub.hub"),
+            (
+                "[server]\nthreads = 2\nidle_timeout_secs = 0\n",
+                3,
+                "idle_timeout",
+            ),
+            ("base_url = \"ftp://ex.org/\"\n", 1, "http or https"),
+            ("\nlink_base = \"/relative\"\n", 2, "link_base"),
+            ("\n\n\ntimezone = \"Mars/Base\"", 4, "Mars/Base"),
+        ];
+        for (text, line, says) in cases {
+            let err = Config::parse(Path::new("d.toml"), text, None).unwrap_err();
+            assert_eq!(err.line, Some(line), "{text:?}: {err}");
+            assert!(err.message.contains(says), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn refused_listen_address_has_no_line() {
+        let err =
+            Config::parse(Path::new("d.toml"), "title = \"x\"", Some("nonsense")).unwrap_err();
+        assert_eq!(err.line, None);
+        assert_eq!(
+            err.to_string(),
+            "d.toml: base_url: `nonsense` is not an absolute URL (relative URL without a base)"
+        );
     }
 
     #[test]

@@ -1,0 +1,98 @@
+//! `dropfeed.toml` exactly as written: serde types that refuse unknown keys. A value that
+//! validation may refuse is kept [`Spanned`], so the refusal can name its line.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// `dropfeed.toml` exactly as written. See [`Config`](super::Config) for the meaning of
+/// each key.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Site title.
+    pub title: Option<String>,
+    /// One-line site description.
+    pub description: Option<String>,
+    /// Public URL of the site root.
+    pub base_url: Option<Spanned<String>>,
+    /// Default language (BCP 47).
+    pub language: Option<String>,
+    /// IANA time zone for dates written without one.
+    pub timezone: Option<Spanned<String>>,
+    /// Site author.
+    pub author: Option<String>,
+    /// Entries in each subscription feed.
+    pub feed_limit: Option<Spanned<usize>>,
+    /// Entries in each full archive page.
+    pub archive_page_size: Option<Spanned<usize>>,
+    /// Authority of generated `tag:` ids.
+    pub id_authority: Option<String>,
+    /// Where item links point when articles live on another site.
+    pub link_base: Option<Spanned<String>>,
+    /// Largest post file read, in bytes.
+    pub max_post_bytes: Option<u64>,
+    /// HTTP caching.
+    #[serde(default)]
+    pub cache: RawCache,
+    /// File watching.
+    #[serde(default)]
+    pub watch: RawWatch,
+    /// WebSub.
+    #[serde(default)]
+    pub websub: RawWebSub,
+    /// HTTP server limits.
+    #[serde(default)]
+    pub server: RawServer,
+}
+
+/// `[cache]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCache {
+    /// `max-age` seconds for live resources.
+    pub max_age: Option<u64>,
+    /// `stale-while-revalidate` seconds.
+    pub stale_while_revalidate: Option<u64>,
+    /// `stale-if-error` seconds.
+    pub stale_if_error: Option<u64>,
+}
+
+/// `[watch]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWatch {
+    /// Quiet period after an in-flux event, milliseconds.
+    pub debounce_ms: Option<u64>,
+    /// Seconds between full rescans.
+    pub rescan_secs: Option<Spanned<u64>>,
+    /// Seconds a post written but not closed may stay quiet before it is read anyway.
+    pub unclosed_write_secs: Option<u64>,
+}
+
+/// `[websub]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWebSub {
+    /// Hub URL.
+    pub hub: Option<Spanned<String>>,
+}
+
+/// `[server]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    /// Most connections served at once.
+    pub max_connections: Option<Spanned<usize>>,
+    /// Seconds a client may take to send its request headers.
+    pub header_timeout_secs: Option<Spanned<u64>>,
+    /// Seconds an HTTP/2 connection is kept with no request.
+    pub idle_timeout_secs: Option<Spanned<u64>>,
+    /// Seconds requests in progress get to finish after a shutdown signal.
+    pub drain_timeout_secs: Option<u64>,
+    /// Largest request head, bytes.
+    pub max_header_bytes: Option<usize>,
+    /// Requests per minute allowed from one client address; 0 turns the limit off.
+    pub rate_limit_per_minute: Option<u32>,
+    /// Threads answering requests; 0 for one per core but one (at least one).
+    pub threads: Option<usize>,
+}
