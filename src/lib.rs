@@ -20,6 +20,8 @@
 //! - [`app`]: all of the above started together (what `dropfeed serve` runs).
 //! - [`parallel`]: a list of independent items mapped on every core.
 
+#![warn(missing_docs)]
+
 pub mod app;
 pub mod config;
 pub mod encoder;
