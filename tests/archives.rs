@@ -8,7 +8,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use common::server::{header, markdown_post, wait_until, Server, DEADLINE};
+use common::server::{header, markdown_post, Server};
 use dropfeed::pipeline::SystemClock;
 use hyper::StatusCode;
 use serde_json::Value;
@@ -228,13 +228,9 @@ async fn prev_archive_chains_visit_every_post_once() {
     server.write_post(&post_name(newest), &post_text(newest));
     let title = format!("Post {newest}");
     for start in ["/feed.xml", "/atom.xml", "/feed.json"] {
-        assert!(
-            wait_until(DEADLINE, async || {
-                server.titles(start).await.first() == Some(&title)
-            })
-            .await,
-            "{start} shows the new post"
-        );
+        server
+            .until_titles(start, "the new post first", |t| t.first() == Some(&title))
+            .await;
         let pages = walk(&server, start).await;
         check_chain(start, &pages, newest);
     }

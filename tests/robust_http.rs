@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::server::{header, markdown_post, wait_until, Server, DEADLINE};
+use common::server::{header, markdown_post, Server, DEADLINE};
 use dropfeed::pipeline::SystemClock;
 use http_body_util::{BodyExt, Empty};
 use hyper::{Request, StatusCode};
@@ -676,13 +676,9 @@ async fn etag_always_matches_the_body_under_load_while_rebuilding() {
     let rewrites = writer.await.expect("the writer");
     // The last version is served once the load is over.
     let last = format!("Alpha {}", rewrites - 1);
-    let mut titles = Vec::new();
-    let settled = wait_until(DEADLINE, async || {
-        titles = server.titles("/atom.xml").await;
-        titles.contains(&last)
-    })
-    .await;
-    assert!(settled, "the last rewrite is served: {titles:?}");
+    server
+        .until_titles("/atom.xml", "the last rewrite", |t| t.contains(&last))
+        .await;
     assert!(total >= CLIENTS * 50, "only {total} requests in 20 s");
     let distinct = etags.lock().unwrap().len();
     assert!(

@@ -79,18 +79,6 @@ async fn until_state(server: &Server, file: &str, state: &str) -> Value {
     last
 }
 
-/// Waits until the Atom feed's titles satisfy `ok`; returns them.
-async fn until_titles(server: &Server, what: &str, ok: impl Fn(&[String]) -> bool) -> Vec<String> {
-    let mut last = Vec::new();
-    let seen = wait_until(DEADLINE, async || {
-        last = server.titles(ATOM).await;
-        ok(&last)
-    })
-    .await;
-    assert!(seen, "{what}: after {DEADLINE:?} the feed shows {last:?}");
-    last
-}
-
 fn count(titles: &[String], title: &str) -> usize {
     titles.iter().filter(|t| *t == title).count()
 }
@@ -176,7 +164,9 @@ async fn post_that_stops_parsing_keeps_its_last_good_version_while_reported() {
                 "good.md",
                 &markdown_post(&good, "2026-01-10T08:00:00Z", "The good post."),
             );
-            until_titles(&server, "fixed post", |t| count(t, &good) == 1).await;
+            server
+                .until_titles(ATOM, "fixed post", |t| count(t, &good) == 1)
+                .await;
             until_state(&server, "good.md", "published").await;
         }
         write_bytes(&server, "good.md", &bytes);
@@ -313,7 +303,9 @@ async fn oversized_post_is_refused_and_reported() {
         "big.md",
         &markdown_post("Now small", "2026-01-12T08:00:00Z", "Short."),
     );
-    until_titles(&server, "shrunk post", |t| count(t, "Now small") == 1).await;
+    server
+        .until_titles(ATOM, "shrunk post", |t| count(t, "Now small") == 1)
+        .await;
     until_state(&server, "big.md", "published").await;
     server.stop().await;
 }
@@ -352,7 +344,9 @@ async fn sentinel(server: &Server, name: &str, title: &str) {
         name,
         &markdown_post(title, "2026-01-20T08:00:00Z", "Sentinel."),
     );
-    until_titles(server, title, |t| count(t, title) == 1).await;
+    server
+        .until_titles(ATOM, title, |t| count(t, title) == 1)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -439,7 +433,9 @@ async fn serve_with_link_loop() -> (Server, Vec<&'static str>) {
         "sub/inner.md",
         &markdown_post("Inner", "2026-01-12T08:00:00Z", "In a subfolder."),
     );
-    until_titles(&server, "subfolder post", |t| count(t, "Inner") == 1).await;
+    server
+        .until_titles(ATOM, "subfolder post", |t| count(t, "Inner") == 1)
+        .await;
     symlink(Path::new(".."), &server.posts_dir().join("sub/loop"));
     symlink(Path::new("."), &server.posts_dir().join("self"));
     // The watcher is still alive: the next post appears.
@@ -582,7 +578,9 @@ async fn duplicate_id_outcome(order: &[(&str, &str)]) -> (String, String) {
         "unrelated.md",
         &markdown_post("Unrelated 2", "2026-01-01T08:00:00Z", "Unrelated."),
     );
-    let titles = until_titles(&server, "unrelated edit", |t| count(t, "Unrelated 2") == 1).await;
+    let titles = server
+        .until_titles(ATOM, "unrelated edit", |t| count(t, "Unrelated 2") == 1)
+        .await;
     assert_eq!(
         count(&titles, &winner),
         1,

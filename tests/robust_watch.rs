@@ -166,24 +166,19 @@ async fn removed_posts_folder_keeps_serving_and_recovers_when_restored() {
         "gamma.md",
         &markdown_post("Gamma", "2026-01-12T08:00:00Z", "New."),
     );
-    let mut titles = Vec::new();
-    let restored = wait_until(Duration::from_secs(10), async || {
-        titles = server.titles(ATOM).await;
-        titles == ["Gamma", "Alpha restored"]
-    })
-    .await;
-    assert!(restored, "restored content not served: {titles:?}");
+    let restored = |t: &[String]| t == ["Gamma", "Alpha restored"];
+    server
+        .until_titles_within(Duration::from_secs(10), ATOM, "restored content", restored)
+        .await;
     // Watched again: a later edit is seen.
     server.write_post(
         "gamma.md",
         &markdown_post("Gamma edited", "2026-01-12T08:00:00Z", "Edited."),
     );
-    let edited = wait_until(DEADLINE, async || {
-        titles = server.titles(ATOM).await;
-        titles == ["Gamma edited", "Alpha restored"]
-    })
-    .await;
-    assert!(edited, "edit after the restore not served: {titles:?}");
+    let edited = |t: &[String]| t == ["Gamma edited", "Alpha restored"];
+    server
+        .until_titles(ATOM, "the edit after the restore", edited)
+        .await;
     server.stop().await;
 }
 
@@ -243,13 +238,10 @@ async fn rebuild_that_panics_keeps_the_previous_snapshot_serving() {
         "beta.md",
         &markdown_post("Beta edited", "2026-01-11T08:00:00Z", "Edited."),
     );
-    let mut titles = Vec::new();
-    let recovered = wait_until(DEADLINE, async || {
-        titles = server.titles(ATOM).await;
-        titles == ["Beta edited", "Alpha edited"]
-    })
-    .await;
-    assert!(recovered, "the watcher survived the panic: {titles:?}");
+    let recovered = |t: &[String]| t == ["Beta edited", "Alpha edited"];
+    server
+        .until_titles(ATOM, "the watcher surviving the panic", recovered)
+        .await;
     server.stop().await;
 }
 

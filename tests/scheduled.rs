@@ -52,14 +52,10 @@ async fn future_post_appears_when_the_clock_passes_its_date() {
 
     clock.set("2026-01-03T00:00:00Z");
     server.notify(Message::Wake);
-    let shown = wait_until(DEADLINE, async || {
-        server.titles("/atom.xml").await.len() == 2
-    })
-    .await;
-    assert!(
-        shown,
-        "the scheduled post did not appear after the clock passed its date"
-    );
+    let what = "the scheduled post after the clock passed its date";
+    server
+        .until_titles("/atom.xml", what, |t| t.len() == 2)
+        .await;
     for feed in FEEDS {
         assert_eq!(
             server.titles(feed).await,

@@ -47,18 +47,6 @@ async fn serve() -> Server {
     .await
 }
 
-/// Waits until the Atom feed's titles satisfy `ok`; returns them.
-async fn until_feed(server: &Server, what: &str, ok: impl Fn(&[String]) -> bool) -> Vec<String> {
-    let mut last = Vec::new();
-    let seen = wait_until(DEADLINE, async || {
-        last = server.titles(ATOM).await;
-        ok(&last)
-    })
-    .await;
-    assert!(seen, "{what}: after {DEADLINE:?} the feed shows {last:?}");
-    last
-}
-
 fn has(titles: &[String], title: &str) -> bool {
     titles.iter().any(|t| t == title)
 }
@@ -85,7 +73,9 @@ async fn change_right_after_start_is_seen() {
     let posts = [("alpha.md", alpha.as_str()), ("beta.md", beta.as_str())];
     let server = Server::launch(&posts, "", Arc::new(SystemClock)).await;
     server.remove_post("alpha.md");
-    until_feed(&server, "removed right after start", |t| !has(t, "Alpha")).await;
+    server
+        .until_titles(ATOM, "removed right after start", |t| !has(t, "Alpha"))
+        .await;
     server.stop().await;
 }
 
@@ -97,7 +87,9 @@ async fn new_post_appears_with_a_new_etag() {
         "gamma.md",
         &markdown_post("Gamma", "2026-01-12T08:00:00Z", "A third post."),
     );
-    let titles = until_feed(&server, "new post", |t| has(t, "Gamma")).await;
+    let titles = server
+        .until_titles(ATOM, "new post", |t| has(t, "Gamma"))
+        .await;
     assert_eq!(titles, ["Gamma", "Beta", "Alpha"]);
     assert_ne!(server.etag(ATOM).await, old);
     server.stop().await;
@@ -112,7 +104,9 @@ async fn edited_title_replaces_the_old_one_and_keeps_the_id() {
         "alpha.md",
         &markdown_post("Alpha, Revised", "2026-01-10T08:00:00Z", "The first post."),
     );
-    let titles = until_feed(&server, "edited title", |t| has(t, "Alpha, Revised")).await;
+    let titles = server
+        .until_titles(ATOM, "edited title", |t| has(t, "Alpha, Revised"))
+        .await;
     assert_eq!(titles, ["Beta", "Alpha, Revised"]);
     assert_ne!(server.etag(ATOM).await, old);
     assert_eq!(entry_id(&server, "Alpha, Revised").await, id);
@@ -124,7 +118,9 @@ async fn removed_post_disappears() {
     let server = serve().await;
     let old = server.etag(ATOM).await;
     server.remove_post("alpha.md");
-    let titles = until_feed(&server, "removed post", |t| !has(t, "Alpha")).await;
+    let titles = server
+        .until_titles(ATOM, "removed post", |t| !has(t, "Alpha"))
+        .await;
     assert_eq!(titles, ["Beta"]);
     assert_ne!(server.etag(ATOM).await, old);
     server.stop().await;
@@ -151,7 +147,9 @@ async fn poll_during(server: &Server, save: impl Future<Output = ()>) -> (usize,
     };
     let save = async {
         save.await;
-        until_feed(server, "saved title", |t| has(t, "Alpha, Revised")).await;
+        server
+            .until_titles(ATOM, "saved title", |t| has(t, "Alpha, Revised"))
+            .await;
         // Keep looking a little after the new version appeared: a late second rebuild must
         // not drop it either.
         tokio::time::sleep(QUIET).await;
@@ -241,7 +239,9 @@ async fn file_renamed_in_from_outside_appears() {
     )
     .unwrap();
     std::fs::rename(&written, server.posts_dir().join("delta.md")).unwrap();
-    let titles = until_feed(&server, "renamed in", |t| has(t, "Delta")).await;
+    let titles = server
+        .until_titles(ATOM, "renamed in", |t| has(t, "Delta"))
+        .await;
     assert_eq!(titles, ["Delta", "Beta", "Alpha"]);
     assert_ne!(server.etag(ATOM).await, old);
     server.stop().await;
@@ -261,7 +261,9 @@ async fn new_subfolder_with_a_post_written_at_once_appears() {
         std::fs::create_dir_all(&dir).unwrap();
         let date = format!("2026-02-0{}T08:00:00Z", i + 1);
         std::fs::write(dir.join(file), markdown_post(title, &date, "In a folder.")).unwrap();
-        until_feed(&server, &format!("{folder}/{file}"), |t| has(t, title)).await;
+        server
+            .until_titles(ATOM, &format!("{folder}/{file}"), |t| has(t, title))
+            .await;
         assert_ne!(server.etag(ATOM).await, old, "{folder}/{file}");
     }
     assert_eq!(
@@ -294,10 +296,9 @@ async fn check_watched_again(server: &Server) {
         "later.md",
         &markdown_post("Later", "2026-03-01T08:00:00Z", "After the restore."),
     );
-    until_feed(server, "post written after the restore", |t| {
-        has(t, "Later")
-    })
-    .await;
+    server
+        .until_titles(ATOM, "post written after the restore", |t| has(t, "Later"))
+        .await;
     assert_ne!(server.etag(ATOM).await, before);
 }
 
@@ -317,7 +318,9 @@ async fn folder_removed_keeps_serving_then_restored_by_rename() {
         .unwrap();
     }
     std::fs::rename(&restored, server.posts_dir()).unwrap();
-    let titles = until_feed(&server, "restored folder", |t| has(t, "Theta")).await;
+    let titles = server
+        .until_titles(ATOM, "restored folder", |t| has(t, "Theta"))
+        .await;
     assert_eq!(titles, ["Theta", "Alpha"]);
     assert_ne!(server.etag(ATOM).await, before);
     check_watched_again(&server).await;
@@ -332,10 +335,11 @@ async fn folder_removed_keeps_serving_then_recreated_file_by_file() {
         let date = format!("2026-01-{day}T08:00:00Z");
         server.write_post(file, &markdown_post(title, &date, "Recreated."));
     }
-    let titles = until_feed(&server, "recreated folder", |t| {
-        t == ["Theta".to_string(), "Alpha".to_string()]
-    })
-    .await;
+    let titles = server
+        .until_titles(ATOM, "recreated folder", |t| {
+            t == ["Theta".to_string(), "Alpha".to_string()]
+        })
+        .await;
     assert_eq!(titles, ["Theta", "Alpha"]);
     assert_ne!(server.etag(ATOM).await, before);
     check_watched_again(&server).await;
@@ -358,7 +362,9 @@ async fn editor_temporaries_never_become_posts() {
         "real.md",
         &markdown_post("Real", "2026-01-16T08:00:00Z", "Not scratch."),
     );
-    let titles = until_feed(&server, "real post after temporaries", |t| has(t, "Real")).await;
+    let titles = server
+        .until_titles(ATOM, "real post after temporaries", |t| has(t, "Real"))
+        .await;
     assert_eq!(titles, ["Real", "Beta", "Alpha"]);
     // A full rescan walks the folder without events; a post written after the request shows
     // once the rescan is done (the watcher handles its messages in order).
@@ -367,7 +373,9 @@ async fn editor_temporaries_never_become_posts() {
         "after-rescan.md",
         &markdown_post("After Rescan", "2026-01-17T08:00:00Z", "Not scratch."),
     );
-    let titles = until_feed(&server, "post after rescan", |t| has(t, "After Rescan")).await;
+    let titles = server
+        .until_titles(ATOM, "post after rescan", |t| has(t, "After Rescan"))
+        .await;
     assert_eq!(titles, ["After Rescan", "Real", "Beta", "Alpha"]);
     let (status, _, _) = server.get("/posts/x/", &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "a temporary got a page");

@@ -5,7 +5,8 @@
 //! - [`Server::get`], [`Server::head`], [`Server::request`] speak HTTP/1.1 through hyper-util's
 //!   legacy client; [`Server::get_h2`] speaks HTTP/2 by prior knowledge (h2c).
 //! - [`wait_until`] polls a condition every 10 ms up to a deadline: tests synchronise on what
-//!   a client can see, never on a fixed sleep.
+//!   a client can see, never on a fixed sleep. [`Server::until_titles`] is the common case:
+//!   wait until a feed's entry titles show a change.
 //! - [`TestClock`] is a clock the test sets, for scheduled posts.
 
 use std::net::SocketAddr;
@@ -250,6 +251,35 @@ impl Server {
             .into_iter()
             .map(|e| e.title.map(|t| t.content).unwrap_or_default())
             .collect()
+    }
+
+    /// Waits until the entry titles of the feed at `path` satisfy `ok`, and returns them;
+    /// after [`DEADLINE`] fails the test, saying what was awaited and what the feed showed.
+    pub async fn until_titles(
+        &self,
+        path: &str,
+        what: &str,
+        ok: impl Fn(&[String]) -> bool,
+    ) -> Vec<String> {
+        self.until_titles_within(DEADLINE, path, what, ok).await
+    }
+
+    /// [`Server::until_titles`] with another deadline.
+    pub async fn until_titles_within(
+        &self,
+        deadline: Duration,
+        path: &str,
+        what: &str,
+        ok: impl Fn(&[String]) -> bool,
+    ) -> Vec<String> {
+        let mut last = Vec::new();
+        let seen = wait_until(deadline, async || {
+            last = self.titles(path).await;
+            ok(&last)
+        })
+        .await;
+        assert!(seen, "{what}: after {deadline:?} {path} shows {last:?}");
+        last
     }
 
     async fn send(
