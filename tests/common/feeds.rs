@@ -10,11 +10,15 @@ use chrono::{DateTime, TimeZone, Utc};
 use dropfeed::config::Config;
 use dropfeed::load::Library;
 use dropfeed::pipeline::{self, Built};
+use dropfeed::render::FEED_FORMATS;
 use serde_json::Value;
 use tempfile::TempDir;
 
-/// The subscription documents of a feed collection, one per format.
-pub const FEED_FILES: [&str; 3] = ["feed.xml", "atom.xml", "feed.json"];
+/// The subscription documents of a feed collection, one per format ([`FEED_FORMATS`]).
+pub const FEED_FILES: [&str; 3] = {
+    let [rss, atom, json] = FEED_FORMATS;
+    [rss.feed_file(), atom.feed_file(), json.feed_file()]
+};
 
 /// The config the sample-site tests build with.
 pub const EXAMPLE_CONFIG: &str = "base_url = \"https://example.org/\"\n";
