@@ -5,8 +5,8 @@
 //!
 //! - [`config`]: `dropfeed.toml` → validated [`config::Config`].
 //! - [`post`]: one file → one [`post::Post`] (front matter, Markdown, plain text, dates).
-//! - [`ledger`]: ids issued once and never changed.
 //! - [`load`]: the posts folder → posts, re-reading only changed files.
+//! - [`ids`]: permanent ids, issued once and recorded in the ledger.
 //! - [`site`]: posts → [`site::Site`]: order, drafts, schedule, tags, archive paging.
 //! - [`render`]: site → bytes of every resource (feeds, HTML pages).
 //! - [`snapshot`]: resources → [`snapshot::Snapshot`] with encodings and validators.
@@ -24,7 +24,7 @@ pub mod app;
 pub mod config;
 pub mod encoder;
 pub mod export;
-pub mod ledger;
+pub mod ids;
 pub mod load;
 pub mod parallel;
 pub mod pipeline;

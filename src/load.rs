@@ -3,18 +3,17 @@
 //! error is reported; files that are not posts (dotfiles, editor temporaries, unknown
 //! extensions, FIFOs, devices, links leading outside the folder) are never opened.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File, Metadata};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
-use crate::ledger::Ledger;
 use crate::post::{self, Format, ParseContext, Post, PostError};
 
 /// What is known about one post file.
@@ -63,10 +62,6 @@ pub struct Library {
     pub skipped: BTreeMap<String, Skipped>,
     /// Why the last configuration reload was refused (shown on `/status` until one succeeds).
     pub config_error: Option<String>,
-    /// Ids issued to published posts. A mutex only so that building, which reads the library,
-    /// can record new ids through a shared reference; one thread rebuilds at a time, so it is
-    /// never contended.
-    ledger: Mutex<Ledger>,
     /// Shared with whoever displays progress (`dropfeed serve` on a terminal).
     pub progress: Arc<LoadProgress>,
 }
@@ -123,7 +118,6 @@ impl Library {
             files: BTreeMap::new(),
             skipped: BTreeMap::new(),
             config_error: None,
-            ledger: Mutex::new(Ledger::open(root)),
             progress: Arc::default(),
         }
     }
@@ -141,75 +135,14 @@ impl Library {
         }
     }
 
-    /// Uses recorded ids without ever writing the ledger (for read-only commands).
-    pub fn read_only_ids(&mut self) {
-        self.ledger
-            .get_mut()
-            .unwrap_or_else(|p| p.into_inner())
-            .read_only();
-    }
-
-    /// Records ids for the posts to publish at `now` (issuing new ones as needed), then hands
-    /// the ledger to `use_ids` to look them up. The ledger file is written by
-    /// [`Library::save_ids`], which the server calls after publishing: a rewrite of a
-    /// 10,000-line ledger (a title edit changes it) is kept out of the time a change takes to
-    /// be served. Ids do not depend on the write: the same posts get the same ids again.
-    pub fn with_ids<R>(
-        &self,
-        posts: &[Arc<Post>],
-        authority: &str,
-        now: DateTime<Utc>,
-        use_ids: impl FnOnce(&Ledger) -> R,
-    ) -> R {
-        let mut ledger = self
-            .ledger
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        // Present means read *and* still on disk: a file moved into a new folder may be read
-        // there before the event for its old path is handled, and must keep its id.
-        let present =
-            |source: &str| self.files.contains_key(source) && self.root.join(source).is_file();
-        ledger.assign(posts, present, authority, now);
-        use_ids(&ledger)
-    }
-
-    /// The id ledger's health, kept current (for `/status` and `dropfeed check`).
-    pub fn ledger_health(&self) -> crate::ledger::SharedHealth {
-        self.ledger
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .health()
-    }
-
-    /// Writes the id ledger if ids were issued or their posts changed since the last write.
-    pub fn save_ids(&self) {
-        let mut ledger = self
-            .ledger
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Err(e) = ledger.save() {
-            tracing::warn!(
-                "cannot write the id ledger in {}: {e}; ids are kept in memory",
-                self.root.display()
-            );
-        }
-    }
-
-    /// Permanent ids for the posts to publish at `now`, by source path (see [`Library::with_ids`]).
-    pub fn ids(
-        &self,
-        posts: &[Arc<Post>],
-        authority: &str,
-        now: DateTime<Utc>,
-    ) -> HashMap<String, String> {
-        let ids = self.with_ids(posts, authority, now, |ledger| {
-            posts
-                .iter()
-                .filter_map(|p| Some((p.source.clone(), ledger.id_of(&p.source)?.to_string())))
-                .collect()
-        });
-        self.save_ids();
-        ids
+    /// Which of these source paths are known and still on disk (files read, whose path has
+    /// not been found gone yet, may have been moved meanwhile).
+    pub fn on_disk(&self, sources: &[&str]) -> HashSet<String> {
+        sources
+            .iter()
+            .filter(|s| self.files.contains_key(**s) && self.root.join(s).is_file())
+            .map(|s| s.to_string())
+            .collect()
     }
 
     /// The posts folder, absolute.

@@ -7,25 +7,8 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::config::Config;
+use crate::ids::{default_id, IdSource};
 use crate::post::Post;
-
-/// Where recorded ids come from: the ledger, or a map in tests and benchmarks.
-pub trait IdSource {
-    /// The id recorded for a source path.
-    fn id_for(&self, source: &str) -> Option<Arc<str>>;
-
-    /// Whether a post with no recorded id may take [`default_id`]; false while the ledger
-    /// cannot be read whole (its id may be on a line that could not be read).
-    fn issuing(&self) -> bool {
-        true
-    }
-}
-
-impl IdSource for HashMap<String, String> {
-    fn id_for(&self, source: &str) -> Option<Arc<str>> {
-        self.get(source).map(|id| Arc::from(id.as_str()))
-    }
-}
 
 /// A published post with its permanent id. Cheap to make: a rebuild makes one per post, so
 /// everything in it is shared (the post, the ledger's id) and its URLs are the post's own
@@ -124,16 +107,6 @@ fn fingerprint_of(config: &Config) -> [u8; 16] {
     let mut out = [0; 16];
     out.copy_from_slice(&blake3::hash(format!("{config:?}").as_bytes()).as_bytes()[..16]);
     out
-}
-
-/// The default permanent id: a `tag:` URI (RFC 4151) of the authority, the publication day
-/// and the slug.
-pub fn default_id(authority: &str, post: &Post) -> String {
-    format!(
-        "tag:{authority},{}:{}",
-        post.date.format("%Y-%m-%d"),
-        post.slug
-    )
 }
 
 impl Site {

@@ -21,11 +21,13 @@ use notify::{Event, EventKind, RecursiveMode, Watcher};
 
 use crate::config::Config;
 use crate::encoder::Encoder;
+use crate::ids::Ledger;
 use crate::load::{Changes, Library};
-use crate::pipeline::{self, Clock};
+use crate::pipeline::{self, Built, Clock, Inputs};
 use crate::post::Format;
 use crate::serve::metrics::Metrics;
 use crate::serve::SharedSnapshot;
+use crate::snapshot::Snapshot;
 use crate::websub::Publisher;
 
 /// How often a missing posts folder is looked for.
@@ -125,6 +127,8 @@ fn in_hidden(path: &Path, root: &Path) -> bool {
 /// The watcher's state: the library, the config, the shared snapshot.
 struct Rebuilder {
     library: Library,
+    /// The id ledger, written after each publication.
+    ledger: Ledger,
     config: Arc<Config>,
     clock: Arc<dyn Clock>,
     shared: SharedSnapshot,
@@ -152,7 +156,7 @@ impl Rebuilder {
     }
 
     /// Rebuilds from the library and publishes the new snapshot. A rebuild that fails or
-    /// panics leaves the previous snapshot serving.
+    /// panics leaves the previous snapshot serving, and its changes are applied by the next.
     fn publish(&mut self, changes: &Changes, started: Instant) {
         let previous = self.shared.load_full();
         self.unpublished
@@ -161,62 +165,84 @@ impl Rebuilder {
         self.unpublished
             .removed
             .extend(changes.removed.iter().cloned());
-        let changes = &std::mem::take(&mut self.unpublished);
+        let changes = std::mem::take(&mut self.unpublished);
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let now = self.clock.now();
+            let inputs = Inputs::gather(&self.library, &mut self.ledger, now);
             pipeline::build_for_serving(
-                &self.library,
+                inputs,
                 &self.config,
-                self.clock.now(),
+                now,
                 Some(&previous),
-                changes,
+                &changes,
                 started,
             )
         }));
         match result {
-            Ok(Ok(built)) => {
-                self.next_scheduled = built.site.next_scheduled;
-                let generation = built.snapshot.generation;
-                let changed_feeds = built.snapshot.changed_feeds(&previous);
-                // Published even when no feed changed: the status page may have.
-                self.shared.store(Arc::new(built.snapshot));
-                if let Some(encoder) = &self.encoder {
-                    encoder.kick();
-                }
-                self.library.save_ids();
-                if let (Some(publisher), Some(hub)) = (&self.publisher, &self.config.websub_hub) {
-                    if !changed_feeds.is_empty() {
-                        let urls = changed_feeds
-                            .iter()
-                            .map(|route| self.config.url(route))
-                            .collect();
-                        publisher.publish(hub, urls);
-                    }
-                }
-                self.metrics.record_rebuild(started.elapsed());
-                tracing::info!(
-                    posts = built.site.entries.len(),
-                    changed = changes.changed.len(),
-                    removed = changes.removed.len(),
-                    generation,
-                    feeds_changed = generation != previous.generation,
-                    ms = format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
-                    "rebuilt"
-                );
-            }
+            Ok(Ok(built)) => self.swap_in(built, &previous, &changes, started),
             Ok(Err(e)) => {
-                self.unpublished = changes.clone();
+                self.unpublished = changes;
                 tracing::error!("rebuild failed, still serving the previous snapshot: {e}")
             }
             Err(_) => {
-                self.unpublished = changes.clone();
+                self.unpublished = changes;
                 tracing::error!("rebuild panicked, still serving the previous snapshot")
             }
         }
     }
+
+    /// Publishes a built snapshot, then does what follows a publication: compressing, writing
+    /// the ids issued, pinging the hub, counting.
+    fn swap_in(&mut self, built: Built, previous: &Snapshot, changes: &Changes, started: Instant) {
+        self.next_scheduled = built.site.next_scheduled;
+        let generation = built.snapshot.generation;
+        let changed_feeds = built.snapshot.changed_feeds(previous);
+        let posts = built.site.entries.len();
+        // Published even when no feed changed: the status page may have.
+        self.shared.store(Arc::new(built.snapshot));
+        if let Some(encoder) = &self.encoder {
+            encoder.kick();
+        }
+        self.save_ids();
+        self.announce(&changed_feeds);
+        self.metrics.record_rebuild(started.elapsed());
+        tracing::info!(
+            posts,
+            changed = changes.changed.len(),
+            removed = changes.removed.len(),
+            generation,
+            feeds_changed = generation != previous.generation,
+            ms = format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
+            "rebuilt"
+        );
+    }
+
+    /// Writes the ids issued since the last write (after publishing: rewriting the ledger is
+    /// kept out of the time a change takes to be served; ids do not depend on the write).
+    fn save_ids(&mut self) {
+        if let Err(e) = self.ledger.save() {
+            tracing::warn!(
+                "cannot write the id ledger in {}: {e}; ids are kept in memory",
+                self.library.display_root().display()
+            );
+        }
+    }
+
+    /// Tells the WebSub hub which feeds changed.
+    fn announce(&self, changed_feeds: &[String]) {
+        let (Some(publisher), Some(hub)) = (&self.publisher, &self.config.websub_hub) else {
+            return;
+        };
+        if !changed_feeds.is_empty() {
+            let urls = changed_feeds
+                .iter()
+                .map(|route| self.config.url(route))
+                .collect();
+            publisher.publish(hub, urls);
+        }
+    }
 }
 
-/// Starts watching the library's folder. The snapshot in `shared` must already be built
-/// from `library`.
 /// A file watch registered once the first scan is done, with a walk of the folder queued
 /// as the watcher's first act (see [`prepare`]).
 pub struct Prepared {
@@ -241,10 +267,12 @@ pub fn prepare(root: &std::path::Path) -> Prepared {
     }
 }
 
-/// Starts the watcher thread over a library scanned after [`prepare`].
+/// Starts the watcher thread over a library scanned after [`prepare`], with the ledger the
+/// first build used. The snapshot in the context must already be built from them.
 pub fn spawn(
     prepared: Prepared,
     library: Library,
+    ledger: Ledger,
     context: WatchContext,
 ) -> notify::Result<WatchHandle> {
     let Prepared {
@@ -254,6 +282,7 @@ pub fn spawn(
     } = prepared;
     let rebuilder = Rebuilder {
         library,
+        ledger,
         config: context.config,
         clock: context.clock,
         shared: context.shared,
@@ -446,7 +475,7 @@ fn run(
     events: Sender<Message>,
 ) {
     // The first build was published before this thread started; its ids are written now.
-    state.library.save_ids();
+    state.save_ids();
     let root = state.library.root().to_path_buf();
     let mut pending = Pending::default();
     let mut next_rescan = Instant::now() + state.config.watch.rescan;
