@@ -283,25 +283,7 @@ fn serve(posts: &Path, listen: SocketAddr, config_path: Option<&Path>) -> Result
     let listen_url = format!("http://{listen}/");
     let config = Arc::new(Config::discover(posts, config_path, Some(&listen_url))?);
     let config_path = config_path.map(Path::to_path_buf);
-    // `threads = 0`: one per core but one, at least one. The spare core is for the kernel's
-    // network processing (most of a response's cost), the watcher and the encoder: on two
-    // cores, with wrk on the same machine, one thread served ~0.93x nginx's requests/s and
-    // two ~0.7x. One thread runs the current-thread runtime: no work stealing, no wake-ups
-    // across threads.
-    let threads = match config.server.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1)),
-        n => n,
-    };
-    let runtime = if threads == 1 {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads)
-            .enable_all()
-            .build()?
-    };
+    let runtime = runtime(config.server.threads)?;
     let served = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -340,6 +322,28 @@ fn serve(posts: &Path, listen: SocketAddr, config_path: Option<&Path>) -> Result
     // there would keep the process alive past the drain deadline, which already passed.
     runtime.shutdown_background();
     served
+}
+
+/// The async runtime for `serve`. `threads = 0`: one per core but one, at least one. The
+/// spare core is for the kernel's network processing (most of a response's cost), the
+/// watcher and the encoder: on two cores, with wrk on the same machine, one thread served
+/// ~0.93x nginx's requests/s and two ~0.7x. One thread runs the current-thread runtime: no
+/// work stealing, no wake-ups across threads.
+fn runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    let threads = match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1)),
+        n => n,
+    };
+    if threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()
+    }
 }
 
 /// On every SIGHUP, reads the config again and hands it to the watcher, which re-reads every

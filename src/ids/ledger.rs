@@ -4,7 +4,7 @@
 //! The ledger is the one part of dropfeed's state that is truth, so it fails loudly and
 //! never forgets: a line that cannot be read costs no other line its id; while any line, or
 //! the file itself, cannot be read, no new id is issued (posts without one are held back, see
-//! [`crate::site::Held::NoId`]) and the file is never rewritten, so the unreadable lines stay
+//! `Held::NoId` in the site) and the file is never rewritten, so the unreadable lines stay
 //! as they are until someone fixes them. Reading it again after a fix resumes issuing. Its
 //! [`Health`] is shown on `/status`, by `dropfeed check` and in the log.
 
