@@ -36,8 +36,9 @@ use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Samp
 use arc_swap::ArcSwap;
 use dropfeed::config::{Config, RawConfig};
 use dropfeed::encoder;
+use dropfeed::ids::Ledger;
 use dropfeed::load::{self, Library};
-use dropfeed::pipeline;
+use dropfeed::pipeline::{self, Inputs};
 use dropfeed::render::{self, Rendered};
 use dropfeed::serve::SharedSnapshot;
 use dropfeed::site::Site;
@@ -76,7 +77,10 @@ impl Corpus {
             count,
         };
         let (library, config) = corpus.scan();
-        library.ids(&library.posts(), &config.id_authority, now());
+        corpus
+            .ids(&library, &config)
+            .save()
+            .expect("writing the id ledger");
         corpus
     }
 
@@ -85,6 +89,14 @@ impl Corpus {
         let mut library = Library::new(&self.posts, &config);
         library.scan().expect("the corpus folder exists");
         (library, config)
+    }
+
+    /// The corpus's id ledger, with an id for every post of `library` (as a build issues them).
+    fn ids(&self, library: &Library, config: &Config) -> Ledger {
+        let mut ledger = Ledger::open(&self.posts);
+        let presence = ledger.prepare(library, now());
+        ledger.assign(&library.posts(), &presence, &config.id_authority, now());
+        ledger
     }
 
     fn path(&self, index: usize) -> PathBuf {
@@ -181,10 +193,9 @@ fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
 }
 
 /// The site of a scanned library, as `pipeline::build` makes it.
-fn site_of(library: &Library, config: &Arc<Config>) -> Site {
-    let posts = library.posts();
-    let ids = library.ids(&posts, &config.id_authority, now());
-    Site::build(Arc::clone(config), &posts, &ids, now())
+fn site_of(corpus: &Corpus, library: &Library, config: &Arc<Config>) -> Site {
+    let ids = corpus.ids(library, config);
+    Site::build(Arc::clone(config), &library.posts(), &ids, now())
 }
 
 /// Returns the first 10k snapshot built, for [`incremental`] to start from.
@@ -195,7 +206,10 @@ fn build_sites(c: &mut Criterion, small: &Corpus, large: &Corpus) -> Option<Snap
         whole_site(&mut builds, "build", name, || {
             let started = Instant::now();
             let (library, config) = site.scan();
-            let built = pipeline::build(&library, &config, now(), None).expect("builds");
+            let mut ledger = Ledger::open(&site.posts);
+            let inputs = Inputs::gather(&library, &mut ledger, now());
+            let built = pipeline::build(inputs, &config, now(), None).expect("builds");
+            ledger.save().expect("writing the id ledger");
             let elapsed = started.elapsed();
             if site.count == large.count && first_large.is_none() {
                 first_large = Some(built.snapshot);
@@ -211,17 +225,14 @@ fn build_sites(c: &mut Criterion, small: &Corpus, large: &Corpus) -> Option<Snap
     });
     let (library, config) = large.scan();
     whole_site(&mut stages, "build_stages/10k", "ids", || {
-        timed(|| {
-            let posts = library.posts();
-            library.ids(&posts, &config.id_authority, now())
-        })
+        timed(|| large.ids(&library, &config))
     });
     let posts = library.posts();
-    let ids = library.ids(&posts, &config.id_authority, now());
+    let ids = large.ids(&library, &config);
     whole_site(&mut stages, "build_stages/10k", "site", || {
         timed(|| Site::build(Arc::clone(&config), &posts, &ids, now()))
     });
-    let site = site_of(&library, &config);
+    let site = site_of(large, &library, &config);
     whole_site(&mut stages, "build_stages/10k", "render_hot", || {
         timed(|| {
             render::plan_hot(&site)
@@ -248,7 +259,7 @@ enum Publish {
 /// rewrite is a change from the previous state), returning the time to refresh and rebuild.
 fn change_and_rebuild(
     site: &Corpus,
-    library: &mut Library,
+    (library, ledger): (&mut Library, &mut Ledger),
     config: &Arc<Config>,
     previous: &mut Arc<Snapshot>,
     (index, round): (usize, u64),
@@ -260,11 +271,12 @@ fn change_and_rebuild(
     std::fs::write(&path, text).expect("rewriting a post");
     let started = Instant::now();
     let changes = library.refresh(&[path]).expect("the corpus folder exists");
+    let inputs = Inputs::gather(library, ledger, now());
     let built = match publish {
         Publish::Serving => {
-            pipeline::build_for_serving(library, config, now(), Some(previous), &changes, started)
+            pipeline::build_for_serving(inputs, config, now(), Some(previous), &changes, started)
         }
-        Publish::Encoded => pipeline::build(library, config, now(), Some(previous)),
+        Publish::Encoded => pipeline::build(inputs, config, now(), Some(previous)),
     }
     .expect("builds");
     let elapsed = started.elapsed();
@@ -289,31 +301,30 @@ fn incremental(c: &mut Criterion, large: &Corpus, first: Option<Snapshot>) {
         return;
     }
     let (mut library, config) = large.scan();
-    let mut previous = Arc::new(first.unwrap_or_else(|| {
-        pipeline::build(&library, &config, now(), None)
-            .expect("builds")
-            .snapshot
-    }));
+    let mut ledger = Ledger::open(&large.posts);
+    let build = |library: &Library, ledger: &mut Ledger, previous: Option<&Snapshot>| {
+        let inputs = Inputs::gather(library, ledger, now());
+        pipeline::build(inputs, &config, now(), previous).expect("builds")
+    };
+    let mut previous =
+        Arc::new(first.unwrap_or_else(|| build(&library, &mut ledger, None).snapshot));
     let mut group = group(c, "incremental/10k");
     let mut round = 0;
     for (name, index, publish) in cases {
         whole_site(&mut group, "incremental/10k", name, || {
             round += 1;
             let at = (index, round);
-            change_and_rebuild(large, &mut library, &config, &mut previous, at, publish)
+            let state = (&mut library, &mut ledger);
+            change_and_rebuild(large, state, &config, &mut previous, at, publish)
         });
         // Leave the corpus as generated for what follows.
         std::fs::write(large.path(index), corpus::post(index, corpus::DEFAULT_SEED))
             .expect("restoring a post");
         library.refresh(&[large.path(index)]);
-        previous = Arc::new(
-            pipeline::build(&library, &config, now(), Some(&previous))
-                .expect("builds")
-                .snapshot,
-        );
+        previous = Arc::new(build(&library, &mut ledger, Some(&previous)).snapshot);
     }
     whole_site(&mut group, "incremental/10k", "nothing_changed", || {
-        timed(|| pipeline::build(&library, &config, now(), Some(&previous)).expect("builds"))
+        timed(|| build(&library, &mut ledger, Some(&previous)))
     });
     group.finish();
 }
@@ -321,7 +332,7 @@ fn incremental(c: &mut Criterion, large: &Corpus, first: Option<Snapshot>) {
 /// First requests for cold routes: rendered on request, then kept in a bounded cache.
 fn cold_routes(c: &mut Criterion, large: &Corpus) {
     let (library, config) = large.scan();
-    let site = site_of(&library, &config);
+    let site = site_of(large, &library, &config);
     let post_page = site.entries[site.entries.len() / 2].page_path().to_string();
     let mut group = c.benchmark_group("cold/10k");
     group.sample_size(20);
@@ -340,9 +351,9 @@ fn cold_routes(c: &mut Criterion, large: &Corpus) {
 }
 
 /// The site's `/feed.xml` (20 full entries), about 100 KB.
-fn big_feed(site: &Corpus) -> Rendered {
-    let (library, config) = site.scan();
-    let site = site_of(&library, &config);
+fn big_feed(corpus: &Corpus) -> Rendered {
+    let (library, config) = corpus.scan();
+    let site = site_of(corpus, &library, &config);
     let planned = render::plan_hot(&site)
         .into_iter()
         .find(|p| p.route == "feed.xml")

@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use dropfeed::config::{Config, RawConfig};
+use dropfeed::ids::Ledger;
 use dropfeed::load::Library;
-use dropfeed::pipeline;
+use dropfeed::pipeline::{self, Inputs};
 
 /// This thread's CPU time: wall time on a shared 2-core machine says more about the
 /// neighbours than about the code.
@@ -49,7 +50,14 @@ fn main() {
         wall.elapsed().as_secs_f64() * 1e3
     );
     let t = Instant::now();
-    let built = pipeline::build(&library, &config, now, None).unwrap();
+    let mut ledger = Ledger::open(&root);
+    let built = pipeline::build(
+        Inputs::gather(&library, &mut ledger, now),
+        &config,
+        now,
+        None,
+    )
+    .unwrap();
     println!("cold build (encoded): {:.1} ms", ms(t));
     let mut previous = built.snapshot;
     let newest = previous.site.as_ref().unwrap().entries[0]
@@ -69,7 +77,7 @@ fn main() {
         let refresh = ms(t);
         let t = Instant::now();
         let built = pipeline::build_for_serving(
-            &library,
+            Inputs::gather(&library, &mut ledger, now),
             &config,
             now,
             Some(&previous),
@@ -79,7 +87,7 @@ fn main() {
         .unwrap();
         let build = ms(t);
         let t = Instant::now();
-        library.save_ids();
+        ledger.save().unwrap();
         println!(
             "refresh {refresh:.2} build {build:.2} (then ids written {:.2}) total {:.2} ms",
             ms(t),

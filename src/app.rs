@@ -13,8 +13,9 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::encoder;
+use crate::ids::Ledger;
 use crate::load::{Changes, Library, LoadProgress};
-use crate::pipeline::{self, Clock};
+use crate::pipeline::{self, Built, Clock, Inputs};
 use crate::serve::metrics::Metrics;
 use crate::serve::{self, SharedSnapshot};
 use crate::watch::{self, Message, WatchContext, WatchHandle};
@@ -112,58 +113,31 @@ pub async fn start_with_progress(
     listener: TcpListener,
     progress: Arc<LoadProgress>,
 ) -> Result<Running, StartError> {
-    let root = posts.to_path_buf();
     let started = Instant::now();
-    let metrics = Arc::new(Metrics::default());
-    let config_for_load = Arc::clone(&config);
-    let clock_for_load = Arc::clone(&clock);
-    let loaded = tokio::task::spawn_blocking(move || {
-        let mut library = Library::new(&root, &config_for_load);
-        library.progress = progress;
-        library
-            .scan()
-            .ok_or_else(|| StartError::NoPosts(root.display().to_string()))?;
-        // Watched from now on; the watcher walks the folder once more when it starts, so a
-        // change made during the scan is picked up.
-        let prepared = watch::prepare(library.root());
-        tracing::info!(
-            files = library.files().len(),
-            ms = started.elapsed().as_millis() as u64,
-            "posts read"
-        );
-        let changes = Changes::default();
-        let built = pipeline::build_for_serving(
-            &library,
-            &config_for_load,
-            clock_for_load.now(),
-            None,
-            &changes,
-            started,
-        )?;
-        release_freed_memory();
-        Ok::<_, StartError>((prepared, library, built))
-    })
-    .await
-    .expect("initial load panicked")?;
-    let (prepared, library, built) = loaded;
-    let published = built.site.entries.len();
-    let next_scheduled = built.site.next_scheduled;
-    let snapshot: SharedSnapshot = Arc::new(ArcSwap::from_pointee(built.snapshot));
+    let first = {
+        let (root, config, clock) = (posts.to_path_buf(), Arc::clone(&config), Arc::clone(&clock));
+        tokio::task::spawn_blocking(move || first_load(&root, &config, &*clock, progress, started))
+            .await
+            .expect("initial load panicked")?
+    };
+    let published = first.built.site.entries.len();
+    let next_scheduled = first.built.site.next_scheduled;
+    let snapshot: SharedSnapshot = Arc::new(ArcSwap::from_pointee(first.built.snapshot));
     // Served in identity at once; compressed variants follow from the encoder thread.
     let encoder = encoder::spawn(Arc::clone(&snapshot))?;
     encoder.kick();
-    // Always ready, so a hub added by a config reload is pinged too.
-    let publisher = Some(Publisher::new(tokio::runtime::Handle::current()));
+    let metrics = Arc::new(Metrics::default());
     let context = WatchContext {
         config: Arc::clone(&config),
         clock,
         shared: Arc::clone(&snapshot),
         metrics: Arc::clone(&metrics),
-        publisher,
+        // Always ready, so a hub added by a config reload is pinged too.
+        publisher: Some(Publisher::new(tokio::runtime::Handle::current())),
         encoder: Some(encoder),
         next_scheduled,
     };
-    let watcher = watch::spawn(prepared, library, context)?;
+    let watcher = watch::spawn(first.watch, first.library, first.ledger, context)?;
     metrics.record_rebuild(started.elapsed());
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
@@ -183,6 +157,49 @@ pub async fn start_with_progress(
         watcher: Some(watcher),
         stop: Some(stop),
         server,
+    })
+}
+
+/// What the first load hands to the running service.
+struct FirstLoad {
+    watch: watch::Prepared,
+    library: Library,
+    ledger: Ledger,
+    built: Built,
+}
+
+/// Reads every post, starts the file watch, and builds the first snapshot (blocking).
+fn first_load(
+    root: &Path,
+    config: &Arc<Config>,
+    clock: &dyn Clock,
+    progress: Arc<LoadProgress>,
+    started: Instant,
+) -> Result<FirstLoad, StartError> {
+    let mut library = Library::new(root, config);
+    library.progress = progress;
+    library
+        .scan()
+        .ok_or_else(|| StartError::NoPosts(root.display().to_string()))?;
+    // Watched from now on; the watcher walks the folder once more when it starts, so a
+    // change made during the scan is picked up.
+    let watch = watch::prepare(library.root());
+    tracing::info!(
+        files = library.files().len(),
+        ms = started.elapsed().as_millis() as u64,
+        "posts read"
+    );
+    let mut ledger = Ledger::open(root);
+    let now = clock.now();
+    let inputs = Inputs::gather(&library, &mut ledger, now);
+    let built =
+        pipeline::build_for_serving(inputs, config, now, None, &Changes::default(), started)?;
+    release_freed_memory();
+    Ok(FirstLoad {
+        watch,
+        library,
+        ledger,
+        built,
     })
 }
 

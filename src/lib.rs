@@ -1,24 +1,26 @@
 //! dropfeed turns a folder of articles into RSS 2.0, Atom 1.0 and JSON Feed 1.1 and serves
 //! them with the HTTP caching that feed readers and aggregators reward.
 //!
-//! The modules, in pipeline order:
+//! The modules, in the order data flows through them; none imports one that comes later
+//! (`app` and the `dropfeed` binary wire them all up):
 //!
 //! - [`config`]: `dropfeed.toml` → validated [`config::Config`].
+//! - [`parallel`]: a list of independent items mapped on every core.
 //! - [`post`]: one file → one [`post::Post`] (front matter, Markdown, plain text, dates).
-//! - [`ledger`]: ids issued once and never changed.
 //! - [`load`]: the posts folder → posts, re-reading only changed files.
-//! - [`site`]: posts → [`site::Site`]: order, drafts, schedule, tags, archive paging.
+//! - [`ids`]: posts → permanent ids, issued once and recorded in the ledger.
+//! - [`site`]: posts and ids → [`site::Site`]: order, drafts, schedule, tags, archive paging.
 //! - [`render`]: site → bytes of every resource (feeds, HTML pages).
-//! - [`snapshot`]: resources → [`snapshot::Snapshot`] with encodings and validators.
 //! - [`status`]: every post's state and problems, for `/status` and `dropfeed check`.
-//! - [`pipeline`]: the stages joined up; static export.
-//! - [`export`]: a snapshot written to a folder for static hosting, with server configs.
+//! - [`snapshot`]: resources → [`snapshot::Snapshot`] with encodings and validators.
+//! - [`metrics`]: counters for `/metrics`.
+//! - [`websub`]: pinging a WebSub hub when feeds change.
 //! - [`encoder`]: compresses new resources after they are published.
+//! - [`pipeline`]: posts → ids → site → snapshot in one straight line; `dropfeed check`.
+//! - [`export`]: a snapshot written to a folder for static hosting, with server configs.
 //! - [`watch`]: file events → rebuild → atomic swap.
 //! - [`serve`]: the hyper server answering from the current snapshot.
-//! - [`websub`]: pinging a WebSub hub when feeds change.
 //! - [`app`]: all of the above started together (what `dropfeed serve` runs).
-//! - [`parallel`]: a list of independent items mapped on every core.
 
 #![warn(missing_docs)]
 
@@ -26,7 +28,7 @@ pub mod app;
 pub mod config;
 pub mod encoder;
 pub mod export;
-pub mod ledger;
+pub mod ids;
 pub mod load;
 pub mod parallel;
 pub mod pipeline;

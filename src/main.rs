@@ -10,11 +10,13 @@ use clap::{Parser, Subcommand};
 
 use dropfeed::app;
 use dropfeed::config::Config;
+use dropfeed::export;
+use dropfeed::ids::Ledger;
 use dropfeed::load::Library;
 use dropfeed::load::LoadProgress;
-use dropfeed::pipeline::{self, Clock, SystemClock};
+use dropfeed::pipeline::{self, Clock, Inputs, SystemClock};
 use dropfeed::site::Held;
-use dropfeed::status::{self, Level};
+use dropfeed::status::Level;
 use dropfeed::watch;
 use std::io::IsTerminal;
 use std::sync::atomic::Ordering;
@@ -175,19 +177,8 @@ fn load(
 }
 
 fn check(posts: &Path, config: Option<&Path>, format: Format, strict: bool) -> Result<ExitCode> {
-    let (config, mut library) = load(posts, config, None)?;
-    library.read_only_ids();
-    let built = pipeline::build(&library, &config, SystemClock.now(), None)?;
-    // Every body, not only those of hot feeds: their warnings are part of the check.
-    let posts = library.posts();
-    dropfeed::post::Post::keep_bodies(&posts.iter().map(|p| &**p).collect::<Vec<_>>());
-    let report = status::report(
-        &status::StatusInputs::of(&library),
-        &built.site,
-        &status::feed_sizes(&built.snapshot),
-        built.snapshot.generation,
-        None,
-    );
+    let (config, library) = load(posts, config, None)?;
+    let report = pipeline::check(&library, &config, SystemClock.now())?;
     let diagnostics = report.diagnostics();
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&diagnostics)?),
@@ -253,7 +244,20 @@ fn new_post(posts: &Path, config: Option<&Path>, title: &str, tags: &[String]) -
 
 fn build(posts: &Path, out: &Path, config: Option<&Path>) -> Result<ExitCode> {
     let (config, library) = load(posts, config, None)?;
-    let built = pipeline::build(&library, &config, SystemClock.now(), None)?;
+    let mut ledger = Ledger::open(posts);
+    let now = SystemClock.now();
+    let built = pipeline::build(
+        Inputs::gather(&library, &mut ledger, now),
+        &config,
+        now,
+        None,
+    )?;
+    if let Err(e) = ledger.save() {
+        tracing::warn!(
+            "cannot write the id ledger in {}: {e}; ids are kept in memory",
+            posts.display()
+        );
+    }
     // A static export missing posts would be deployed as is: refuse it. The ledger's
     // problems, with file and line, are logged above.
     let held = built.site.held.values();
@@ -264,7 +268,7 @@ fn build(posts: &Path, out: &Path, config: Option<&Path>) -> Result<ExitCode> {
             out.display()
         );
     }
-    pipeline::write_out(&built.snapshot, posts, out)
+    export::write_out(&built.snapshot, posts, out)
         .with_context(|| format!("writing {}", out.display()))?;
     eprintln!(
         "wrote {} resources for {} published posts to {}",
@@ -279,25 +283,7 @@ fn serve(posts: &Path, listen: SocketAddr, config_path: Option<&Path>) -> Result
     let listen_url = format!("http://{listen}/");
     let config = Arc::new(Config::discover(posts, config_path, Some(&listen_url))?);
     let config_path = config_path.map(Path::to_path_buf);
-    // `threads = 0`: one per core but one, at least one. The spare core is for the kernel's
-    // network processing (most of a response's cost), the watcher and the encoder: on two
-    // cores, with wrk on the same machine, one thread served ~0.93x nginx's requests/s and
-    // two ~0.7x. One thread runs the current-thread runtime: no work stealing, no wake-ups
-    // across threads.
-    let threads = match config.server.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1)),
-        n => n,
-    };
-    let runtime = if threads == 1 {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads)
-            .enable_all()
-            .build()?
-    };
+    let runtime = runtime(config.server.threads)?;
     let served = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -336,6 +322,28 @@ fn serve(posts: &Path, listen: SocketAddr, config_path: Option<&Path>) -> Result
     // there would keep the process alive past the drain deadline, which already passed.
     runtime.shutdown_background();
     served
+}
+
+/// The async runtime for `serve`. `threads = 0`: one per core but one, at least one. The
+/// spare core is for the kernel's network processing (most of a response's cost), the
+/// watcher and the encoder: on two cores, with wrk on the same machine, one thread served
+/// ~0.93x nginx's requests/s and two ~0.7x. One thread runs the current-thread runtime: no
+/// work stealing, no wake-ups across threads.
+fn runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    let threads = match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1)),
+        n => n,
+    };
+    if threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()
+    }
 }
 
 /// On every SIGHUP, reads the config again and hands it to the watcher, which re-reads every

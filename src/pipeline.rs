@@ -1,5 +1,9 @@
-//! The stages joined up: library → site → rendered resources → snapshot, plus writing a
-//! snapshot to a folder for static hosting (`dropfeed build`).
+//! The stages joined up, in one straight line: posts (the [`Library`]) → ids (the
+//! [`Ledger`]) → [`Site`] → [`Snapshot`]. The file I/O a build needs is done before it runs,
+//! by [`Inputs::gather`]; the build itself reads and writes nothing but memory. The caller
+//! that opened the ledger saves it after publishing.
+//!
+//! [`check`] is `dropfeed check`: the same build, every body rendered, every problem reported.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -7,12 +11,13 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
+use crate::ids::{Ledger, Presence};
 use crate::load::{Changes, Library};
 use crate::post::Post;
 use crate::render::RenderError;
 use crate::site::Site;
 use crate::snapshot::{Encode, Snapshot};
-use crate::status::{self, RebuildInfo, StatusInputs};
+use crate::status::{self, RebuildInfo, Report, StatusInputs};
 
 /// Where "now" comes from, so scheduled publishing can be tested without waiting.
 pub trait Clock: Send + Sync {
@@ -39,21 +44,89 @@ pub struct Built {
     pub snapshot: Snapshot,
 }
 
-/// Builds the site from the library's posts and its snapshot, every hot resource encoded
-/// (for export, `check` and tests; the server uses [`build_for_serving`]).
+/// What one build reads: the posts folder as loaded, and the id ledger made ready for it.
+#[derive(Debug)]
+pub struct Inputs<'a> {
+    /// The posts, as read.
+    pub library: &'a Library,
+    /// The id ledger; ids issued by the build are recorded in it (save it after publishing).
+    pub ledger: &'a mut Ledger,
+    /// Which recorded files a renamed post may have left are still on disk.
+    pub presence: Presence,
+}
+
+impl<'a> Inputs<'a> {
+    /// Makes the ledger ready for a build at `now` ([`Ledger::prepare`]): the build's only file
+    /// I/O, done here, before it runs.
+    pub fn gather(library: &'a Library, ledger: &'a mut Ledger, now: DateTime<Utc>) -> Self {
+        let presence = ledger.prepare(library, now);
+        Inputs {
+            library,
+            ledger,
+            presence,
+        }
+    }
+}
+
+/// Builds the site and its snapshot, every hot resource encoded (for export, `check` and
+/// tests; the server uses [`build_for_serving`]).
 pub fn build(
-    library: &Library,
+    inputs: Inputs,
     config: &Arc<Config>,
     now: DateTime<Utc>,
     previous: Option<&Snapshot>,
 ) -> Result<Built, RenderError> {
-    let built = build_with(library, config, now, previous, None, Encode::Now)?;
-    library.save_ids();
+    build_with(inputs, config, now, previous, None, Encode::Now)
+}
+
+/// What the server publishes after a change: the snapshot with new resources in identity
+/// only (the encoder compresses them next) and `/status` attached, with how long the
+/// rebuild took and what changed.
+pub fn build_for_serving(
+    inputs: Inputs,
+    config: &Arc<Config>,
+    now: DateTime<Utc>,
+    previous: Option<&Snapshot>,
+    changes: &Changes,
+    started: Instant,
+) -> Result<Built, RenderError> {
+    let status = StatusInputs::of(inputs.library, inputs.ledger.health());
+    let mut built = build_with(inputs, config, now, previous, Some(changes), Encode::Later)?;
+    let rebuild = RebuildInfo {
+        at: now,
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        changed: changes.changed.clone(),
+        removed: changes.removed.clone(),
+    };
+    status::attach(&mut built.snapshot, status, Some(rebuild));
     Ok(built)
 }
 
-fn build_with(
+/// `dropfeed check`: builds without recording ids (a read-only ledger), renders every body
+/// (their warnings are part of the check, not only those of hot feeds), and reports.
+pub fn check(
     library: &Library,
+    config: &Arc<Config>,
+    now: DateTime<Utc>,
+) -> Result<Report, RenderError> {
+    let mut ledger = Ledger::open(library.display_root());
+    ledger.read_only();
+    let health = ledger.health();
+    let built = build(Inputs::gather(library, &mut ledger, now), config, now, None)?;
+    let posts = library.posts();
+    Post::keep_bodies(&posts.iter().map(|p| &**p).collect::<Vec<_>>());
+    Ok(status::report(
+        &StatusInputs::of(library, health),
+        &built.site,
+        &status::feed_sizes(&built.snapshot),
+        built.snapshot.generation,
+        None,
+    ))
+}
+
+/// posts → ids → site → snapshot.
+fn build_with(
+    inputs: Inputs,
     config: &Arc<Config>,
     now: DateTime<Utc>,
     previous: Option<&Snapshot>,
@@ -61,73 +134,48 @@ fn build_with(
     encode: Encode,
 ) -> Result<Built, RenderError> {
     let started = Instant::now();
-    let mut ids_done = started.elapsed();
-    let patched = previous
-        .and_then(|p| p.site.as_deref())
-        .zip(changes)
-        .and_then(|(site, changes)| {
-            if !changes.removed.is_empty() {
-                return None;
-            }
-            // Sources that never parsed were never published: nothing to put in place.
-            let edited: Vec<Arc<Post>> = changes
-                .changed
-                .iter()
-                .filter_map(|source| library.files().get(source)?.last_good.clone())
-                .collect();
-            library.with_ids(&edited, &config.id_authority, now, |ids| {
-                ids_done = started.elapsed();
-                Site::patched(site, config, &edited, ids, now)
-            })
-        });
+    let Inputs {
+        library,
+        ledger,
+        presence,
+    } = inputs;
+    let authority = &config.id_authority;
+    // An edit that moves nothing patches the previous site (see `Site::patched`).
+    let patched = edits(library, previous, changes).and_then(|(site, edited)| {
+        ledger.assign(&edited, &presence, authority, now);
+        Site::patched(site, config, &edited, &*ledger, now)
+    });
     let was_patched = patched.is_some();
-    let site = match patched {
-        Some(site) => Arc::new(site),
-        None => {
-            let posts = library.posts();
-            library.with_ids(&posts, &config.id_authority, now, |ids| {
-                ids_done = started.elapsed();
-                Arc::new(Site::build(Arc::clone(config), &posts, ids, now))
-            })
-        }
-    };
+    let site = Arc::new(patched.unwrap_or_else(|| {
+        let posts = library.posts();
+        ledger.assign(&posts, &presence, authority, now);
+        Site::build(Arc::clone(config), &posts, &*ledger, now)
+    }));
     let site_done = started.elapsed();
     let snapshot = Snapshot::build(Arc::clone(&site), previous, encode)?;
     tracing::debug!(
         patched = was_patched,
-        ids_ms = ids_done.as_secs_f64() * 1e3,
-        site_ms = (site_done - ids_done).as_secs_f64() * 1e3,
+        site_ms = site_done.as_secs_f64() * 1e3,
         snapshot_ms = (started.elapsed() - site_done).as_secs_f64() * 1e3,
         "build stages"
     );
     Ok(Built { site, snapshot })
 }
 
-/// What the server publishes after a change: the snapshot with new resources in identity
-/// only (the encoder compresses them next) and `/status` attached, with how long the
-/// rebuild took and what changed. The caller writes the id ledger after publishing
-/// ([`Library::save_ids`]).
-pub fn build_for_serving(
+/// The previously published site and the new versions of the posts changed since, when a
+/// change may be a patch of it: nothing was removed. Sources that never parsed were never
+/// published: nothing to put in place.
+fn edits<'a>(
     library: &Library,
-    config: &Arc<Config>,
-    now: DateTime<Utc>,
-    previous: Option<&Snapshot>,
-    changes: &Changes,
-    started: Instant,
-) -> Result<Built, RenderError> {
-    let mut built = build_with(library, config, now, previous, Some(changes), Encode::Later)?;
-    let rebuild = RebuildInfo {
-        at: now,
-        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
-        changed: changes.changed.clone(),
-        removed: changes.removed.clone(),
-    };
-    status::attach(
-        &mut built.snapshot,
-        StatusInputs::of(library),
-        Some(rebuild),
-    );
-    Ok(built)
+    previous: Option<&'a Snapshot>,
+    changes: Option<&Changes>,
+) -> Option<(&'a Site, Vec<Arc<Post>>)> {
+    let site = previous?.site.as_deref()?;
+    let changes = changes.filter(|c| c.removed.is_empty())?;
+    let edited = changes
+        .changed
+        .iter()
+        .filter_map(|source| library.files().get(source)?.last_good.clone())
+        .collect();
+    Some((site, edited))
 }
-
-pub use crate::export::write_out;

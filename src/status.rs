@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::ledger::{self, SharedHealth};
+use crate::ids::{self, SharedHealth};
 use crate::load::{Library, Skipped};
 use crate::post::html::escape_text as esc;
 use crate::post::{LangSource, Post, PostError};
@@ -156,8 +156,8 @@ pub struct StatusInputs {
 }
 
 impl StatusInputs {
-    /// Captures a library's state.
-    pub fn of(library: &Library) -> StatusInputs {
+    /// Captures a library's state, and the ledger's health (read live when the report is made).
+    pub fn of(library: &Library, ledger: SharedHealth) -> StatusInputs {
         StatusInputs {
             root: library.display_root().to_path_buf(),
             files: library
@@ -171,7 +171,7 @@ impl StatusInputs {
                 .collect(),
             skipped: library.skipped.values().cloned().collect(),
             config_error: library.config_error.clone(),
-            ledger: library.ledger_health(),
+            ledger,
         }
     }
 }
@@ -326,7 +326,7 @@ pub fn report(
 
 /// The id ledger's problems, as errors about its file.
 fn ledger_diagnostics(inputs: &StatusInputs) -> Vec<Diagnostic> {
-    let file = inputs.root.join(ledger::STATE_DIR).join(ledger::FILE_NAME);
+    let file = inputs.root.join(ids::STATE_DIR).join(ids::FILE_NAME);
     let file = file.display().to_string();
     let problems = inputs.ledger.get().problems();
     problems

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use common::feeds::{build, config, copy_posts, fixed_now, sample_posts, scan, EXAMPLE_CONFIG};
-use dropfeed::pipeline::{self, Built};
+use dropfeed::pipeline::Built;
 use dropfeed::snapshot::Coding;
 
 /// Every file below `dir`, relative to it, sorted.
@@ -105,10 +105,13 @@ fn building_one_library_twice_changes_nothing() {
     let (_dir, posts) = copy_posts(&sample_posts());
     let config = config(EXAMPLE_CONFIG);
     let library = scan(&posts, &config);
-    let first = pipeline::build(&library, &config, fixed_now(), None).expect("first build");
-    let again = pipeline::build(&library, &config, fixed_now(), None).expect("second build");
-    let reusing = pipeline::build(&library, &config, fixed_now(), Some(&first.snapshot))
-        .expect("build reusing the first snapshot");
+    let first =
+        common::feeds::build_library(&library, &config, fixed_now(), None).expect("first build");
+    let again =
+        common::feeds::build_library(&library, &config, fixed_now(), None).expect("second build");
+    let reusing =
+        common::feeds::build_library(&library, &config, fixed_now(), Some(&first.snapshot))
+            .expect("build reusing the first snapshot");
     assert_same_site(&first, &again);
     assert_same_site(&first, &reusing);
 }

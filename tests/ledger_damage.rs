@@ -344,7 +344,7 @@ async fn ledger_write_failure_shows_on_status() {
     );
     // The ledger is written through a temporary file named after the host and process: a
     // folder in its place makes the write fail, whoever runs the test.
-    let blocker = dropfeed::ledger::temporary_path(&posts);
+    let blocker = dropfeed::ids::temporary_path(&posts);
     std::fs::create_dir(&blocker).expect("mkdir");
     std::fs::write(posts.join("b.md"), post_text("b", 2)).expect("post");
     let shown = wait_until(DEADLINE, async || {

@@ -13,7 +13,7 @@
 mod common;
 
 use common::feeds::{config, feed_rs, fixed_now, scan};
-use dropfeed::pipeline::{self, Built};
+use dropfeed::pipeline::Built;
 use dropfeed::post::html::{clean_html, escape_text};
 use proptest::prelude::*;
 use url::Url;
@@ -30,7 +30,7 @@ fn build(posts: &[(&str, String)]) -> Built {
     }
     let config = config(CONFIG);
     let library = scan(&folder, &config);
-    pipeline::build(&library, &config, fixed_now(), None).expect("the site renders")
+    common::feeds::build_library(&library, &config, fixed_now(), None).expect("the site renders")
 }
 
 /// What a reader sees of the one post in each feed: (content, summary) per format.

@@ -269,7 +269,7 @@ fn build_one(text: &str, zone: &str) -> Result<Option<pipeline::Built>, TestCase
         .with_ymd_and_hms(9999, 12, 31, 23, 59, 59)
         .single()
         .expect("a time");
-    let built = pipeline::build(&library, &config, now, None);
+    let built = common::feeds::build_library(&library, &config, now, None);
     prop_assert!(
         built.is_ok(),
         "a parsed post does not render: {:?}",

@@ -17,7 +17,7 @@ use std::process::Command;
 
 use common::feeds::{config, feed_rs, fixed_now};
 use dropfeed::load::Library;
-use dropfeed::pipeline::{self, Built};
+use dropfeed::pipeline::Built;
 use dropfeed::post::MAX_TAGS;
 use proptest::prelude::*;
 use tempfile::TempDir;
@@ -58,7 +58,7 @@ fn build(posts: &Path) -> Built {
     let config = config(CONFIG);
     let mut library = Library::new(posts, &config);
     library.scan().expect("the folder exists");
-    pipeline::build(&library, &config, fixed_now(), None).expect("the site renders")
+    common::feeds::build_library(&library, &config, fixed_now(), None).expect("the site renders")
 }
 
 fn post(title: &str, fields: &str) -> String {
@@ -323,7 +323,7 @@ proptest! {
             prop_assert!((1..=lines).contains(&error.line), "{error}\n{text}");
             return Ok(());
         }
-        let built = pipeline::build(&library, &config, fixed_now(), None);
+        let built = common::feeds::build_library(&library, &config, fixed_now(), None);
         prop_assert!(built.is_ok(), "{:?}\n{text}", built.err());
         let built = built.unwrap();
         for route in ["feed.xml", "atom.xml", "feed.json"] {

@@ -20,8 +20,9 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use chrono_tz::Tz;
 use dropfeed::config::Config;
+use dropfeed::ids::Ledger;
 use dropfeed::load::{parse_context, Library};
-use dropfeed::pipeline;
+use dropfeed::pipeline::{self, Inputs};
 use dropfeed::post::{self, date::parse_date};
 use proptest::prelude::*;
 
@@ -178,7 +179,13 @@ fn feeds_are_well_formed(name: &str, text: &str) -> Result<bool, TestCaseError> 
         "parsed alone, fails in a library"
     );
     let now = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
-    let built = pipeline::build(&library, &config, now, None);
+    let mut ledger = Ledger::open(&posts);
+    let built = pipeline::build(
+        Inputs::gather(&library, &mut ledger, now),
+        &config,
+        now,
+        None,
+    );
     let built = match built {
         Ok(built) => built,
         Err(e) => {

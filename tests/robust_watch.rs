@@ -372,8 +372,9 @@ fn build_out_is_never_seen_half_written() {
 fn change_between_the_first_scan_and_the_watch_is_picked_up() {
     use arc_swap::ArcSwap;
     use dropfeed::config::{Config, RawConfig};
+    use dropfeed::ids::Ledger;
     use dropfeed::load::Library;
-    use dropfeed::pipeline::{self, SystemClock};
+    use dropfeed::pipeline::SystemClock;
     use dropfeed::serve::metrics::Metrics;
     use dropfeed::watch::{self, WatchContext};
 
@@ -389,7 +390,7 @@ fn change_between_the_first_scan_and_the_watch_is_picked_up() {
     let config = Arc::new(Config::from_raw(RawConfig::default(), None).unwrap());
     let mut library = Library::new(&posts, &config);
     library.scan().expect("the folder exists");
-    let built = pipeline::build(&library, &config, Utc::now(), None).unwrap();
+    let built = common::feeds::build_library(&library, &config, Utc::now(), None).unwrap();
     let shared = Arc::new(ArcSwap::from_pointee(built.snapshot));
     let title = |shared: &ArcSwap<dropfeed::snapshot::Snapshot>| {
         let snapshot = shared.load();
@@ -407,6 +408,7 @@ fn change_between_the_first_scan_and_the_watch_is_picked_up() {
     let handle = watch::spawn(
         prepared,
         library,
+        Ledger::open(&posts),
         WatchContext {
             config: Arc::clone(&config),
             clock: Arc::new(SystemClock),

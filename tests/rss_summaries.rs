@@ -14,7 +14,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::feeds::{config, feed_rs, feedparser, fixed_now, scan};
-use dropfeed::pipeline::{self, Built};
+use dropfeed::pipeline::Built;
 use proptest::prelude::*;
 use tempfile::TempDir;
 
@@ -30,7 +30,8 @@ fn build(posts: &[(&str, String)]) -> (TempDir, Built) {
     }
     let config = config(CONFIG);
     let library = scan(&folder, &config);
-    let built = pipeline::build(&library, &config, fixed_now(), None).expect("renders");
+    let built =
+        common::feeds::build_library(&library, &config, fixed_now(), None).expect("renders");
     (dir, built)
 }
 

@@ -8,9 +8,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use dropfeed::config::Config;
+use dropfeed::ids::Ledger;
 use dropfeed::load::Library;
-use dropfeed::pipeline::{self, Built};
-use dropfeed::render::FEED_FORMATS;
+use dropfeed::pipeline::{self, Built, Inputs};
+use dropfeed::render::{RenderError, FEED_FORMATS};
+use dropfeed::snapshot::Snapshot;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -55,7 +57,26 @@ pub fn scan(posts: &Path, config: &Config) -> Library {
 pub fn build(posts: &Path, config_toml: &str, now: DateTime<Utc>) -> Built {
     let config = config(config_toml);
     let library = scan(posts, &config);
-    pipeline::build(&library, &config, now, None).expect("the site renders")
+    build_library(&library, &config, now, None).expect("the site renders")
+}
+
+/// Builds a scanned library as `dropfeed build` does: the id ledger of its folder opened,
+/// made ready, ids issued, and written after the build.
+pub fn build_library(
+    library: &Library,
+    config: &Arc<Config>,
+    now: DateTime<Utc>,
+    previous: Option<&Snapshot>,
+) -> Result<Built, RenderError> {
+    let mut ledger = Ledger::open(library.display_root());
+    let built = pipeline::build(
+        Inputs::gather(library, &mut ledger, now),
+        config,
+        now,
+        previous,
+    )?;
+    ledger.save().expect("the id ledger is written");
+    Ok(built)
 }
 
 /// A fresh temporary folder holding a copy of a posts folder at `<tmp>/posts`.
@@ -100,7 +121,7 @@ impl Output {
 pub fn build_site(posts: &Path, config_toml: &str) -> Output {
     let (dir, copy) = copy_posts(posts);
     let built = build(&copy, config_toml, fixed_now());
-    pipeline::write_out(&built.snapshot, &copy, &dir.path().join("out"))
+    dropfeed::export::write_out(&built.snapshot, &copy, &dir.path().join("out"))
         .expect("the export is written");
     Output { built, dir }
 }

@@ -1,31 +1,19 @@
 //! Posts → [`Site`]: what is published and in which order, what is held back (drafts,
 //! scheduled posts), the tags, and RFC 5005 archive pages. Pure: "now" is an argument.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+mod duplicates;
+mod paging;
+
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::config::Config;
+use crate::ids::{default_id, IdSource};
 use crate::post::Post;
 
-/// Where recorded ids come from: the ledger, or a map in tests and benchmarks.
-pub trait IdSource {
-    /// The id recorded for a source path.
-    fn id_for(&self, source: &str) -> Option<Arc<str>>;
-
-    /// Whether a post with no recorded id may take [`default_id`]; false while the ledger
-    /// cannot be read whole (its id may be on a line that could not be read).
-    fn issuing(&self) -> bool {
-        true
-    }
-}
-
-impl IdSource for HashMap<String, String> {
-    fn id_for(&self, source: &str) -> Option<Arc<str>> {
-        self.get(source).map(|id| Arc::from(id.as_str()))
-    }
-}
+pub use paging::Paging;
 
 /// A published post with its permanent id. Cheap to make: a rebuild makes one per post, so
 /// everything in it is shared (the post, the ledger's id) and its URLs are the post's own
@@ -124,16 +112,6 @@ fn fingerprint_of(config: &Config) -> [u8; 16] {
     let mut out = [0; 16];
     out.copy_from_slice(&blake3::hash(format!("{config:?}").as_bytes()).as_bytes()[..16]);
     out
-}
-
-/// The default permanent id: a `tag:` URI (RFC 4151) of the authority, the publication day
-/// and the slug.
-pub fn default_id(authority: &str, post: &Post) -> String {
-    format!(
-        "tag:{authority},{}:{}",
-        post.date.format("%Y-%m-%d"),
-        post.slug
-    )
 }
 
 impl Site {
@@ -254,50 +232,6 @@ impl Site {
         })
     }
 
-    fn moved_to(&self, slug: &str) -> Moved {
-        let page_path = format!("posts/{slug}/");
-        let link = match &self.config.link_base {
-            Some(base) => format!("{base}{slug}/"),
-            None => self.config.url(&page_path),
-        };
-        Moved { page_path, link }
-    }
-
-    /// Drops entries whose id is taken and renames entries whose slug is taken; the earlier
-    /// source path wins both.
-    fn dedupe(&mut self, candidates: Vec<Entry>) -> Vec<Entry> {
-        let verdicts = decide_duplicates(&candidates);
-        let mut kept = Vec::with_capacity(candidates.len());
-        for (mut entry, verdict) in candidates.into_iter().zip(verdicts) {
-            let source = entry.post.source.clone();
-            match verdict {
-                Verdict::Keep => kept.push(entry),
-                Verdict::Drop { winner } => {
-                    self.notices.push(Notice {
-                        source: source.clone(),
-                        message: format!(
-                            "duplicate id `{}` (also used by {winner}); not published",
-                            entry.id
-                        ),
-                    });
-                    self.held.insert(source, Held::DuplicateId { winner });
-                }
-                Verdict::Rename(slug) => {
-                    self.notices.push(Notice {
-                        source,
-                        message: format!(
-                            "slug `{}` is taken by another post; this one is served as `{slug}`",
-                            entry.post.slug
-                        ),
-                    });
-                    entry.moved = Some(Box::new(self.moved_to(&slug)));
-                    kept.push(entry);
-                }
-            }
-        }
-        kept
-    }
-
     fn collect_tags(&mut self) {
         // Gathered through a hash index, then sorted once: a B-tree lookup per tag use (two
         // per post) showed in the time of a 10,000-post rebuild.
@@ -350,90 +284,6 @@ impl Site {
             .into_iter()
             .map(|e| e.post.updated.with_timezone(&Utc))
             .max()
-    }
-}
-
-/// What becomes of a candidate entry.
-enum Verdict {
-    Keep,
-    /// Its id is taken by an earlier source path.
-    Drop {
-        winner: String,
-    },
-    /// Its slug is taken: published under another.
-    Rename(String),
-}
-
-/// Decides duplicates, borrowing: no string is copied unless a duplicate is found. The
-/// earlier source path wins both ids and slugs.
-fn decide_duplicates(candidates: &[Entry]) -> Vec<Verdict> {
-    let mut ids: HashMap<&str, &str> = HashMap::with_capacity(candidates.len());
-    let mut slugs: HashSet<&str> = HashSet::with_capacity(candidates.len());
-    let mut renamed: HashSet<String> = HashSet::new();
-    let mut verdicts = Vec::with_capacity(candidates.len());
-    for entry in candidates {
-        if let Some(winner) = ids.get(&*entry.id) {
-            verdicts.push(Verdict::Drop {
-                winner: winner.to_string(),
-            });
-            continue;
-        }
-        ids.insert(&entry.id, &entry.post.source);
-        let slug = entry.post.slug.as_str();
-        if !renamed.contains(slug) && slugs.insert(slug) {
-            verdicts.push(Verdict::Keep);
-            continue;
-        }
-        let free = (2..)
-            .map(|n| format!("{slug}-{n}"))
-            .find(|s| !slugs.contains(s.as_str()) && !renamed.contains(s))
-            .expect("some suffix is free");
-        renamed.insert(free.clone());
-        verdicts.push(Verdict::Rename(free));
-    }
-    verdicts
-}
-
-/// How a list of entries (newest first) is split into the subscription feed and RFC 5005
-/// archive pages. Pages are numbered from the oldest (page 1) so a full page never changes
-/// when posts are added; the subscription feed holds the newest `feed_limit` entries and the
-/// pages hold everything older, each entry exactly once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Paging {
-    /// Entries in the list.
-    pub total: usize,
-    /// Entries in the subscription feed.
-    pub feed_limit: usize,
-    /// Entries in a full archive page.
-    pub page_size: usize,
-}
-
-impl Paging {
-    /// Number of archive pages (the newest may be partial).
-    pub fn pages(&self) -> usize {
-        self.archived().div_ceil(self.page_size)
-    }
-
-    /// Entries older than the subscription feed.
-    pub fn archived(&self) -> usize {
-        self.total.saturating_sub(self.feed_limit)
-    }
-
-    /// Index range (into the newest-first list) of the subscription feed.
-    pub fn current(&self) -> std::ops::Range<usize> {
-        0..self.total.min(self.feed_limit)
-    }
-
-    /// Index range (into the newest-first list) of archive page `n` (1 = oldest), newest first.
-    pub fn page(&self, n: usize) -> std::ops::Range<usize> {
-        let oldest_first_start = (n - 1) * self.page_size;
-        let oldest_first_end = (n * self.page_size).min(self.archived());
-        (self.total - oldest_first_end)..(self.total - oldest_first_start)
-    }
-
-    /// Whether page `n` is full and so will never change as posts are added.
-    pub fn is_full(&self, n: usize) -> bool {
-        n * self.page_size <= self.archived()
     }
 }
 

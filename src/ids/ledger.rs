@@ -1,38 +1,23 @@
-//! The id ledger: once a post is published, its id is written down so it never changes —
-//! not when the file is renamed or moved, not when the title or body is edited, not when
-//! `base_url` or `id_authority` changes.
-//!
-//! The ledger is a small tab-separated file at `<posts>/.dropfeed/ids.tsv` (format in
-//! [`format`]), so replicas that share the posts folder share it. Each line is `id, source
-//! path, date, slug, title`. A post whose path is not in the ledger is matched to an entry
-//! whose file is gone (a rename or move) by the same publication date and the same title or
-//! slug; otherwise it gets a new id. New ids are deterministic (see
-//! [`crate::site::default_id`]), so two replicas that issue one at the same moment issue the
-//! same one.
+//! The ledger file: opened, read again when another replica wrote it, saved atomically, and
+//! its health kept for `/status` (see [`crate::ids`] for the rules it records).
 //!
 //! The ledger is the one part of dropfeed's state that is truth, so it fails loudly and
 //! never forgets: a line that cannot be read costs no other line its id; while any line, or
 //! the file itself, cannot be read, no new id is issued (posts without one are held back, see
-//! [`crate::site::Held::NoId`]) and the file is never rewritten, so the unreadable lines stay
+//! `Held::NoId` in the site) and the file is never rewritten, so the unreadable lines stay
 //! as they are until someone fixes them. Reading it again after a fix resumes issuing. Its
 //! [`Health`] is shown on `/status`, by `dropfeed check` and in the log.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use chrono::{DateTime, Utc};
-
-use crate::post::Post;
-use crate::site::default_id;
-
-pub mod format;
-mod health;
-
-pub use health::{BadLine, Health, Problem, SharedHealth};
+use super::format;
+use super::health::Health;
+use super::SharedHealth;
 
 /// One issued id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,9 +38,10 @@ pub struct Issued {
 #[derive(Debug, Default)]
 pub struct Ledger {
     path: Option<PathBuf>,
-    entries: BTreeMap<String, Issued>,
-    dirty: bool,
-    health: Health,
+    pub(super) entries: BTreeMap<String, Issued>,
+    /// Entries changed since the file was last written.
+    pub(super) dirty: bool,
+    pub(super) health: Health,
     shared: SharedHealth,
     /// The file as this ledger last read or wrote it: unchanged, it need not be read again.
     seen: Option<Stamp>,
@@ -70,7 +56,7 @@ pub const STATE_DIR: &str = ".dropfeed";
 /// The ledger's file name inside [`STATE_DIR`].
 pub const FILE_NAME: &str = "ids.tsv";
 
-impl crate::site::IdSource for Ledger {
+impl super::IdSource for Ledger {
     fn id_for(&self, source: &str) -> Option<Arc<str>> {
         self.entries.get(source).map(|e| Arc::clone(&e.id))
     }
@@ -107,11 +93,11 @@ impl Ledger {
         self.shared.clone()
     }
 
-    /// Re-reads the file if it changed since this ledger last read or wrote it. Lines for
-    /// sources and ids it does not know are added (another replica issued them); what it
-    /// knows wins, so an entry it moved to a renamed post is not brought back under its old
-    /// path.
-    fn reload(&mut self) {
+    /// Re-reads the file if it changed since this ledger last read or wrote it (one `stat`
+    /// when it did not). Lines for sources and ids it does not know are added (another
+    /// replica issued them); what it knows wins, so an entry it moved to a renamed post is
+    /// not brought back under its old path.
+    pub fn reload(&mut self) {
         let Some(path) = self.path.clone() else {
             return;
         };
@@ -174,96 +160,9 @@ impl Ledger {
         &self.entries
     }
 
-    /// Ids for the posts about to be published, issuing new ones as needed. `present` is
-    /// every source path in the folder now (broken files included), so an entry whose file
-    /// still exists is never taken over by another post.
-    pub fn assign(
-        &mut self,
-        posts: &[Arc<Post>],
-        present: impl Fn(&str) -> bool,
-        authority: &str,
-        now: DateTime<Utc>,
-    ) {
-        let publishable = posts
-            .iter()
-            .filter(|p| p.id.is_none() && !p.draft && p.date.with_timezone(&Utc) <= now);
-        let mut unmatched = Vec::new();
-        for post in publishable {
-            match self.entries.get_mut(&post.source) {
-                Some(entry) => self.dirty |= refresh(entry, post),
-                None => unmatched.push(post),
-            }
-        }
-        if !unmatched.is_empty() {
-            self.reload();
-            if !self.health.issuing() {
-                return; // the site holds these posts back; /status says why
-            }
-            // Entries whose file is gone, by date: the candidates for a renamed post. Only the
-            // dates of the new posts matter, so `present` (which may look at the disk) is asked
-            // about a handful of entries, not all of them.
-            let dates: HashSet<String> = unmatched.iter().map(|p| p.date.to_rfc3339()).collect();
-            let mut orphans: HashMap<String, Vec<String>> = HashMap::new();
-            for entry in self
-                .entries
-                .values()
-                .filter(|e| dates.contains(&e.date) && !present(e.source.as_str()))
-            {
-                orphans
-                    .entry(entry.date.clone())
-                    .or_default()
-                    .push(entry.source.clone());
-            }
-            // Every id ever issued stays taken: a new post never inherits a deleted one's.
-            let mut taken: HashSet<Arc<str>> =
-                self.entries.values().map(|e| Arc::clone(&e.id)).collect();
-            for post in unmatched {
-                self.adopt_or_issue(post, &mut orphans, &mut taken, authority);
-            }
-        }
-    }
-
     /// The id recorded for a source path.
     pub fn id_of(&self, source: &str) -> Option<&str> {
         self.entries.get(source).map(|e| &*e.id)
-    }
-
-    fn adopt_or_issue(
-        &mut self,
-        post: &Post,
-        orphans: &mut HashMap<String, Vec<String>>,
-        taken: &mut HashSet<Arc<str>>,
-        authority: &str,
-    ) -> Arc<str> {
-        if let Some(entry) = self.entries.get(&post.source) {
-            return entry.id.clone();
-        }
-        let date = post.date.to_rfc3339();
-        let candidates = orphans.get_mut(&date);
-        let orphan = candidates.and_then(|sources| {
-            let at = sources.iter().position(|source| {
-                self.entries
-                    .get(source)
-                    .is_some_and(|e| e.title == post.title || e.slug == post.slug)
-            })?;
-            Some(sources.swap_remove(at))
-        });
-        let mut entry = match orphan.and_then(|source| self.entries.remove(&source)) {
-            Some(moved) => moved,
-            None => Issued {
-                id: unused_id(default_id(authority, post), taken),
-                source: String::new(),
-                date: date.clone(),
-                slug: String::new(),
-                title: String::new(),
-            },
-        };
-        entry.source = post.source.clone();
-        refresh(&mut entry, post);
-        let id = entry.id.clone();
-        self.entries.insert(post.source.clone(), entry);
-        self.dirty = true;
-        id
     }
 
     /// Writes the ledger if it changed: atomically (a temporary file, flushed to disk, renamed
@@ -352,30 +251,3 @@ fn stamp(path: &Path) -> Option<Stamp> {
     let inode = 0;
     Some((inode, meta.len(), meta.modified().ok()?))
 }
-
-/// `id`, or `id-2`, `id-3`… when it is taken (two posts with the same slug on one day),
-/// marked as taken from now on.
-fn unused_id(id: String, taken: &mut HashSet<Arc<str>>) -> Arc<str> {
-    let mut candidate = id.clone();
-    let mut n = 2;
-    while taken.contains(candidate.as_str()) {
-        candidate = format!("{id}-{n}");
-        n += 1;
-    }
-    let candidate: Arc<str> = candidate.into();
-    taken.insert(Arc::clone(&candidate));
-    candidate
-}
-
-/// Updates what the ledger remembers of a post (for matching a later rename); true if changed.
-fn refresh(entry: &mut Issued, post: &Post) -> bool {
-    if entry.slug == post.slug && entry.title == post.title {
-        return false; // the common case, on every rebuild: nothing to allocate
-    }
-    entry.slug.clone_from(&post.slug);
-    entry.title.clone_from(&post.title);
-    true
-}
-
-#[cfg(test)]
-mod tests;

@@ -1,8 +1,12 @@
 //! The ledger's matching rules, its file and its health.
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::ledger::temporary_path;
 use super::*;
-use crate::post::parse;
-use chrono::TimeZone;
+use crate::post::{parse, Post};
+use chrono::{DateTime, TimeZone, Utc};
 
 fn post(source: &str, text: &str) -> Arc<Post> {
     let ctx = crate::post::test_context();
@@ -22,7 +26,7 @@ fn ids_survive_rename_edit_and_new_authority() {
     let first = post("hello.md", HELLO);
     ledger.assign(
         std::slice::from_ref(&first),
-        |s| s == "hello.md",
+        &Presence::of(["hello.md"]),
         "old.example",
         now(),
     );
@@ -33,7 +37,12 @@ fn ids_survive_rename_edit_and_new_authority() {
     // Reopened from disk: renamed into a subfolder, title edited, new authority.
     let mut ledger = Ledger::open(dir.path());
     let moved = post("2025/greetings.md", &HELLO.replace("Body", "Edited body"));
-    ledger.assign(&[moved], |s| s == "2025/greetings.md", "new.example", now());
+    ledger.assign(
+        &[moved],
+        &Presence::of(["2025/greetings.md"]),
+        "new.example",
+        now(),
+    );
     assert_eq!(ledger.id_of("2025/greetings.md"), Some(id.as_str()));
     let edited = post(
         "2025/greetings.md",
@@ -41,7 +50,7 @@ fn ids_survive_rename_edit_and_new_authority() {
     );
     ledger.assign(
         &[edited],
-        |s| s == "2025/greetings.md",
+        &Presence::of(["2025/greetings.md"]),
         "new.example",
         now(),
     );
@@ -52,11 +61,16 @@ fn ids_survive_rename_edit_and_new_authority() {
 fn an_entry_whose_file_still_exists_is_not_taken_over() {
     let mut ledger = Ledger::in_memory();
     let a = post("a.md", HELLO);
-    ledger.assign(std::slice::from_ref(&a), |s| s == "a.md", "ex.org", now());
+    ledger.assign(
+        std::slice::from_ref(&a),
+        &Presence::of(["a.md"]),
+        "ex.org",
+        now(),
+    );
     let copy = post("copy.md", HELLO);
     ledger.assign(
         &[a, copy],
-        |s| s == "a.md" || s == "copy.md",
+        &Presence::of(["a.md", "copy.md"]),
         "ex.org",
         now(),
     );
@@ -72,7 +86,7 @@ fn drafts_and_scheduled_posts_get_no_id_yet() {
         "---\ntitle: D\ndate: 2025-01-01\ndraft: true\n---\n",
     );
     let later = post("l.md", "---\ntitle: L\ndate: 2027-01-01\n---\n");
-    ledger.assign(&[draft, later], |_| false, "ex.org", now());
+    ledger.assign(&[draft, later], &Presence::default(), "ex.org", now());
     assert!(ledger.entries().is_empty());
 }
 
@@ -84,10 +98,20 @@ fn ledger_file(dir: &Path) -> PathBuf {
 fn a_moved_entry_is_not_brought_back_by_a_reload() {
     let dir = tempfile::tempdir().unwrap();
     let mut ledger = Ledger::open(dir.path());
-    ledger.assign(&[post("a.md", HELLO)], |s| s == "a.md", "ex.org", now());
+    ledger.assign(
+        &[post("a.md", HELLO)],
+        &Presence::of(["a.md"]),
+        "ex.org",
+        now(),
+    );
     ledger.save().unwrap();
     // Renamed; the write that would record it has not happened (or failed)...
-    ledger.assign(&[post("b.md", HELLO)], |s| s == "b.md", "ex.org", now());
+    ledger.assign(
+        &[post("b.md", HELLO)],
+        &Presence::of(["b.md"]),
+        "ex.org",
+        now(),
+    );
     // ...when another replica rewrites the file (it still names a.md), and a new post makes
     // this one read it again.
     let path = ledger_file(dir.path());
@@ -95,7 +119,13 @@ fn a_moved_entry_is_not_brought_back_by_a_reload() {
     text.push_str("tag:ex.org,2025-05-01:other\tother.md\t2025-05-01T00:00:00+00:00\tother\tO\n");
     std::fs::write(&path, text).unwrap();
     let new = post("c.md", &HELLO.replace("Hello", "C"));
-    ledger.assign(&[new], |s| s != "a.md", "ex.org", now());
+    ledger.reload(); // as `Ledger::prepare` does before every build
+    ledger.assign(
+        &[new],
+        &Presence::of(["b.md", "other.md", "c.md"]),
+        "ex.org",
+        now(),
+    );
     assert_eq!(ledger.id_of("b.md"), Some("tag:ex.org,2025-05-01:a"));
     assert_eq!(
         ledger.id_of("a.md"),
@@ -113,8 +143,18 @@ fn lines_another_replica_wrote_survive_this_ones_save() {
     let dir = tempfile::tempdir().unwrap();
     let mut first = Ledger::open(dir.path());
     let mut second = Ledger::open(dir.path());
-    second.assign(&[post("y.md", HELLO)], |_| true, "ex.org", now());
-    first.assign(&[post("x.md", HELLO)], |_| true, "ex.org", now());
+    second.assign(
+        &[post("y.md", HELLO)],
+        &Presence::default(),
+        "ex.org",
+        now(),
+    );
+    first.assign(
+        &[post("x.md", HELLO)],
+        &Presence::default(),
+        "ex.org",
+        now(),
+    );
     first.save().unwrap();
     second.save().unwrap();
     let reopened = Ledger::open(dir.path());
@@ -140,7 +180,12 @@ fn a_bad_line_stops_issuing_keeps_the_file_and_a_fix_resumes() {
     assert!(!health.issuing());
     let hello = post("hello.md", &HELLO.replace("Hello", "Hello, edited"));
     let new = post("new.md", &HELLO.replace("Hello", "New"));
-    ledger.assign(&[hello.clone(), new.clone()], |_| true, "ex.org", now());
+    ledger.assign(
+        &[hello.clone(), new.clone()],
+        &Presence::default(),
+        "ex.org",
+        now(),
+    );
     assert_eq!(ledger.id_of("hello.md"), Some("tag:old,2025-05-01:hello"));
     assert_eq!(
         ledger.id_of("new.md"),
@@ -159,7 +204,8 @@ fn a_bad_line_stops_issuing_keeps_the_file_and_a_fix_resumes() {
             .collect::<Vec<_>>(),
     )
     .unwrap();
-    ledger.assign(&[hello, new], |_| true, "ex.org", now());
+    ledger.reload(); // as `Ledger::prepare` does before every build
+    ledger.assign(&[hello, new], &Presence::default(), "ex.org", now());
     assert!(ledger.health().get().issuing());
     assert_eq!(ledger.id_of("new.md"), Some("tag:ex.org,2025-05-01:new"));
     ledger.save().unwrap();
@@ -175,16 +221,26 @@ fn an_unreadable_file_stops_issuing() {
     std::fs::create_dir_all(ledger_file(dir.path())).unwrap();
     let mut ledger = Ledger::open(dir.path());
     assert!(ledger.health().get().unreadable.is_some());
-    ledger.assign(&[post("a.md", HELLO)], |_| true, "ex.org", now());
+    ledger.assign(
+        &[post("a.md", HELLO)],
+        &Presence::default(),
+        "ex.org",
+        now(),
+    );
     assert_eq!(ledger.id_of("a.md"), None);
-    assert!(!crate::site::IdSource::issuing(&ledger));
+    assert!(!IdSource::issuing(&ledger));
 }
 
 #[test]
 fn a_failed_write_shows_in_the_health_until_one_succeeds() {
     let dir = tempfile::tempdir().unwrap();
     let mut ledger = Ledger::open(dir.path());
-    ledger.assign(&[post("a.md", HELLO)], |_| true, "ex.org", now());
+    ledger.assign(
+        &[post("a.md", HELLO)],
+        &Presence::default(),
+        "ex.org",
+        now(),
+    );
     let path = ledger_file(dir.path());
     let blocker = temporary_path(dir.path());
     assert_eq!(blocker.parent(), path.parent());

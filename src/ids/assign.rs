@@ -1,0 +1,185 @@
+//! The id rules, pure: which id each post to publish gets (see [`crate::ids`]). The file I/O
+//! they need, reading the ledger again and looking for renamed files on disk, is
+//! [`Ledger::prepare`], done before a build.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::default_id;
+use super::ledger::{Issued, Ledger};
+use crate::load::Library;
+use crate::post::Post;
+
+/// Which recorded files a new post may have been renamed from are still on disk: found by
+/// [`Ledger::prepare`] before a build, so assigning ids looks at no file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Presence {
+    on_disk: HashSet<String>,
+}
+
+impl Presence {
+    /// The given source paths are on disk (tests; [`Ledger::prepare`] finds them itself).
+    pub fn of<'a>(sources: impl IntoIterator<Item = &'a str>) -> Presence {
+        Presence {
+            on_disk: sources.into_iter().map(str::to_string).collect(),
+        }
+    }
+
+    /// Whether a recorded source path is still on disk.
+    pub fn contains(&self, source: &str) -> bool {
+        self.on_disk.contains(source)
+    }
+}
+
+impl Ledger {
+    /// Gets the ledger ready to assign ids to the library's posts at `now`: reads what other
+    /// replicas recorded since, and looks on disk for the recorded files that a post without
+    /// an id may have been renamed from (those of the same publication date). A file moved
+    /// into a new folder may be read there before the event for its old path is handled: the
+    /// library still knows the old path, the disk no longer has it.
+    pub fn prepare(&mut self, library: &Library, now: DateTime<Utc>) -> Presence {
+        self.reload();
+        let posts = library
+            .files()
+            .values()
+            .filter_map(|f| f.last_good.as_deref());
+        let dates: HashSet<String> = self
+            .unmatched(posts, now)
+            .map(|p| p.date.to_rfc3339())
+            .collect();
+        if dates.is_empty() {
+            return Presence::default();
+        }
+        let candidates: Vec<&str> = self
+            .entries
+            .values()
+            .filter(|e| dates.contains(&e.date))
+            .map(|e| e.source.as_str())
+            .collect();
+        Presence {
+            on_disk: library.on_disk(&candidates),
+        }
+    }
+
+    /// Ids for the posts about to be published, issuing new ones as needed. `presence` says
+    /// which recorded files are still on disk (broken files included), so an entry whose file
+    /// still exists is never taken over by another post.
+    pub fn assign(
+        &mut self,
+        posts: &[Arc<Post>],
+        presence: &Presence,
+        authority: &str,
+        now: DateTime<Utc>,
+    ) {
+        let mut unmatched = Vec::new();
+        for post in publishable(posts.iter().map(|p| &**p), now) {
+            match self.entries.get_mut(&post.source) {
+                Some(entry) => self.dirty |= refresh(entry, post),
+                None => unmatched.push(post),
+            }
+        }
+        if unmatched.is_empty() || !self.health.issuing() {
+            return; // nothing new, or the site holds new posts back; /status says why
+        }
+        // Entries whose file is gone, by date: the candidates for a renamed post.
+        let dates: HashSet<String> = unmatched.iter().map(|p| p.date.to_rfc3339()).collect();
+        let mut orphans: HashMap<String, Vec<String>> = HashMap::new();
+        for entry in self
+            .entries
+            .values()
+            .filter(|e| dates.contains(&e.date) && !presence.contains(&e.source))
+        {
+            orphans
+                .entry(entry.date.clone())
+                .or_default()
+                .push(entry.source.clone());
+        }
+        // Every id ever issued stays taken: a new post never inherits a deleted one's.
+        let mut taken: HashSet<Arc<str>> =
+            self.entries.values().map(|e| Arc::clone(&e.id)).collect();
+        for post in unmatched {
+            self.adopt_or_issue(post, &mut orphans, &mut taken, authority);
+        }
+    }
+
+    /// The publishable posts that have no entry yet.
+    fn unmatched<'a>(
+        &'a self,
+        posts: impl Iterator<Item = &'a Post> + 'a,
+        now: DateTime<Utc>,
+    ) -> impl Iterator<Item = &'a Post> + 'a {
+        publishable(posts, now).filter(|p| !self.entries.contains_key(&p.source))
+    }
+
+    fn adopt_or_issue(
+        &mut self,
+        post: &Post,
+        orphans: &mut HashMap<String, Vec<String>>,
+        taken: &mut HashSet<Arc<str>>,
+        authority: &str,
+    ) -> Arc<str> {
+        if let Some(entry) = self.entries.get(&post.source) {
+            return entry.id.clone();
+        }
+        let date = post.date.to_rfc3339();
+        let candidates = orphans.get_mut(&date);
+        let orphan = candidates.and_then(|sources| {
+            let at = sources.iter().position(|source| {
+                self.entries
+                    .get(source)
+                    .is_some_and(|e| e.title == post.title || e.slug == post.slug)
+            })?;
+            Some(sources.swap_remove(at))
+        });
+        let mut entry = match orphan.and_then(|source| self.entries.remove(&source)) {
+            Some(moved) => moved,
+            None => Issued {
+                id: unused_id(default_id(authority, post), taken),
+                source: String::new(),
+                date: date.clone(),
+                slug: String::new(),
+                title: String::new(),
+            },
+        };
+        entry.source = post.source.clone();
+        refresh(&mut entry, post);
+        let id = entry.id.clone();
+        self.entries.insert(post.source.clone(), entry);
+        self.dirty = true;
+        id
+    }
+}
+
+/// Posts that get an id: published ones (not drafts, not scheduled) without a front matter id.
+fn publishable<'a>(
+    posts: impl Iterator<Item = &'a Post> + 'a,
+    now: DateTime<Utc>,
+) -> impl Iterator<Item = &'a Post> + 'a {
+    posts.filter(move |p| p.id.is_none() && !p.draft && p.date.with_timezone(&Utc) <= now)
+}
+
+/// `id`, or `id-2`, `id-3`… when it is taken (two posts with the same slug on one day),
+/// marked as taken from now on.
+fn unused_id(id: String, taken: &mut HashSet<Arc<str>>) -> Arc<str> {
+    let mut candidate = id.clone();
+    let mut n = 2;
+    while taken.contains(candidate.as_str()) {
+        candidate = format!("{id}-{n}");
+        n += 1;
+    }
+    let candidate: Arc<str> = candidate.into();
+    taken.insert(Arc::clone(&candidate));
+    candidate
+}
+
+/// Updates what the ledger remembers of a post (for matching a later rename); true if changed.
+fn refresh(entry: &mut Issued, post: &Post) -> bool {
+    if entry.slug == post.slug && entry.title == post.title {
+        return false; // the common case, on every rebuild: nothing to allocate
+    }
+    entry.slug.clone_from(&post.slug);
+    entry.title.clone_from(&post.title);
+    true
+}

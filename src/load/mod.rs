@@ -1,0 +1,350 @@
+//! The posts folder → parsed posts, kept between rebuilds so that only changed files are
+//! read again. A post that stops parsing keeps its last good version published while the
+//! error is reported; files that are not posts (dotfiles, editor temporaries, unknown
+//! extensions, FIFOs, devices, links leading outside the folder) are never opened.
+
+mod read;
+mod walk;
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{self, Metadata};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use chrono::DateTime;
+
+use crate::config::Config;
+use crate::post::{ParseContext, Post, PostError};
+
+use read::{read_all, stamp, ReadResult};
+use walk::{below, is_below, Walk};
+
+/// What is known about one post file.
+#[derive(Debug, Clone)]
+pub struct FileState {
+    /// Size and modification time when last read; a rescan re-reads only when these change.
+    stamp: (u64, Option<SystemTime>),
+    /// Hash of the bytes last read, so rewriting identical bytes changes nothing.
+    hash: blake3::Hash,
+    /// The newest successful parse, kept while the file is broken.
+    pub last_good: Option<Arc<Post>>,
+    /// The current problem, if the file does not parse now.
+    pub error: Option<PostError>,
+}
+
+/// How far a scan has got, for a progress display: files read of files to read.
+#[derive(Debug, Default)]
+pub struct LoadProgress {
+    /// Files read so far in the current scan.
+    pub done: AtomicUsize,
+    /// Files the current scan reads.
+    pub total: AtomicUsize,
+}
+
+/// A file passed over with a reason worth telling the operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// Path relative to the posts folder.
+    pub source: String,
+    /// Why it was not read.
+    pub reason: String,
+    /// True when posts may be missing or out of date because of it (a folder or file that
+    /// cannot be read, a name that is not UTF-8); false for files passed over on purpose.
+    pub error: bool,
+}
+
+/// The posts folder and everything read from it.
+#[derive(Debug)]
+pub struct Library {
+    root: PathBuf,
+    display_root: PathBuf,
+    ctx: ParseContext,
+    max_bytes: u64,
+    files: BTreeMap<String, FileState>,
+    /// Files passed over on the last scan (links outside, FIFOs, oversized…).
+    pub skipped: BTreeMap<String, Skipped>,
+    /// Why the last configuration reload was refused (shown on `/status` until one succeeds).
+    pub config_error: Option<String>,
+    /// Shared with whoever displays progress (`dropfeed serve` on a terminal).
+    pub progress: Arc<LoadProgress>,
+}
+
+/// More paths than this in one refresh (and more than a quarter of the posts) are read as a
+/// whole scan: one walk read on every core beats thousands of single-file refreshes.
+const BURST_AS_SCAN: usize = 256;
+
+/// What one refresh changed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Changes {
+    /// Sources read again whose content differed (added, edited, broken or fixed).
+    pub changed: Vec<String>,
+    /// Sources gone from the folder.
+    pub removed: Vec<String>,
+}
+
+impl Changes {
+    /// True when nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.changed.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// The parse context a config implies.
+pub fn parse_context(config: &Config) -> ParseContext {
+    let post_base = match &config.link_base {
+        Some(base) => base.clone(),
+        None => config
+            .base_url
+            .join("posts/")
+            .unwrap_or_else(|_| config.base_url.clone()),
+    };
+    ParseContext {
+        timezone: config.timezone,
+        language: config.language.clone(),
+        post_base,
+        fallback_date: DateTime::UNIX_EPOCH.fixed_offset(),
+    }
+}
+
+impl Library {
+    /// An empty library for a posts folder; call [`Library::scan`] to fill it.
+    pub fn new(root: &Path, config: &Config) -> Library {
+        // File events name absolute paths: an absolute root lets them be matched to posts.
+        let absolute = fs::canonicalize(root)
+            .or_else(|_| std::path::absolute(root))
+            .unwrap_or_else(|_| root.to_path_buf());
+        Library {
+            root: absolute,
+            display_root: root.to_path_buf(),
+            ctx: parse_context(config),
+            max_bytes: config.max_post_bytes,
+            files: BTreeMap::new(),
+            skipped: BTreeMap::new(),
+            config_error: None,
+            progress: Arc::default(),
+        }
+    }
+
+    /// Takes a new configuration: every file is parsed again on the next scan (a failed parse
+    /// keeps its last good version, as always).
+    pub fn reconfigure(&mut self, config: &Config) {
+        self.config_error = None;
+        self.ctx = parse_context(config);
+        self.max_bytes = config.max_post_bytes;
+        let forget = blake3::hash(b"dropfeed: reconfigured");
+        for state in self.files.values_mut() {
+            state.stamp = (u64::MAX, None);
+            state.hash = forget;
+        }
+    }
+
+    /// Which of these source paths are known and still on disk (files read, whose path has
+    /// not been found gone yet, may have been moved meanwhile).
+    pub fn on_disk(&self, sources: &[&str]) -> HashSet<String> {
+        sources
+            .iter()
+            .filter(|s| self.files.contains_key(**s) && self.root.join(s).is_file())
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    /// The posts folder, absolute.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The posts folder as the user named it (for messages).
+    pub fn display_root(&self) -> &Path {
+        &self.display_root
+    }
+
+    /// Every post file known, with its state.
+    pub fn files(&self) -> &BTreeMap<String, FileState> {
+        &self.files
+    }
+
+    /// Posts to publish: each file's current parse, or its last good one while it is broken.
+    pub fn posts(&self) -> Vec<Arc<Post>> {
+        self.files
+            .values()
+            .filter_map(|f| f.last_good.clone())
+            .collect()
+    }
+
+    /// Current parse errors, in path order.
+    pub fn errors(&self) -> Vec<&PostError> {
+        self.files
+            .values()
+            .filter_map(|f| f.error.as_ref())
+            .collect()
+    }
+
+    /// Walks the whole folder: reads new and changed files, forgets removed ones. Returns
+    /// `None` without touching anything when the folder itself is missing, so the last good
+    /// posts keep being served.
+    pub fn scan(&mut self) -> Option<Changes> {
+        if !self.root.is_dir() {
+            return None;
+        }
+        let mut walk = Walk::default();
+        self.walk(&self.root.clone(), &mut walk);
+        walk.covered.push(String::new());
+        let mut changes = Changes::default();
+        self.absorb(walk, &mut changes);
+        Some(changes)
+    }
+
+    /// Re-reads the given paths (files, or folders to walk). Paths that no longer exist drop
+    /// every post at or below them. Many paths at once (a `git checkout`, a folder copied in)
+    /// are read as a [`Library::scan`], which reads them in parallel in one pass.
+    pub fn refresh(&mut self, paths: &[PathBuf]) -> Option<Changes> {
+        if !self.root.is_dir() {
+            return None;
+        }
+        if paths.len() > BURST_AS_SCAN.max(self.files.len() / 4) {
+            return self.scan();
+        }
+        let mut walk = Walk::default();
+        let mut seen = HashSet::new();
+        for path in paths {
+            let Some(rel) = self.relative(path) else {
+                continue;
+            };
+            if !seen.insert(rel.clone()) {
+                continue;
+            }
+            let is_link = !rel.is_empty()
+                && fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+            if path.is_dir() && !is_link {
+                self.walk(path, &mut walk);
+            } else if path.is_dir() {
+                self.skip(&rel, "a link to a folder: not followed", &mut walk);
+            } else {
+                self.walk_one(path, &rel, &mut walk);
+            }
+            walk.covered.push(rel);
+        }
+        let mut changes = Changes::default();
+        self.absorb(walk, &mut changes);
+        Some(changes)
+    }
+
+    /// Takes what a walk found under the parts of the folder it covered: known files there
+    /// that were not found are removed (unless their folder could not be read), found ones
+    /// are read as their [`Staleness`] says.
+    fn absorb(&mut self, walk: Walk, changes: &mut Changes) {
+        let Walk {
+            found,
+            covered,
+            unreadable,
+            skips,
+            reports_changed,
+        } = walk;
+        changes.changed.extend(reports_changed);
+        let kept = |k: &str| found.contains_key(k) || unreadable.iter().any(|u| is_below(k, u));
+        let mut gone: Vec<String> = Vec::new();
+        let mut stale_skips: Vec<String> = Vec::new();
+        for prefix in &covered {
+            gone.extend(below(&self.files, prefix).filter(|k| !kept(k)).cloned());
+            stale_skips.extend(
+                below(&self.skipped, prefix)
+                    .filter(|k| !kept(k) && !skips.contains(*k))
+                    .cloned(),
+            );
+        }
+        gone.sort();
+        gone.dedup();
+        for source in gone {
+            self.files.remove(&source);
+            changes.removed.push(source);
+        }
+        for source in stale_skips {
+            self.skipped.remove(&source);
+            changes.changed.push(source);
+        }
+        let stale: Vec<(String, (PathBuf, Metadata))> = found
+            .into_iter()
+            .filter(|(source, (_, meta, staleness))| {
+                *staleness == Staleness::Always
+                    || self
+                        .files
+                        .get(source)
+                        .is_none_or(|f| f.stamp != stamp(meta))
+            })
+            .map(|(source, (path, meta, _))| (source, (path, meta)))
+            .collect();
+        self.progress.done.store(0, Ordering::Relaxed);
+        self.progress.total.store(stale.len(), Ordering::Relaxed);
+        let progress = Arc::clone(&self.progress);
+        for (source, result) in read_all(
+            &self.display_root,
+            &self.ctx,
+            self.max_bytes,
+            stale,
+            &progress,
+        ) {
+            if self.apply(&source, result) {
+                changes.changed.push(source);
+            }
+        }
+    }
+
+    /// Records a read; true when the post or its error changed.
+    fn apply(&mut self, source: &str, result: ReadResult) -> bool {
+        match result {
+            ReadResult::Skipped(reason) => {
+                let skipped = Skipped {
+                    source: source.to_string(),
+                    reason,
+                    error: false,
+                };
+                // A new or different reason is a change too: /status must say so at once.
+                let reported = self.skipped.insert(source.to_string(), skipped.clone());
+                let removed = self.files.remove(source).is_some();
+                removed || reported.as_ref() != Some(&skipped)
+            }
+            ReadResult::Read {
+                stamp,
+                hash,
+                parsed,
+            } => {
+                self.skipped.remove(source);
+                let previous = self.files.get(source);
+                if previous.is_some_and(|p| p.hash == hash) {
+                    if let Some(p) = self.files.get_mut(source) {
+                        p.stamp = stamp;
+                    }
+                    return false;
+                }
+                let last_good_before = previous.and_then(|p| p.last_good.clone());
+                let state = match *parsed {
+                    Ok(post) => FileState {
+                        stamp,
+                        hash,
+                        last_good: Some(Arc::new(post)),
+                        error: None,
+                    },
+                    Err(error) => FileState {
+                        stamp,
+                        hash,
+                        last_good: last_good_before,
+                        error: Some(error),
+                    },
+                };
+                self.files.insert(source.to_string(), state);
+                true
+            }
+        }
+    }
+}
+
+/// Which found files are read again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Staleness {
+    /// Every one.
+    Always,
+    /// Those whose size or modification time changed since they were last read.
+    StampChanged,
+}

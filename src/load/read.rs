@@ -1,0 +1,120 @@
+//! Reading post files: in parallel on a cold start, each read at most one byte past
+//! `max_post_bytes`, decoded as UTF-8 and parsed, or a reason it was not.
+
+use std::fs::{File, Metadata};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::SystemTime;
+
+use chrono::{DateTime, Utc};
+
+use super::LoadProgress;
+use crate::post::{self, ParseContext, Post, PostError};
+
+/// What reading one file gave.
+pub(super) enum ReadResult {
+    Read {
+        stamp: (u64, Option<SystemTime>),
+        hash: blake3::Hash,
+        parsed: Box<Result<Post, PostError>>,
+    },
+    Skipped(String),
+}
+
+/// Size and modification time: what a rescan compares to decide whether to read again.
+pub(super) fn stamp(meta: &Metadata) -> (u64, Option<SystemTime>) {
+    (meta.len(), meta.modified().ok())
+}
+
+/// Reads and parses files, on every core when there are many (a cold start).
+pub(super) fn read_all(
+    display_root: &Path,
+    ctx: &ParseContext,
+    max_bytes: u64,
+    items: Vec<(String, (PathBuf, Metadata))>,
+    progress: &LoadProgress,
+) -> Vec<(String, ReadResult)> {
+    crate::parallel::map(&items, 64, |(source, (path, meta))| {
+        let result = read_one(display_root, ctx, max_bytes, source, path, meta);
+        progress.done.fetch_add(1, Ordering::Relaxed);
+        (source.clone(), result)
+    })
+}
+
+fn read_one(
+    display_root: &Path,
+    ctx: &ParseContext,
+    max_bytes: u64,
+    source: &str,
+    path: &Path,
+    meta: &Metadata,
+) -> ReadResult {
+    let display = display_root.join(source);
+    if meta.len() > max_bytes {
+        let reason = format!(
+            "{}: file is {} bytes, over max_post_bytes ({max_bytes}): not read",
+            display.display(),
+            meta.len()
+        );
+        tracing::warn!("{reason}");
+        return ReadResult::Skipped(reason);
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // Read at most one byte past the limit: a file growing while we read is still refused.
+    let read = File::open(path).and_then(|f| f.take(max_bytes + 1).read_to_end(&mut bytes));
+    let (hash, parsed) = match read {
+        Ok(_) => {
+            let mut ctx = ctx.clone();
+            if let Ok(modified) = meta.modified() {
+                ctx.fallback_date = DateTime::<Utc>::from(modified).fixed_offset();
+            }
+            let parsed = parse_bytes(&bytes, max_bytes, source, &display, &ctx);
+            (blake3::hash(&bytes), parsed)
+        }
+        Err(e) => {
+            // Like a parse error: the last good version stays published, the reason is shown.
+            let message = format!("cannot read the file: {e}");
+            let hash = blake3::hash(message.as_bytes());
+            (hash, Err(error_at(&display, 1, message)))
+        }
+    };
+    if let Err(e) = &parsed {
+        tracing::warn!("{e}");
+    }
+    ReadResult::Read {
+        stamp: stamp(meta),
+        hash,
+        parsed: Box::new(parsed),
+    }
+}
+
+/// A post from the bytes read: within the size limit, UTF-8, and parsed.
+fn parse_bytes(
+    bytes: &[u8],
+    max_bytes: u64,
+    source: &str,
+    display: &Path,
+    ctx: &ParseContext,
+) -> Result<Post, PostError> {
+    if bytes.len() as u64 > max_bytes {
+        let message = format!("file grew past max_post_bytes ({max_bytes})");
+        return Err(error_at(display, 1, message));
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => post::parse(source, display, text, ctx),
+        Err(e) => {
+            let valid = &bytes[..e.valid_up_to()];
+            let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+            Err(error_at(display, line, "not valid UTF-8 text".into()))
+        }
+    }
+}
+
+fn error_at(display: &Path, line: usize, message: String) -> PostError {
+    PostError {
+        path: display.to_path_buf(),
+        line,
+        message,
+    }
+}

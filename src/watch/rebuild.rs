@@ -1,0 +1,157 @@
+//! Rebuilding after a change and publishing the result: the watcher's state (the library,
+//! the id ledger, the configuration, the shared snapshot) and what follows a publication.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::config::Config;
+use crate::encoder::Encoder;
+use crate::ids::Ledger;
+use crate::load::{Changes, Library};
+use crate::pipeline::{self, Built, Clock, Inputs};
+use crate::serve::metrics::Metrics;
+use crate::serve::SharedSnapshot;
+use crate::snapshot::Snapshot;
+use crate::websub::Publisher;
+
+use super::events::Pending;
+
+/// The watcher's state: the library, the config, the shared snapshot.
+pub(super) struct Rebuilder {
+    pub(super) library: Library,
+    /// The id ledger, written after each publication.
+    pub(super) ledger: Ledger,
+    pub(super) config: Arc<Config>,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) shared: SharedSnapshot,
+    pub(super) metrics: Arc<Metrics>,
+    pub(super) publisher: Option<Publisher>,
+    pub(super) encoder: Option<Encoder>,
+    pub(super) next_scheduled: Option<chrono::DateTime<chrono::Utc>>,
+    /// Changes read into the library but not yet in a published snapshot (a rebuild failed
+    /// or panicked): the next rebuild, which may patch the published site, must apply them
+    /// too.
+    pub(super) unpublished: Changes,
+}
+
+impl Rebuilder {
+    /// Whether a scheduled post has come due.
+    pub(super) fn scheduled_due(&self) -> bool {
+        self.next_scheduled.is_some_and(|at| at <= self.clock.now())
+    }
+
+    /// Takes a reloaded config: every post is read again on the rescan that follows.
+    pub(super) fn reconfigure(&mut self, config: Arc<Config>) {
+        tracing::info!("configuration reloaded; reading every post again");
+        self.library.reconfigure(&config);
+        self.config = config;
+    }
+
+    /// Reads what is due (the whole folder, or the paths events named that are ready) and
+    /// publishes what changed.
+    pub(super) fn act(&mut self, pending: &mut Pending, started: Instant) {
+        let changes = if pending.rescan {
+            pending.dirty.clear();
+            pending.settle_at = None;
+            self.library.scan()
+        } else {
+            let paths = pending.ready(self.config.watch.unclosed_write);
+            self.library.refresh(&paths)
+        };
+        let woken = std::mem::take(&mut pending.woken);
+        pending.now = false;
+        pending.rescan = false;
+        let Some(changes) = changes else { return };
+        if changes.is_empty() && !self.scheduled_due() && !woken {
+            return;
+        }
+        self.publish(&changes, started);
+    }
+
+    /// Rebuilds from the library and publishes the new snapshot. A rebuild that fails or
+    /// panics leaves the previous snapshot serving, and its changes are applied by the next.
+    fn publish(&mut self, changes: &Changes, started: Instant) {
+        let previous = self.shared.load_full();
+        self.unpublished
+            .changed
+            .extend(changes.changed.iter().cloned());
+        self.unpublished
+            .removed
+            .extend(changes.removed.iter().cloned());
+        let changes = std::mem::take(&mut self.unpublished);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let now = self.clock.now();
+            let inputs = Inputs::gather(&self.library, &mut self.ledger, now);
+            pipeline::build_for_serving(
+                inputs,
+                &self.config,
+                now,
+                Some(&previous),
+                &changes,
+                started,
+            )
+        }));
+        match result {
+            Ok(Ok(built)) => self.swap_in(built, &previous, &changes, started),
+            Ok(Err(e)) => {
+                self.unpublished = changes;
+                tracing::error!("rebuild failed, still serving the previous snapshot: {e}")
+            }
+            Err(_) => {
+                self.unpublished = changes;
+                tracing::error!("rebuild panicked, still serving the previous snapshot")
+            }
+        }
+    }
+
+    /// Publishes a built snapshot, then does what follows a publication: compressing, writing
+    /// the ids issued, pinging the hub, counting.
+    fn swap_in(&mut self, built: Built, previous: &Snapshot, changes: &Changes, started: Instant) {
+        self.next_scheduled = built.site.next_scheduled;
+        let generation = built.snapshot.generation;
+        let changed_feeds = built.snapshot.changed_feeds(previous);
+        let posts = built.site.entries.len();
+        // Published even when no feed changed: the status page may have.
+        self.shared.store(Arc::new(built.snapshot));
+        if let Some(encoder) = &self.encoder {
+            encoder.kick();
+        }
+        self.save_ids();
+        self.announce(&changed_feeds);
+        self.metrics.record_rebuild(started.elapsed());
+        tracing::info!(
+            posts,
+            changed = changes.changed.len(),
+            removed = changes.removed.len(),
+            generation,
+            feeds_changed = generation != previous.generation,
+            ms = format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
+            "rebuilt"
+        );
+    }
+
+    /// Writes the ids issued since the last write (after publishing: rewriting the ledger is
+    /// kept out of the time a change takes to be served; ids do not depend on the write).
+    pub(super) fn save_ids(&mut self) {
+        if let Err(e) = self.ledger.save() {
+            tracing::warn!(
+                "cannot write the id ledger in {}: {e}; ids are kept in memory",
+                self.library.display_root().display()
+            );
+        }
+    }
+
+    /// Tells the WebSub hub which feeds changed.
+    fn announce(&self, changed_feeds: &[String]) {
+        let (Some(publisher), Some(hub)) = (&self.publisher, &self.config.websub_hub) else {
+            return;
+        };
+        if !changed_feeds.is_empty() {
+            let urls = changed_feeds
+                .iter()
+                .map(|route| self.config.url(route))
+                .collect();
+            publisher.publish(hub, urls);
+        }
+    }
+}
