@@ -39,9 +39,8 @@ use dropfeed::encoder;
 use dropfeed::load::{self, Library};
 use dropfeed::pipeline;
 use dropfeed::render::{self, Rendered};
-use dropfeed::serve::SharedSnapshot;
 use dropfeed::site::Site;
-use dropfeed::snapshot::{self, Coding, Snapshot};
+use dropfeed::snapshot::{self, Coding, SharedSnapshot, Snapshot};
 
 #[path = "corpus/mod.rs"]
 mod corpus;

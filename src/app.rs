@@ -14,9 +14,10 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 use crate::encoder;
 use crate::load::{Changes, Library, LoadProgress};
+use crate::metrics::Metrics;
 use crate::pipeline::{self, Clock};
-use crate::serve::metrics::Metrics;
-use crate::serve::{self, SharedSnapshot};
+use crate::serve;
+use crate::snapshot::SharedSnapshot;
 use crate::watch::{self, Message, WatchContext, WatchHandle};
 use crate::websub::Publisher;
 

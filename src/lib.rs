@@ -11,6 +11,7 @@
 //! - [`render`]: site → bytes of every resource (feeds, HTML pages).
 //! - [`snapshot`]: resources → [`snapshot::Snapshot`] with encodings and validators.
 //! - [`status`]: every post's state and problems, for `/status` and `dropfeed check`.
+//! - [`metrics`]: Prometheus counters of requests, rebuilds and connections.
 //! - [`pipeline`]: the stages joined up; static export.
 //! - [`export`]: a snapshot written to a folder for static hosting, with server configs.
 //! - [`encoder`]: compresses new resources after they are published.
@@ -26,6 +27,7 @@ pub mod encoder;
 pub mod export;
 pub mod ledger;
 pub mod load;
+pub mod metrics;
 pub mod parallel;
 pub mod pipeline;
 pub mod post;

@@ -24,6 +24,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use hyper::header::HeaderValue;
@@ -210,6 +211,10 @@ impl Resource {
                 .sum::<usize>()
     }
 }
+
+/// The snapshot being served, shared by the server, the watcher and the encoder: a request
+/// loads it once without a lock; a rebuild or the encoder swaps in a new one atomically.
+pub type SharedSnapshot = Arc<ArcSwap<Snapshot>>;
 
 /// Every route of the site, immutable once built.
 #[derive(Debug, Default)]

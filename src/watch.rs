@@ -22,10 +22,10 @@ use notify::{Event, EventKind, RecursiveMode, Watcher};
 use crate::config::Config;
 use crate::encoder::Encoder;
 use crate::load::{Changes, Library};
+use crate::metrics::Metrics;
 use crate::pipeline::{self, Clock};
 use crate::post::Format;
-use crate::serve::metrics::Metrics;
-use crate::serve::SharedSnapshot;
+use crate::snapshot::SharedSnapshot;
 use crate::websub::Publisher;
 
 /// How often a missing posts folder is looked for.

@@ -381,8 +381,8 @@ fn change_between_the_first_scan_and_the_watch_is_picked_up() {
     use arc_swap::ArcSwap;
     use dropfeed::config::{Config, RawConfig};
     use dropfeed::load::Library;
+    use dropfeed::metrics::Metrics;
     use dropfeed::pipeline::{self, SystemClock};
-    use dropfeed::serve::metrics::Metrics;
     use dropfeed::watch::{self, WatchContext};
 
     let dir = tempfile::tempdir().expect("tempdir");

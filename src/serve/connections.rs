@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 use tokio::sync::{watch, Notify};
 
-use super::metrics::{Closed, Metrics};
+use crate::metrics::{Closed, Metrics};
 
 /// How often a new connection looks again for room when every connection is mid-request
 /// (a request being answered does not announce its end).

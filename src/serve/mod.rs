@@ -3,7 +3,6 @@
 //!
 //! - [`negotiate`]: which content-coding to send.
 //! - [`conditional`]: when to answer `304`.
-//! - [`metrics`]: Prometheus counters.
 //! - [`limit`]: optional per-client rate limiting.
 //! - [`connections`]: connection slots, idle deadlines, making room at the cap.
 //!
@@ -15,7 +14,6 @@
 pub mod conditional;
 pub mod connections;
 pub mod limit;
-pub mod metrics;
 pub mod negotiate;
 
 use std::convert::Infallible;
@@ -24,7 +22,6 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Body;
@@ -37,15 +34,12 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::config::ServerConfig;
+use crate::metrics::{self, Metrics};
 use crate::render::{Lifetime, Media, Rendered};
-use crate::snapshot::{Coding, Cold, Resource, Snapshot, StatusPages};
+use crate::snapshot::{Coding, Cold, Resource, SharedSnapshot, Snapshot, StatusPages};
 
 use connections::{Close, Deadlines, Slot, Slots, Tracked};
 use limit::RateLimiter;
-use metrics::Metrics;
-
-/// The snapshot the server answers from; the watcher swaps in new ones.
-pub type SharedSnapshot = Arc<ArcSwap<Snapshot>>;
 
 /// What every connection shares.
 #[derive(Debug)]
