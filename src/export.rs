@@ -142,8 +142,8 @@ fn immutable_routes<'a>(routes: &[(&'a String, &'a Arc<Resource>)]) -> Vec<&'a s
 
 /// An nginx `server` block serving the export with dropfeed's headers.
 fn nginx_conf(root: &Path, routes: &[(&String, &Arc<Resource>)], cache: &CacheConfig) -> String {
-    let live = cache_control(cache, Lifetime::Live);
-    let year = cache_control(cache, Lifetime::Immutable);
+    let live = cache_control::directives(cache, Lifetime::Live);
+    let year = cache_control::directives(cache, Lifetime::Immutable);
     let mut out = format!(
         "{CONF_HEADER}: serves {root} with the headers `dropfeed serve` sends.\n\
          # Include it in nginx's http block. Stock nginx serves the .gz siblings (gzip_static);\n\
@@ -177,8 +177,8 @@ fn nginx_conf(root: &Path, routes: &[(&String, &Arc<Resource>)], cache: &CacheCo
 
 /// A Caddyfile serving the export with dropfeed's headers.
 fn caddyfile(root: &Path, routes: &[(&String, &Arc<Resource>)], cache: &CacheConfig) -> String {
-    let live = cache_control(cache, Lifetime::Live);
-    let year = cache_control(cache, Lifetime::Immutable);
+    let live = cache_control::directives(cache, Lifetime::Live);
+    let year = cache_control::directives(cache, Lifetime::Immutable);
     let mut out = format!(
         "{CONF_HEADER}: serves {root} with the headers `dropfeed serve` sends.\n\
          :8080 {{\n\trespond /{MARKER} 404\n\troot * {root}\n\tfile_server {{\n\t\tprecompressed br zstd gzip\n\t}}\n\

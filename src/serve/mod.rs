@@ -36,7 +36,9 @@ use tokio::sync::watch;
 use crate::config::ServerConfig;
 use crate::metrics::{self, Metrics};
 use crate::render::{Lifetime, Media, Rendered};
-use crate::snapshot::{Coding, Cold, Resource, SharedSnapshot, Snapshot, StatusPages};
+use crate::snapshot::{
+    cache_control, Coding, Cold, Resource, SharedSnapshot, Snapshot, StatusPages,
+};
 
 use connections::{Close, Deadlines, Slot, Slots, Tracked};
 use limit::RateLimiter;
@@ -379,7 +381,7 @@ fn answer(resource: &Resource, head: bool, headers: &HeaderMap) -> Response<Full
     {
         // Identity stands in for a compressed variant still being made: a shared cache must
         // not keep it for max-age in place of the gzip or br bytes that follow in moments.
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(header::CACHE_CONTROL, cache_control::no_store());
     }
     response
 }
@@ -428,6 +430,6 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::CACHE_CONTROL, cache_control::no_store());
     response
 }
