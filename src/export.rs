@@ -50,8 +50,7 @@ pub fn write_out(snapshot: &Snapshot, posts: &Path, out: &Path) -> Result<(), Ex
     target.swap_in(staging)?;
     let out = target.out();
     let cache = snapshot
-        .site
-        .as_ref()
+        .site()
         .map(|site| site.config.cache.clone())
         .unwrap_or_default();
     let nginx = target.conf("nginx.conf");
@@ -72,7 +71,7 @@ fn every_resource(snapshot: &Snapshot) -> Result<Vec<(String, Arc<Resource>)>, E
         .collect();
     let (mut out, unencoded): (Vec<_>, Vec<_>) = hot.into_iter().partition(|(_, r)| r.is_encoded);
     out.extend(encode_many(unencoded));
-    let Some(site) = snapshot.site.as_ref() else {
+    let Some(site) = snapshot.site() else {
         return Ok(out);
     };
     // Each post shows on its page and on one or more archive pages: render its body once.

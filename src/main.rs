@@ -14,7 +14,7 @@ use dropfeed::load::Library;
 use dropfeed::load::LoadProgress;
 use dropfeed::pipeline::{self, Clock, SystemClock};
 use dropfeed::site::Held;
-use dropfeed::status::{self, Level};
+use dropfeed::status::{self, Level, PostState};
 use dropfeed::watch;
 use std::io::IsTerminal;
 use std::sync::atomic::Ordering;
@@ -184,9 +184,7 @@ fn check(posts: &Path, config: Option<&Path>, format: Format, strict: bool) -> R
     let report = status::report(
         &status::StatusInputs::of(&library),
         &built.site,
-        &status::feed_sizes(&built.snapshot),
-        built.snapshot.generation,
-        None,
+        &built.snapshot.served(),
     );
     let diagnostics = report.diagnostics();
     match format {
@@ -205,7 +203,7 @@ fn check(posts: &Path, config: Option<&Path>, format: Format, strict: bool) -> R
                 "{} post files: {} published, {} with errors, {} warnings",
                 report.posts.len(),
                 report.published,
-                report.count("failed"),
+                report.count(PostState::Failed),
                 diagnostics
                     .iter()
                     .filter(|d| d.level == Level::Warning)

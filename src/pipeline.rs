@@ -12,7 +12,7 @@ use crate::post::Post;
 use crate::render::RenderError;
 use crate::site::Site;
 use crate::snapshot::{Encode, Snapshot};
-use crate::status::{self, RebuildInfo, StatusInputs};
+use crate::status::{Rebuild, StatusInputs};
 
 /// Where "now" comes from, so scheduled publishing can be tested without waiting.
 pub trait Clock: Send + Sync {
@@ -47,7 +47,7 @@ pub fn build(
     now: DateTime<Utc>,
     previous: Option<&Snapshot>,
 ) -> Result<Built, RenderError> {
-    let built = build_with(library, config, now, previous, None, Encode::Now)?;
+    let built = build_with(library, config, now, previous, None, Encode::Now, None)?;
     library.save_ids();
     Ok(built)
 }
@@ -59,11 +59,12 @@ fn build_with(
     previous: Option<&Snapshot>,
     changes: Option<&Changes>,
     encode: Encode,
+    status: Option<StatusInputs>,
 ) -> Result<Built, RenderError> {
     let started = Instant::now();
     let mut ids_done = started.elapsed();
     let patched = previous
-        .and_then(|p| p.site.as_deref())
+        .and_then(|p| p.site().map(Arc::as_ref))
         .zip(changes)
         .and_then(|(site, changes)| {
             if !changes.removed.is_empty() {
@@ -92,7 +93,7 @@ fn build_with(
         }
     };
     let site_done = started.elapsed();
-    let snapshot = Snapshot::build(Arc::clone(&site), previous, encode)?;
+    let snapshot = Snapshot::build(Arc::clone(&site), previous, encode, status)?;
     tracing::debug!(
         patched = was_patched,
         ids_ms = ids_done.as_secs_f64() * 1e3,
@@ -104,7 +105,7 @@ fn build_with(
 }
 
 /// What the server publishes after a change: the snapshot with new resources in identity
-/// only (the encoder compresses them next) and `/status` attached, with how long the
+/// only (the encoder compresses them next) and its `/status`, with how long the
 /// rebuild took and what changed. The caller writes the id ledger after publishing
 /// ([`Library::save_ids`]).
 pub fn build_for_serving(
@@ -115,19 +116,25 @@ pub fn build_for_serving(
     changes: &Changes,
     started: Instant,
 ) -> Result<Built, RenderError> {
-    let mut built = build_with(library, config, now, previous, Some(changes), Encode::Later)?;
-    let rebuild = RebuildInfo {
+    let rebuild = Rebuild {
         at: now,
-        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        started,
         changed: changes.changed.clone(),
         removed: changes.removed.clone(),
     };
-    status::attach(
-        &mut built.snapshot,
-        StatusInputs::of(library),
-        Some(rebuild),
-    );
-    Ok(built)
+    let status = StatusInputs {
+        rebuild: Some(rebuild),
+        ..StatusInputs::of(library)
+    };
+    build_with(
+        library,
+        config,
+        now,
+        previous,
+        Some(changes),
+        Encode::Later,
+        Some(status),
+    )
 }
 
 pub use crate::export::write_out;

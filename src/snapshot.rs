@@ -18,6 +18,7 @@
 //! representation with its own strong ETag (`"h"`, `"h-br"`, `"h-zst"`, `"h-gz"`), all
 //! sharing the hash, so a client is answered `304` whichever coding it received.
 
+mod build;
 pub mod cache_control;
 mod cold;
 mod resource;
@@ -29,9 +30,11 @@ use arc_swap::ArcSwap;
 
 use crate::config::CacheConfig;
 use crate::post::Fingerprint;
-use crate::post::Post;
-use crate::render::{self, Media, Planned, RenderError, Rendered};
+use crate::render::{self, Media, Rendered};
 use crate::site::Site;
+use crate::status::{PostState, Served, StatusInputs, StatusPage};
+
+pub use build::{encode_many, render_encoded};
 
 pub use cold::{Cold, ColdCache, Pending, Ticket, COLD_CACHE_BYTES};
 pub use resource::{
@@ -46,28 +49,16 @@ pub type SharedSnapshot = Arc<ArcSwap<Snapshot>>;
 #[derive(Debug, Default)]
 pub struct Snapshot {
     /// Hot routes (without the leading `/`), ready in every encoding once encoded.
-    pub resources: HashMap<String, Arc<Resource>>,
+    resources: HashMap<String, Arc<Resource>>,
     /// Counts rebuilds that changed what is served, starting at 1.
-    pub generation: u64,
+    generation: u64,
     /// The site, for rendering cold routes on request.
-    pub site: Option<Arc<Site>>,
-    /// Cold routes rendered so far.
-    pub cold: Arc<ColdCache>,
+    site: Option<Arc<Site>>,
+    /// Cold routes rendered so far, shared with the snapshots built after this one.
+    cold: Arc<ColdCache>,
     /// `/status`, rendered on request (not part of the site: not exported, and it shows
-    /// rebuild times).
-    pub status: Option<StatusPages>,
-    /// Post files by state, for metrics.
-    pub posts_by_state: Vec<(&'static str, usize)>,
-}
-
-/// Renders `/status` on request: `(html, json)`.
-#[derive(Clone)]
-pub struct StatusPages(pub Arc<dyn Fn() -> (Vec<u8>, Vec<u8>) + Send + Sync>);
-
-impl std::fmt::Debug for StatusPages {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("StatusPages")
-    }
+    /// rebuild times), with the post counts for metrics.
+    status: Option<StatusPage>,
 }
 
 /// Whether new hot resources are compressed before the snapshot is returned.
@@ -80,86 +71,25 @@ pub enum Encode {
 }
 
 impl Snapshot {
-    /// Builds a snapshot of a site's hot resources, reusing every resource of `previous`
-    /// whose inputs are unchanged and rendering only the others.
-    pub fn build(
+    /// The snapshot of a finished build, with its status page made from `status`.
+    fn assemble(
+        resources: HashMap<String, Arc<Resource>>,
+        generation: u64,
         site: Arc<Site>,
-        previous: Option<&Snapshot>,
-        encode: Encode,
-    ) -> Result<Snapshot, RenderError> {
-        let by_hash: HashMap<&str, &Arc<Resource>> = previous
-            .map(|p| {
-                p.resources
-                    .values()
-                    .filter(|r| r.is_encoded)
-                    .map(|r| (r.hash.as_str(), r))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mut resources = HashMap::new();
-        let mut fresh: Vec<(String, Resource)> = Vec::new();
-        let mut to_render = Vec::new();
-        for planned in render::plan_hot(&site) {
-            let same = previous
-                .and_then(|p| p.resources.get(&planned.route))
-                .filter(|old| old.fingerprint == planned.fingerprint);
-            match same {
-                Some(old) => {
-                    resources.insert(planned.route, Arc::clone(old));
-                }
-                None => to_render.push(planned),
-            }
-        }
-        // Hot posts keep their bodies (rendered here on every core, once per post version):
-        // the next rebuild renders these documents again.
-        let shown: Vec<&Post> = to_render
-            .iter()
-            .flat_map(|planned| render::entries_of(&site, planned))
-            .map(|entry| &*entry.post)
-            .collect();
-        Post::keep_bodies(&shown);
-        for (planned, resource) in render_all(&site, to_render)? {
-            // Same bytes as some encoded resource (a route renamed, a reverted edit): reuse.
-            match by_hash.get(resource.hash.as_str()) {
-                Some(old) => {
-                    let encoded = old.encoded.clone();
-                    resources.insert(planned.route, Arc::new(resource.with_encodings(encoded)));
-                }
-                None => fresh.push((planned.route, resource)),
-            }
-        }
-        let fresh = match encode {
-            Encode::Now => encode_many(
-                fresh
-                    .into_iter()
-                    .map(|(r, res)| (r, Arc::new(res)))
-                    .collect(),
-            ),
-            Encode::Later => fresh
-                .into_iter()
-                .map(|(r, res)| (r, Arc::new(res)))
-                .collect(),
-        };
-        resources.extend(fresh);
-        let generation = previous.map_or(1, |p| {
-            let same = p.resources.len() == resources.len()
-                && resources
-                    .iter()
-                    .all(|(k, v)| p.resources.get(k).is_some_and(|o| o.hash == v.hash));
-            if same {
-                p.generation
-            } else {
-                p.generation + 1
-            }
+        cold: Arc<ColdCache>,
+        status: Option<StatusInputs>,
+    ) -> Snapshot {
+        let status = status.map(|inputs| {
+            let feed_sizes = feed_sizes(&resources);
+            StatusPage::new(inputs, Arc::clone(&site), generation, feed_sizes)
         });
-        Ok(Snapshot {
+        Snapshot {
             resources,
             generation,
-            cold: previous.map(|p| Arc::clone(&p.cold)).unwrap_or_default(),
             site: Some(site),
-            status: None,
-            posts_by_state: Vec::new(),
-        })
+            cold,
+            status,
+        }
     }
 
     /// A snapshot of given resources only (unit tests of the HTTP layer).
@@ -178,6 +108,26 @@ impl Snapshot {
             generation: 1,
             ..Snapshot::default()
         }
+    }
+
+    /// This snapshot rendering its cold routes into `cold` (tests of the cache's budget).
+    pub fn with_cold_cache(self, cold: Arc<ColdCache>) -> Snapshot {
+        Snapshot { cold, ..self }
+    }
+
+    /// Counts rebuilds that changed what is served, starting at 1.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The site it was built from (`None` for [`Snapshot::from_rendered`]).
+    pub fn site(&self) -> Option<&Arc<Site>> {
+        self.site.as_ref()
+    }
+
+    /// The cache of cold routes rendered so far.
+    pub fn cold_cache(&self) -> &ColdCache {
+        &self.cold
     }
 
     /// The hot resource at a route (without the leading `/`).
@@ -228,6 +178,38 @@ impl Snapshot {
         }
     }
 
+    /// Whether it answers `/status`.
+    pub fn has_status(&self) -> bool {
+        self.status.is_some()
+    }
+
+    /// `/status` rendered now, in HTML or (`json`) JSON, with `Cache-Control: no-cache`.
+    /// Rendering takes milliseconds on a large site: call it off the async runtime.
+    pub fn status_resource(&self, json: bool) -> Option<Arc<Resource>> {
+        let (page, site) = (self.status.as_ref()?, self.site.as_ref()?);
+        let rendered = page.render(json);
+        let resource = Resource::new(rendered, Fingerprint::default(), &site.config.cache);
+        Some(Arc::new(resource))
+    }
+
+    /// What it serves, as a status report tells it: generation, feed sizes, and the rebuild
+    /// that made it (when the server made it).
+    pub fn served(&self) -> Served {
+        Served {
+            generation: self.generation,
+            feed_sizes: feed_sizes(&self.resources),
+            rebuild: self
+                .status
+                .as_ref()
+                .and_then(|page| page.served().rebuild.clone()),
+        }
+    }
+
+    /// How many post files are in each state (empty without a status page).
+    pub fn post_counts(&self) -> &[(PostState, usize)] {
+        self.status.as_ref().map_or(&[], |page| page.post_counts())
+    }
+
     /// Hot resources not yet compressed.
     pub fn unencoded(&self) -> Vec<(String, Arc<Resource>)> {
         self.resources
@@ -235,6 +217,11 @@ impl Snapshot {
             .filter(|(_, r)| !r.is_encoded)
             .map(|(route, r)| (route.clone(), Arc::clone(r)))
             .collect()
+    }
+
+    /// How many hot resources are not yet compressed.
+    pub fn pending_compression(&self) -> usize {
+        self.resources.values().filter(|r| !r.is_encoded).count()
     }
 
     /// Whether every hot resource has its compressed variants.
@@ -260,7 +247,6 @@ impl Snapshot {
             site: self.site.clone(),
             cold: Arc::clone(&self.cold),
             status: self.status.clone(),
-            posts_by_state: self.posts_by_state.clone(),
         }
     }
 
@@ -281,35 +267,11 @@ impl Snapshot {
     }
 }
 
-/// Renders documents into identity-only resources, on every core when there are several
-/// (a cold start renders all ~90 hot documents of a 30-tag site).
-fn render_all(site: &Site, planned: Vec<Planned>) -> Result<Vec<(Planned, Resource)>, RenderError> {
-    let rendered = crate::parallel::map(&planned, 4, |planned| {
-        let body = render::render(site, planned)?;
-        Ok(Resource::new(body, planned.fingerprint, &site.config.cache))
-    });
-    planned
-        .into_iter()
-        .zip(rendered)
-        .map(|(planned, resource)| Ok((planned, resource?)))
+/// The identity sizes of the hot feeds, for the "feed over 1 MB" warning.
+fn feed_sizes(resources: &HashMap<String, Arc<Resource>>) -> Vec<(String, usize)> {
+    resources
+        .iter()
+        .filter(|(_, r)| r.media != Media::Html)
+        .map(|(route, r)| (route.clone(), r.identity.body.len()))
         .collect()
-}
-
-/// Renders and compresses one planned document.
-pub fn render_encoded(site: &Site, planned: &Planned) -> Result<Arc<Resource>, RenderError> {
-    let resource = Resource::new(
-        render::render(site, planned)?,
-        planned.fingerprint,
-        &site.config.cache,
-    );
-    let encoded = resource.compress_all();
-    Ok(Arc::new(resource.with_encodings(encoded)))
-}
-
-/// Compresses resources, spread over the available cores.
-pub fn encode_many(items: Vec<(String, Arc<Resource>)>) -> Vec<(String, Arc<Resource>)> {
-    crate::parallel::map(&items, 2, |(route, r)| {
-        let encoded = r.compress_all();
-        (route.clone(), Arc::new(r.with_encodings(encoded)))
-    })
 }

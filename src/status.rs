@@ -1,21 +1,34 @@
 //! What authors and operators are told: every post's state (published, draft, scheduled,
-//! failed, duplicate) and warnings, as `/status` (HTML for people, JSON for tools) and as
-//! the diagnostics `dropfeed check` prints.
+//! failed, duplicate, held, skipped) and warnings, as `/status` (HTML for people, JSON for
+//! tools) and as the diagnostics `dropfeed check` prints.
+//!
+//! Rules this module follows:
+//!
+//! - A report is made from what a rebuild saw of the library ([`StatusInputs`]), the site,
+//!   and what the snapshot serves ([`Served`]). The snapshot comes later in the pipeline: it
+//!   hands its generation and feed sizes over as values, and this module never looks into it.
+//! - `/status` is rendered when asked ([`StatusPage`]), from what the rebuild saw, except the
+//!   id ledger's health, read at that moment (a write that fails after publishing shows).
+//! - A post body not rendered yet is not rendered for a report (seconds on a large site);
+//!   `dropfeed check` renders every body first.
+//! - The JSON field names and state names are an interface for tools: they never change.
+
+mod page;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::ledger::{self, SharedHealth};
 use crate::load::{Library, Skipped};
-use crate::post::html::escape_text as esc;
 use crate::post::{LangSource, Post, PostError};
-use crate::render::Media;
-use crate::site::{Held, Site};
-use crate::snapshot::{Snapshot, StatusPages};
+use crate::site::{Entry, Held, Site};
+
+pub use page::{render_html, render_json, StatusPage};
 
 /// Feeds larger than this earn a warning: many readers and aggregators refuse them.
 pub const FEED_WARN_BYTES: usize = 1024 * 1024;
@@ -34,6 +47,16 @@ pub enum Level {
     Warning,
 }
 
+impl Level {
+    /// `error` or `warning`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        }
+    }
+}
+
 /// One message about one file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
@@ -47,12 +70,13 @@ pub struct Diagnostic {
     pub message: String,
 }
 
-impl Level {
-    /// `error` or `warning`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Level::Error => "error",
-            Level::Warning => "warning",
+impl Diagnostic {
+    fn new(file: &str, line: Option<usize>, level: Level, message: String) -> Diagnostic {
+        Diagnostic {
+            file: file.to_string(),
+            line,
+            level,
+            message,
         }
     }
 }
@@ -67,6 +91,52 @@ impl std::fmt::Display for Diagnostic {
     }
 }
 
+/// Where a post file stands, as `/status`, `dropfeed check` and the metrics name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PostState {
+    /// Readers see it.
+    Published,
+    /// `draft: true`: not published.
+    Draft,
+    /// Dated in the future: published at that time.
+    Scheduled,
+    /// Its newest version does not parse (an older one may still be served).
+    Failed,
+    /// Its id is already used by another post, which is published instead.
+    Duplicate,
+    /// No id can be issued while the id ledger cannot be read whole.
+    Held,
+    /// Passed over: not a post, or it could not be read.
+    Skipped,
+}
+
+impl PostState {
+    /// Every state, in the order metrics list them.
+    pub const ALL: [PostState; 7] = [
+        PostState::Published,
+        PostState::Draft,
+        PostState::Scheduled,
+        PostState::Failed,
+        PostState::Duplicate,
+        PostState::Held,
+        PostState::Skipped,
+    ];
+
+    /// The state's name (`published`, `draft`, ...), as the JSON and HTML show it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PostState::Published => "published",
+            PostState::Draft => "draft",
+            PostState::Scheduled => "scheduled",
+            PostState::Failed => "failed",
+            PostState::Duplicate => "duplicate",
+            PostState::Held => "held",
+            PostState::Skipped => "skipped",
+        }
+    }
+}
+
 /// One post's state as shown on `/status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PostReport {
@@ -74,15 +144,39 @@ pub struct PostReport {
     pub file: String,
     /// Its title, when it parsed at least once.
     pub title: Option<String>,
-    /// `published`, `draft`, `scheduled`, `failed`, `duplicate`, `held` (no id can be issued)
-    /// or `skipped`.
-    pub state: &'static str,
+    /// Where it stands.
+    pub state: PostState,
     /// The state in plain words.
     pub detail: String,
     /// Where readers find it, when published.
     pub url: Option<String>,
     /// Errors and warnings about this file.
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A rebuild under way, as the server's watcher starts it.
+#[derive(Debug, Clone)]
+pub struct Rebuild {
+    /// The time it builds for ("now").
+    pub at: DateTime<Utc>,
+    /// When it started, to time it once its snapshot is built.
+    pub started: Instant,
+    /// Files read again that had changed.
+    pub changed: Vec<String>,
+    /// Files gone.
+    pub removed: Vec<String>,
+}
+
+impl Rebuild {
+    /// The rebuild as done now: what `/status` shows of it.
+    pub fn finish(self) -> RebuildInfo {
+        RebuildInfo {
+            at: self.at,
+            duration_ms: self.started.elapsed().as_secs_f64() * 1000.0,
+            changed: self.changed,
+            removed: self.removed,
+        }
+    }
 }
 
 /// The last rebuild, for operators.
@@ -96,6 +190,17 @@ pub struct RebuildInfo {
     pub changed: Vec<String>,
     /// Files gone.
     pub removed: Vec<String>,
+}
+
+/// What is being served, as a report tells it: given by the snapshot as plain values.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Served {
+    /// The snapshot's generation.
+    pub generation: u64,
+    /// Identity sizes of the hot feeds, for the "feed over 1 MB" warning.
+    pub feed_sizes: Vec<(String, usize)>,
+    /// The rebuild that made it, when the server made it.
+    pub rebuild: Option<RebuildInfo>,
 }
 
 /// Everything `/status` shows.
@@ -124,7 +229,7 @@ impl Report {
     }
 
     /// Count of posts in a state.
-    pub fn count(&self, state: &str) -> usize {
+    pub fn count(&self, state: PostState) -> usize {
         self.posts.iter().filter(|p| p.state == state).count()
     }
 }
@@ -140,7 +245,7 @@ pub struct FileStatus {
     pub error: Option<PostError>,
 }
 
-/// What the report needs from the library, captured at rebuild time.
+/// What the report needs from the library, captured when a rebuild begins.
 #[derive(Debug, Clone, Default)]
 pub struct StatusInputs {
     /// The posts folder.
@@ -153,10 +258,13 @@ pub struct StatusInputs {
     pub config_error: Option<String>,
     /// The id ledger's health, read when the report is made (a write fails after publishing).
     pub ledger: SharedHealth,
+    /// The rebuild under way, when the server is rebuilding (timed once its snapshot is
+    /// built).
+    pub rebuild: Option<Rebuild>,
 }
 
 impl StatusInputs {
-    /// Captures a library's state.
+    /// Captures a library's state (with no rebuild under way).
     pub fn of(library: &Library) -> StatusInputs {
         StatusInputs {
             root: library.display_root().to_path_buf(),
@@ -172,156 +280,205 @@ impl StatusInputs {
             skipped: library.skipped.values().cloned().collect(),
             config_error: library.config_error.clone(),
             ledger: library.ledger_health(),
+            rebuild: None,
+        }
+    }
+
+    /// How many post files are in each state, in [`PostState::ALL`] order (for metrics).
+    pub fn post_counts(&self, site: &Site) -> Vec<(PostState, usize)> {
+        let failed = self.files.iter().filter(|f| f.error.is_some()).count();
+        let held = |want: fn(&Held) -> bool| site.held.values().filter(|h| want(h)).count();
+        PostState::ALL
+            .into_iter()
+            .map(|state| {
+                let count = match state {
+                    PostState::Published => site.entries.len(),
+                    PostState::Draft => held(|h| matches!(h, Held::Draft)),
+                    PostState::Scheduled => held(|h| matches!(h, Held::Scheduled(_))),
+                    PostState::Failed => failed,
+                    PostState::Duplicate => held(|h| matches!(h, Held::DuplicateId { .. })),
+                    PostState::Held => held(|h| matches!(h, Held::NoId)),
+                    PostState::Skipped => self.skipped.len(),
+                };
+                (state, count)
+            })
+            .collect()
+    }
+}
+
+/// Builds the report.
+pub fn report(inputs: &StatusInputs, site: &Site, served: &Served) -> Report {
+    let files = Files::new(&inputs.root, site);
+    let mut posts: Vec<PostReport> = inputs.files.iter().map(|f| files.post(f)).collect();
+    posts.extend(inputs.skipped.iter().map(|s| files.skipped(s)));
+    posts.sort_by(|a, b| a.file.cmp(&b.file));
+    Report {
+        posts,
+        site: site_diagnostics(inputs, &served.feed_sizes),
+        published: site.entries.len(),
+        generation: served.generation,
+        rebuild: served.rebuild.clone(),
+    }
+}
+
+/// Post files reported against a site.
+struct Files<'a> {
+    root: &'a Path,
+    site: &'a Site,
+    published: HashMap<&'a str, &'a Entry>,
+}
+
+impl<'a> Files<'a> {
+    fn new(root: &'a Path, site: &'a Site) -> Files<'a> {
+        let published = site
+            .entries
+            .iter()
+            .map(|e| (e.post.source.as_str(), e))
+            .collect();
+        Files {
+            root,
+            site,
+            published,
+        }
+    }
+
+    /// The file as the author knows it.
+    fn file_of(&self, source: &str) -> String {
+        self.root.join(source).display().to_string()
+    }
+
+    /// A post file's state, detail and diagnostics.
+    fn post(&self, state: &FileStatus) -> PostReport {
+        let file = self.file_of(&state.source);
+        let entry = self.published.get(state.source.as_str()).copied();
+        let (post_state, detail) = self.state(entry.is_some(), state);
+        let mut diagnostics = self.diagnostics(&file, state);
+        if post_state == PostState::Held {
+            diagnostics.push(Diagnostic::new(&file, None, Level::Error, NO_ID.into()));
+        }
+        PostReport {
+            file,
+            title: state.post.as_ref().map(|p| p.title.clone()),
+            state: post_state,
+            detail,
+            url: entry.map(|e| e.link().to_string()),
+            diagnostics,
+        }
+    }
+
+    /// Where a file stands: why the site holds it back, unless its newest version failed.
+    fn state(&self, published: bool, state: &FileStatus) -> (PostState, String) {
+        let (post_state, detail) = self.held_state(published, &state.source);
+        match (&state.error, post_state) {
+            (Some(error), PostState::Published) => (
+                PostState::Failed,
+                format!(
+                    "failed: {} (line {}); the last good version is still served",
+                    error.message, error.line
+                ),
+            ),
+            (Some(error), PostState::Failed) => (
+                PostState::Failed,
+                format!(
+                    "failed: {} (line {}); not published",
+                    error.message, error.line
+                ),
+            ),
+            _ => (post_state, detail),
+        }
+    }
+
+    /// Whether the site publishes a source, and if not, why.
+    fn held_state(&self, published: bool, source: &str) -> (PostState, String) {
+        if published {
+            return (PostState::Published, "published".to_string());
+        }
+        match self.site.held.get(source) {
+            Some(Held::Draft) => (PostState::Draft, "draft: not published".to_string()),
+            Some(Held::Scheduled(at)) => (
+                PostState::Scheduled,
+                format!("scheduled for {}", at.to_rfc3339()),
+            ),
+            Some(Held::DuplicateId { winner }) => (
+                PostState::Duplicate,
+                format!(
+                    "not published: its id is already used by {}",
+                    self.file_of(winner)
+                ),
+            ),
+            Some(Held::NoId) => (PostState::Held, NO_ID.to_string()),
+            None => (
+                PostState::Failed,
+                "failed: never parsed, not published".to_string(),
+            ),
+        }
+    }
+
+    /// The file's error, then its post's warnings, then the site's notices about it.
+    fn diagnostics(&self, file: &str, state: &FileStatus) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        if let Some(error) = &state.error {
+            let message = error.message.clone();
+            out.push(Diagnostic::new(
+                file,
+                Some(error.line),
+                Level::Error,
+                message,
+            ));
+        }
+        if let Some(post) = state.post.as_deref() {
+            out.extend(post_warnings(file, post));
+        }
+        let notices = self
+            .site
+            .notices
+            .iter()
+            .filter(|n| n.source == state.source);
+        out.extend(notices.map(|n| Diagnostic::new(file, None, Level::Warning, n.message.clone())));
+        out
+    }
+
+    /// A file passed over: an error when posts may be missing because of it.
+    fn skipped(&self, skipped: &Skipped) -> PostReport {
+        let file = self.file_of(&skipped.source);
+        let level = if skipped.error {
+            Level::Error
+        } else {
+            Level::Warning
+        };
+        let diagnostic = Diagnostic::new(&file, None, level, skipped.reason.clone());
+        PostReport {
+            file,
+            title: None,
+            state: PostState::Skipped,
+            detail: skipped.reason.clone(),
+            url: None,
+            diagnostics: vec![diagnostic],
         }
     }
 }
 
-/// Builds the report. `feed_sizes` are the identity sizes of the hot feeds.
-pub fn report(
-    inputs: &StatusInputs,
-    site: &Site,
-    feed_sizes: &[(String, usize)],
-    generation: u64,
-    rebuild: Option<RebuildInfo>,
-) -> Report {
-    let root = &inputs.root;
-    let file_of = |source: &str| root.join(source).display().to_string();
-    let published: HashMap<&str, &crate::site::Entry> = site
-        .entries
-        .iter()
-        .map(|e| (e.post.source.as_str(), e))
-        .collect();
-    let mut posts = Vec::new();
-    for state in &inputs.files {
-        let source = &state.source;
-        let file = file_of(source);
-        let mut diagnostics = Vec::new();
-        if let Some(error) = &state.error {
-            diagnostics.push(Diagnostic {
-                file: file.clone(),
-                line: Some(error.line),
-                level: Level::Error,
-                message: error.message.clone(),
-            });
-        }
-        let post = state.post.as_deref();
-        if let Some(post) = post {
-            diagnostics.extend(post_warnings(&file, post));
-        }
-        for notice in site.notices.iter().filter(|n| &n.source == source) {
-            diagnostics.push(Diagnostic {
-                file: file.clone(),
-                line: None,
-                level: Level::Warning,
-                message: notice.message.clone(),
-            });
-        }
-        let entry = published.get(source.as_str()).copied();
-        let (state_name, mut detail) = match (entry, site.held.get(source), post) {
-            (Some(_), _, _) => ("published", "published".to_string()),
-            (None, Some(Held::Draft), _) => ("draft", "draft: not published".to_string()),
-            (None, Some(Held::Scheduled(at)), _) => {
-                ("scheduled", format!("scheduled for {}", at.to_rfc3339()))
-            }
-            (None, Some(Held::DuplicateId { winner }), _) => (
-                "duplicate",
-                format!(
-                    "not published: its id is already used by {}",
-                    file_of(winner)
-                ),
-            ),
-            (None, Some(Held::NoId), _) => {
-                diagnostics.push(Diagnostic {
-                    file: file.clone(),
-                    line: None,
-                    level: Level::Error,
-                    message: NO_ID.into(),
-                });
-                ("held", NO_ID.to_string())
-            }
-            (None, None, _) => ("failed", "failed: never parsed, not published".to_string()),
-        };
-        let state_name = match (&state.error, state_name) {
-            (Some(error), "published") => {
-                detail = format!(
-                    "failed: {} (line {}); the last good version is still served",
-                    error.message, error.line
-                );
-                "failed"
-            }
-            (Some(error), "failed") => {
-                detail = format!(
-                    "failed: {} (line {}); not published",
-                    error.message, error.line
-                );
-                "failed"
-            }
-            (_, name) => name,
-        };
-        posts.push(PostReport {
-            file,
-            title: post.map(|p| p.title.clone()),
-            state: state_name,
-            detail,
-            url: entry.map(|e| e.link().to_string()),
-            diagnostics,
-        });
-    }
-    for skipped in &inputs.skipped {
-        let file = file_of(&skipped.source);
-        posts.push(PostReport {
-            file: file.clone(),
-            title: None,
-            state: "skipped",
-            detail: skipped.reason.clone(),
-            url: None,
-            diagnostics: vec![Diagnostic {
-                file,
-                line: None,
-                level: if skipped.error {
-                    Level::Error
-                } else {
-                    Level::Warning
-                },
-                message: skipped.reason.clone(),
-            }],
-        });
-    }
-    posts.sort_by(|a, b| a.file.cmp(&b.file));
-    let mut big: Vec<_> = feed_sizes
+/// Site-wide diagnostics: a refused config reload first, then feeds over 1 MB, then the id
+/// ledger's problems.
+fn site_diagnostics(inputs: &StatusInputs, feed_sizes: &[(String, usize)]) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = feed_sizes
         .iter()
         .filter(|(_, size)| *size > FEED_WARN_BYTES)
-        .map(|(route, size)| Diagnostic {
-            file: "site".into(),
-            line: None,
-            level: Level::Warning,
-            message: format!(
+        .map(|(route, size)| {
+            let message = format!(
                 "/{route} is {size} bytes, over 1 MB: some readers refuse it; lower feed_limit or use summaries"
-            ),
+            );
+            Diagnostic::new("site", None, Level::Warning, message)
         })
         .collect();
-    big.sort_by(|a, b| a.message.cmp(&b.message));
-    big.extend(ledger_diagnostics(inputs));
+    out.sort_by(|a, b| a.message.cmp(&b.message));
+    out.extend(ledger_diagnostics(inputs));
     if let Some(error) = &inputs.config_error {
-        big.insert(
-            0,
-            Diagnostic {
-                file: "config".into(),
-                line: None,
-                level: Level::Error,
-                message: format!(
-                    "the configuration was not reloaded, the previous one stays in force: {error}"
-                ),
-            },
-        );
+        let message =
+            format!("the configuration was not reloaded, the previous one stays in force: {error}");
+        out.insert(0, Diagnostic::new("config", None, Level::Error, message));
     }
-    Report {
-        posts,
-        site: big,
-        published: site.entries.len(),
-        generation,
-        rebuild,
-    }
+    out
 }
 
 /// The id ledger's problems, as errors about its file.
@@ -331,22 +488,12 @@ fn ledger_diagnostics(inputs: &StatusInputs) -> Vec<Diagnostic> {
     let problems = inputs.ledger.get().problems();
     problems
         .into_iter()
-        .map(|p| Diagnostic {
-            file: file.clone(),
-            line: p.line,
-            level: Level::Error,
-            message: p.message,
-        })
+        .map(|p| Diagnostic::new(&file, p.line, Level::Error, p.message))
         .collect()
 }
 
 fn post_warnings(file: &str, post: &Post) -> Vec<Diagnostic> {
-    let warn = |message: String| Diagnostic {
-        file: file.to_string(),
-        line: None,
-        level: Level::Warning,
-        message,
-    };
+    let warn = |message: String| Diagnostic::new(file, None, Level::Warning, message);
     let mut out: Vec<Diagnostic> = post.warnings.iter().cloned().map(warn).collect();
     // A body not rendered yet (a post in no hot feed) is not rendered for this report: on a
     // large site that would cost seconds. `dropfeed check` renders every body first.
@@ -366,129 +513,4 @@ fn post_warnings(file: &str, post: &Post) -> Vec<Diagnostic> {
         LangSource::Post => {}
     }
     out
-}
-
-/// `/status` as HTML.
-pub fn render_html(report: &Report, title: &str) -> Vec<u8> {
-    let mut rows = String::new();
-    for post in &report.posts {
-        let name = post
-            .title
-            .as_deref()
-            .map(esc)
-            .unwrap_or_else(|| "<em>(no title)</em>".into());
-        let name = match &post.url {
-            Some(url) => format!("<a href=\"{}\">{name}</a>", esc(url)),
-            None => name,
-        };
-        let notes: String = post
-            .diagnostics
-            .iter()
-            .map(|d| {
-                let line = d.line.map(|l| format!("line {l}: ")).unwrap_or_default();
-                format!(
-                    "<li class=\"{}\">{line}{}</li>",
-                    d.level.name(),
-                    esc(&d.message)
-                )
-            })
-            .collect();
-        rows.push_str(&format!(
-            "<tr class=\"{state}\"><td><code>{file}</code></td><td>{name}</td><td><strong>{state}</strong><br>{detail}</td><td><ul>{notes}</ul></td></tr>\n",
-            state = post.state,
-            file = esc(&post.file),
-            detail = esc(&post.detail),
-        ));
-    }
-    let site: String = report
-        .site
-        .iter()
-        .map(|d| match d.file.as_str() {
-            "site" => format!("<li>{}</li>", esc(&d.message)),
-            _ => format!(
-                "<li class=\"{}\">{}</li>",
-                d.level.name(),
-                esc(&d.to_string())
-            ),
-        })
-        .collect();
-    let rebuild = match &report.rebuild {
-        Some(r) => format!(
-            "<p>Last rebuild: {} ({:.1} ms). Changed: {}. Removed: {}.</p>",
-            r.at.to_rfc3339(),
-            r.duration_ms,
-            if r.changed.is_empty() {
-                "nothing".into()
-            } else {
-                esc(&r.changed.join(", "))
-            },
-            if r.removed.is_empty() {
-                "nothing".into()
-            } else {
-                esc(&r.removed.join(", "))
-            },
-        ),
-        None => String::new(),
-    };
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>Status — {title}</title>\n<style>body{{font:1rem/1.5 system-ui,sans-serif;margin:1rem}}table{{border-collapse:collapse;width:100%}}\
-         td,th{{border-bottom:1px solid #ddd;padding:.4rem;vertical-align:top;text-align:left}}tr.failed,tr.held{{background:#fde8e8}}\
-         tr.draft,tr.scheduled{{color:#555}}li.error{{color:#a00}}li.warning{{color:#8a5a00}}ul{{margin:0;padding-left:1rem}}</style>\n</head>\n<body>\n\
-         <h1>Status — {title}</h1>\n<p>{published} posts published, {failed} failed, {drafts} drafts, {scheduled} scheduled. Snapshot generation {generation}.</p>\n\
-         {rebuild}\n{site_block}<table>\n<thead><tr><th>File</th><th>Title</th><th>State</th><th>Notes</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n</body>\n</html>\n",
-        title = esc(title),
-        published = report.published,
-        failed = report.count("failed"),
-        drafts = report.count("draft"),
-        scheduled = report.count("scheduled"),
-        generation = report.generation,
-        site_block = if site.is_empty() { String::new() } else { format!("<h2>Site</h2><ul>{site}</ul>\n") },
-    )
-    .into_bytes()
-}
-
-/// `/status` as JSON.
-pub fn render_json(report: &Report) -> Vec<u8> {
-    let mut out = serde_json::to_vec_pretty(report).unwrap_or_default();
-    out.push(b'\n');
-    out
-}
-
-/// The identity sizes of a snapshot's hot feeds, for the "feed over 1 MB" warning.
-pub fn feed_sizes(snapshot: &Snapshot) -> Vec<(String, usize)> {
-    snapshot
-        .resources
-        .iter()
-        .filter(|(_, r)| r.media != Media::Html)
-        .map(|(route, r)| (route.clone(), r.identity.body.len()))
-        .collect()
-}
-
-/// Gives a snapshot its `/status` (rendered on request from what the rebuild saw) and its
-/// post counts for metrics.
-pub fn attach(snapshot: &mut Snapshot, inputs: StatusInputs, rebuild: Option<RebuildInfo>) {
-    let Some(site) = snapshot.site.clone() else {
-        return;
-    };
-    let failed = inputs.files.iter().filter(|f| f.error.is_some()).count();
-    let held = |want: fn(&Held) -> bool| site.held.values().filter(|h| want(h)).count();
-    snapshot.posts_by_state = vec![
-        ("published", site.entries.len()),
-        ("draft", held(|h| matches!(h, Held::Draft))),
-        ("scheduled", held(|h| matches!(h, Held::Scheduled(_)))),
-        ("failed", failed),
-        ("duplicate", held(|h| matches!(h, Held::DuplicateId { .. }))),
-        ("held", held(|h| matches!(h, Held::NoId))),
-        ("skipped", inputs.skipped.len()),
-    ];
-    let feed_sizes = feed_sizes(snapshot);
-    let generation = snapshot.generation;
-    snapshot.status = Some(StatusPages(Arc::new(move || {
-        let report = report(&inputs, &site, &feed_sizes, generation, rebuild.clone());
-        (
-            render_html(&report, &site.config.title),
-            render_json(&report),
-        )
-    })));
 }

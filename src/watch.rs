@@ -175,7 +175,7 @@ impl Rebuilder {
         match result {
             Ok(Ok(built)) => {
                 self.next_scheduled = built.site.next_scheduled;
-                let generation = built.snapshot.generation;
+                let generation = built.snapshot.generation();
                 let changed_feeds = built.snapshot.changed_feeds(&previous);
                 // Published even when no feed changed: the status page may have.
                 self.shared.store(Arc::new(built.snapshot));
@@ -198,7 +198,7 @@ impl Rebuilder {
                     changed = changes.changed.len(),
                     removed = changes.removed.len(),
                     generation,
-                    feeds_changed = generation != previous.generation,
+                    feeds_changed = generation != previous.generation(),
                     ms = format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
                     "rebuilt"
                 );

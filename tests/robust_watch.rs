@@ -401,7 +401,7 @@ fn change_between_the_first_scan_and_the_watch_is_picked_up() {
     let shared = Arc::new(ArcSwap::from_pointee(built.snapshot));
     let title = |shared: &ArcSwap<dropfeed::snapshot::Snapshot>| {
         let snapshot = shared.load();
-        let site = snapshot.site.as_ref().expect("a site");
+        let site = snapshot.site().expect("a site");
         site.entries[0].post.title.clone()
     };
     assert_eq!(title(&shared), "Alpha");

@@ -35,10 +35,7 @@ use tokio::sync::watch;
 
 use crate::config::ServerConfig;
 use crate::metrics::{self, Metrics};
-use crate::render::{Lifetime, Media, Rendered};
-use crate::snapshot::{
-    cache_control, Coding, Cold, Resource, SharedSnapshot, Snapshot, StatusPages,
-};
+use crate::snapshot::{cache_control, Coding, Cold, Resource, SharedSnapshot, Snapshot};
 
 use connections::{Close, Deadlines, Slot, Slots, Tracked};
 use limit::RateLimiter;
@@ -272,10 +269,10 @@ pub async fn respond(
     }
     let resource = if route == "status" {
         let json = wants_json(uri.query(), headers);
-        let Some(pages) = snapshot.status.clone() else {
+        if !snapshot.has_status() {
             return plain(StatusCode::NOT_FOUND, "not found\n");
-        };
-        off_runtime(move || Some(status_resource(&pages, json))).await
+        }
+        off_runtime(move || snapshot.status_resource(json)).await
     } else if let Some(cold) = snapshot.cold_route(route) {
         match cold {
             Cold::Ready(resource) => Some(resource),
@@ -300,29 +297,6 @@ async fn off_runtime(
     work: impl FnOnce() -> Option<Arc<Resource>> + Send + 'static,
 ) -> Option<Arc<Resource>> {
     tokio::task::spawn_blocking(work).await.ok().flatten()
-}
-
-fn status_resource(pages: &StatusPages, json: bool) -> Arc<Resource> {
-    let (html, json_body) = (pages.0)();
-    let (media, body) = if json {
-        (Media::Status, json_body)
-    } else {
-        (Media::Html, html)
-    };
-    let rendered = Rendered {
-        path: "status".into(),
-        media,
-        body,
-        last_modified: None,
-        lifetime: Lifetime::NoCache,
-        link_header: None,
-    };
-    let cache = crate::config::CacheConfig {
-        max_age: 0,
-        stale_while_revalidate: 0,
-        stale_if_error: 0,
-    };
-    Arc::new(Resource::new(rendered, Default::default(), &cache))
 }
 
 /// Conditional GET, content negotiation and headers for one resource.
