@@ -1,7 +1,12 @@
 //! Prometheus text-format metrics: requests by route class and status, bytes sent by
 //! content-coding, rebuild count and duration histogram, posts by state, snapshot
-//! generation, open connections and those the server closed, cold pages rendered. Counters
-//! are plain atomics so recording costs a few nanoseconds.
+//! generation, open connections and those the server closed, cold pages rendered.
+//!
+//! - Counters are plain atomics (relaxed): recording a request costs a few nanoseconds and
+//!   takes no lock.
+//! - Labels are classes (route kind, status, coding), never paths, so cardinality is fixed.
+//! - What the snapshot holds (posts by state, cold pages, generation) is read from the
+//!   snapshot being served at scrape time.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -13,10 +13,14 @@
 //! which `Vary: Accept-Encoding` allows). Compression never happens on the request path of
 //! a hot resource.
 //!
-//! Validators: the ETag is a hash of the identity bytes, so a rebuild that changes nothing
-//! changes no ETag, and replicas over the same posts agree. Each content-coding is its own
-//! representation with its own strong ETag (`"h"`, `"h-br"`, `"h-zst"`, `"h-gz"`), all
-//! sharing the hash, so a client is answered `304` whichever coding it received.
+//! The served state has one home here: a [`Snapshot`] is built once, never changed, and
+//! published by swapping the [`SharedSnapshot`] (arc-swap), so a request loads it without a
+//! lock. Its fields are private: other stages read it through its methods.
+//!
+//! - `build`: a site (and what `/status` is made from) → a snapshot, reusing the previous one.
+//! - [`Resource`]: ready bytes and headers; validators are hashes of the identity bytes.
+//! - [`cache_control`]: the `Cache-Control` policy, for every answer and for the export.
+//! - [`ColdCache`]: cold pages rendered on request.
 
 mod build;
 pub mod cache_control;
