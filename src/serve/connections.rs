@@ -217,7 +217,7 @@ async fn serve_connection(
 /// hyper's HTTP/1 and HTTP/2 settings for every connection.
 fn connection_builder(limits: &ServerConfig) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    // The deadlines are [`connections::Conn::until_close`]'s, not hyper's
+    // The deadlines are [`Conn::until_close`]'s, not hyper's
     // `header_read_timeout`: that one arms and cancels a timer for every request, and has no
     // HTTP/2 counterpart.
     builder

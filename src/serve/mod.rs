@@ -3,7 +3,7 @@
 //!
 //! - [`connections`]: accepting, connection slots, idle deadlines, draining on shutdown.
 //! - `route` (below): the one routing function: which answer a request gets.
-//! - [`answer`]: a resource's answer: negotiation, `304`, headers.
+//! - `answer`: a resource's answer: negotiation, `304`, headers.
 //! - [`negotiate`]: which content-coding to send.
 //! - [`conditional`]: when to answer `304`.
 //! - [`limit`]: optional per-client rate limiting.
@@ -15,7 +15,7 @@
 //! resource is answered without a lock, a disk read or compression; rendering (cold pages,
 //! `/status`) runs on the blocking pool.
 
-pub mod answer;
+mod answer;
 pub mod conditional;
 pub mod connections;
 pub mod limit;
