@@ -302,3 +302,31 @@ impl StatusInputs {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The HTML and the metrics use `name()`, the JSON uses serde: tools read both, so each
+    /// state must have one name, the one `/status` has always shown.
+    #[test]
+    fn every_post_state_has_one_name_in_html_json_and_metrics() {
+        let names: Vec<&str> = PostState::ALL.iter().map(|s| s.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "published",
+                "draft",
+                "scheduled",
+                "failed",
+                "duplicate",
+                "held",
+                "skipped"
+            ]
+        );
+        for state in PostState::ALL {
+            let json = serde_json::to_string(&state).expect("serializes");
+            assert_eq!(json, format!("\"{}\"", state.name()));
+        }
+    }
+}
