@@ -40,9 +40,8 @@ use dropfeed::ids::Ledger;
 use dropfeed::load::{self, Library};
 use dropfeed::pipeline::{self, Inputs};
 use dropfeed::render::{self, Rendered};
-use dropfeed::serve::SharedSnapshot;
 use dropfeed::site::Site;
-use dropfeed::snapshot::{self, Coding, Snapshot};
+use dropfeed::snapshot::{self, Coding, SharedSnapshot, Snapshot};
 
 #[path = "corpus/mod.rs"]
 mod corpus;

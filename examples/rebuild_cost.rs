@@ -60,10 +60,7 @@ fn main() {
     .unwrap();
     println!("cold build (encoded): {:.1} ms", ms(t));
     let mut previous = built.snapshot;
-    let newest = previous.site.as_ref().unwrap().entries[0]
-        .post
-        .source
-        .clone();
+    let newest = previous.site().unwrap().entries[0].post.source.clone();
     let path = root.join(&newest);
     let original = std::fs::read_to_string(&path).unwrap();
     for round in 0..rounds {

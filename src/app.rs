@@ -15,9 +15,10 @@ use crate::config::Config;
 use crate::encoder;
 use crate::ids::Ledger;
 use crate::load::{Changes, Library, LoadProgress};
+use crate::metrics::Metrics;
 use crate::pipeline::{self, Built, Clock, Inputs};
-use crate::serve::metrics::Metrics;
-use crate::serve::{self, SharedSnapshot};
+use crate::serve;
+use crate::snapshot::SharedSnapshot;
 use crate::watch::{self, Message, WatchContext, WatchHandle};
 use crate::websub::Publisher;
 

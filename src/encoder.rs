@@ -7,8 +7,7 @@ use std::collections::HashMap;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Arc;
 
-use crate::serve::SharedSnapshot;
-use crate::snapshot::{encode_many, Resource};
+use crate::snapshot::{encode_many, Resource, SharedSnapshot};
 
 /// Wakes the encoder thread; dropping every handle stops it.
 #[derive(Debug, Clone)]

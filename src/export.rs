@@ -50,8 +50,7 @@ pub fn write_out(snapshot: &Snapshot, posts: &Path, out: &Path) -> Result<(), Ex
     target.swap_in(staging)?;
     let out = target.out();
     let cache = snapshot
-        .site
-        .as_ref()
+        .site()
         .map(|site| site.config.cache.clone())
         .unwrap_or_default();
     let nginx = target.conf("nginx.conf");
@@ -72,7 +71,7 @@ fn every_resource(snapshot: &Snapshot) -> Result<Vec<(String, Arc<Resource>)>, E
         .collect();
     let (mut out, unencoded): (Vec<_>, Vec<_>) = hot.into_iter().partition(|(_, r)| r.is_encoded);
     out.extend(encode_many(unencoded));
-    let Some(site) = snapshot.site.as_ref() else {
+    let Some(site) = snapshot.site() else {
         return Ok(out);
     };
     // Each post shows on its page and on one or more archive pages: render its body once.
@@ -142,8 +141,8 @@ fn immutable_routes<'a>(routes: &[(&'a String, &'a Arc<Resource>)]) -> Vec<&'a s
 
 /// An nginx `server` block serving the export with dropfeed's headers.
 fn nginx_conf(root: &Path, routes: &[(&String, &Arc<Resource>)], cache: &CacheConfig) -> String {
-    let live = cache_control(cache, Lifetime::Live);
-    let year = cache_control(cache, Lifetime::Immutable);
+    let live = cache_control::directives(cache, Lifetime::Live);
+    let year = cache_control::directives(cache, Lifetime::Immutable);
     let mut out = format!(
         "{CONF_HEADER}: serves {root} with the headers `dropfeed serve` sends.\n\
          # Include it in nginx's http block. Stock nginx serves the .gz siblings (gzip_static);\n\
@@ -177,8 +176,8 @@ fn nginx_conf(root: &Path, routes: &[(&String, &Arc<Resource>)], cache: &CacheCo
 
 /// A Caddyfile serving the export with dropfeed's headers.
 fn caddyfile(root: &Path, routes: &[(&String, &Arc<Resource>)], cache: &CacheConfig) -> String {
-    let live = cache_control(cache, Lifetime::Live);
-    let year = cache_control(cache, Lifetime::Immutable);
+    let live = cache_control::directives(cache, Lifetime::Live);
+    let year = cache_control::directives(cache, Lifetime::Immutable);
     let mut out = format!(
         "{CONF_HEADER}: serves {root} with the headers `dropfeed serve` sends.\n\
          :8080 {{\n\trespond /{MARKER} 404\n\troot * {root}\n\tfile_server {{\n\t\tprecompressed br zstd gzip\n\t}}\n\

@@ -13,7 +13,7 @@
 //! - [`render`]: site → bytes of every resource (feeds, HTML pages).
 //! - [`status`]: every post's state and problems, for `/status` and `dropfeed check`.
 //! - [`snapshot`]: resources → [`snapshot::Snapshot`] with encodings and validators.
-//! - [`metrics`]: counters for `/metrics`.
+//! - [`metrics`]: Prometheus counters of requests, rebuilds and connections.
 //! - [`websub`]: pinging a WebSub hub when feeds change.
 //! - [`encoder`]: compresses new resources after they are published.
 //! - [`pipeline`]: posts → ids → site → snapshot in one straight line; `dropfeed check`.
@@ -30,6 +30,7 @@ pub mod encoder;
 pub mod export;
 pub mod ids;
 pub mod load;
+pub mod metrics;
 pub mod parallel;
 pub mod pipeline;
 pub mod post;

@@ -16,7 +16,7 @@ use dropfeed::load::Library;
 use dropfeed::load::LoadProgress;
 use dropfeed::pipeline::{self, Clock, Inputs, SystemClock};
 use dropfeed::site::Held;
-use dropfeed::status::Level;
+use dropfeed::status::{Level, PostState};
 use dropfeed::watch;
 use std::io::IsTerminal;
 use std::sync::atomic::Ordering;
@@ -196,7 +196,7 @@ fn check(posts: &Path, config: Option<&Path>, format: Format, strict: bool) -> R
                 "{} post files: {} published, {} with errors, {} warnings",
                 report.posts.len(),
                 report.published,
-                report.count("failed"),
+                report.count(PostState::Failed),
                 diagnostics
                     .iter()
                     .filter(|d| d.level == Level::Warning)

@@ -17,7 +17,7 @@ use crate::post::Post;
 use crate::render::RenderError;
 use crate::site::Site;
 use crate::snapshot::{Encode, Snapshot};
-use crate::status::{self, RebuildInfo, Report, StatusInputs};
+use crate::status::{self, Rebuild, Report, StatusInputs};
 
 /// Where "now" comes from, so scheduled publishing can be tested without waiting.
 pub trait Clock: Send + Sync {
@@ -76,12 +76,12 @@ pub fn build(
     now: DateTime<Utc>,
     previous: Option<&Snapshot>,
 ) -> Result<Built, RenderError> {
-    build_with(inputs, config, now, previous, None, Encode::Now)
+    build_with(inputs, config, now, previous, None, Encode::Now, None)
 }
 
 /// What the server publishes after a change: the snapshot with new resources in identity
-/// only (the encoder compresses them next) and `/status` attached, with how long the
-/// rebuild took and what changed.
+/// only (the encoder compresses them next) and its `/status`, with how long the rebuild
+/// took and what changed.
 pub fn build_for_serving(
     inputs: Inputs,
     config: &Arc<Config>,
@@ -90,16 +90,26 @@ pub fn build_for_serving(
     changes: &Changes,
     started: Instant,
 ) -> Result<Built, RenderError> {
-    let status = StatusInputs::of(inputs.library, inputs.ledger.health());
-    let mut built = build_with(inputs, config, now, previous, Some(changes), Encode::Later)?;
-    let rebuild = RebuildInfo {
+    let rebuild = Rebuild {
         at: now,
-        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        started,
         changed: changes.changed.clone(),
         removed: changes.removed.clone(),
     };
-    status::attach(&mut built.snapshot, status, Some(rebuild));
-    Ok(built)
+    let status = StatusInputs {
+        rebuild: Some(rebuild),
+        ..StatusInputs::of(inputs.library, inputs.ledger.health())
+    };
+    let changes = Some(changes);
+    build_with(
+        inputs,
+        config,
+        now,
+        previous,
+        changes,
+        Encode::Later,
+        Some(status),
+    )
 }
 
 /// `dropfeed check`: builds without recording ids (a read-only ledger), renders every body
@@ -118,9 +128,7 @@ pub fn check(
     Ok(status::report(
         &StatusInputs::of(library, health),
         &built.site,
-        &status::feed_sizes(&built.snapshot),
-        built.snapshot.generation,
-        None,
+        &built.snapshot.served(),
     ))
 }
 
@@ -132,6 +140,7 @@ fn build_with(
     previous: Option<&Snapshot>,
     changes: Option<&Changes>,
     encode: Encode,
+    status: Option<StatusInputs>,
 ) -> Result<Built, RenderError> {
     let started = Instant::now();
     let Inputs {
@@ -152,7 +161,7 @@ fn build_with(
         Site::build(Arc::clone(config), &posts, &*ledger, now)
     }));
     let site_done = started.elapsed();
-    let snapshot = Snapshot::build(Arc::clone(&site), previous, encode)?;
+    let snapshot = Snapshot::build(Arc::clone(&site), previous, encode, status)?;
     tracing::debug!(
         patched = was_patched,
         site_ms = site_done.as_secs_f64() * 1e3,
@@ -170,7 +179,7 @@ fn edits<'a>(
     previous: Option<&'a Snapshot>,
     changes: Option<&Changes>,
 ) -> Option<(&'a Site, Vec<Arc<Post>>)> {
-    let site = previous?.site.as_deref()?;
+    let site = previous?.site().map(Arc::as_ref)?;
     let changes = changes.filter(|c| c.removed.is_empty())?;
     let edited = changes
         .changed

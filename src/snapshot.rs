@@ -9,261 +9,60 @@
 //!
 //! Rebuilds render only the hot documents whose fingerprint changed. A changed document is
 //! published at once with its identity bytes; its compressed variants follow moments later
-//! from the [`crate::encoder`] thread (a client asking for gzip meanwhile gets identity,
+//! from the encoder thread (a client asking for gzip meanwhile gets identity,
 //! which `Vary: Accept-Encoding` allows). Compression never happens on the request path of
 //! a hot resource.
 //!
-//! Validators: the ETag is a hash of the identity bytes, so a rebuild that changes nothing
-//! changes no ETag, and replicas over the same posts agree. Each content-coding is its own
-//! representation with its own strong ETag (`"h"`, `"h-br"`, `"h-zst"`, `"h-gz"`), all
-//! sharing the hash, so a client is answered `304` whichever coding it received.
+//! The served state has one home here: a [`Snapshot`] is built once, never changed, and
+//! published by swapping the [`SharedSnapshot`] (arc-swap), so a request loads it without a
+//! lock. Its fields are private: other stages read it through its methods.
+//!
+//! - `build`: a site (and what `/status` is made from) → a snapshot, reusing the previous one.
+//! - [`Resource`]: ready bytes and headers; validators are hashes of the identity bytes.
+//! - [`cache_control`]: the `Cache-Control` policy, for every answer and for the export.
+//! - [`ColdCache`]: cold pages rendered on request.
 
+mod build;
+pub mod cache_control;
 mod cold;
+mod resource;
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use chrono::{DateTime, Utc};
-use hyper::header::HeaderValue;
+use arc_swap::ArcSwap;
 
 use crate::config::CacheConfig;
 use crate::post::Fingerprint;
-use crate::post::Post;
-use crate::render::{self, Lifetime, Media, Planned, RenderError, Rendered};
+use crate::render::{self, Media, Rendered};
 use crate::site::Site;
+use crate::status::{PostState, Served, StatusInputs, StatusPage};
+
+pub use build::{encode_many, render_encoded};
 
 pub use cold::{Cold, ColdCache, Pending, Ticket, COLD_CACHE_BYTES};
+pub use resource::{
+    compress, http_date, Coding, Resource, Variant, BROTLI_QUALITY, CODINGS, GZIP_LEVEL, ZSTD_LEVEL,
+};
 
-/// A content-coding we precompress.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Coding {
-    /// Brotli.
-    Br,
-    /// Zstandard.
-    Zstd,
-    /// gzip.
-    Gzip,
-    /// No coding.
-    Identity,
-}
-
-impl Coding {
-    /// The `Content-Encoding` token.
-    pub fn token(self) -> &'static str {
-        match self {
-            Coding::Br => "br",
-            Coding::Zstd => "zstd",
-            Coding::Gzip => "gzip",
-            Coding::Identity => "identity",
-        }
-    }
-
-    /// The suffix of this coding's ETag and of its file in a static export.
-    pub fn suffix(self) -> &'static str {
-        match self {
-            Coding::Br => "br",
-            Coding::Zstd => "zst",
-            Coding::Gzip => "gz",
-            Coding::Identity => "",
-        }
-    }
-}
-
-/// The codings we precompress, in our order of preference.
-pub const CODINGS: [Coding; 3] = [Coding::Br, Coding::Zstd, Coding::Gzip];
-
-/// One representation: bytes and the strong ETag that names them.
-#[derive(Debug, Clone)]
-pub struct Variant {
-    /// The bytes sent.
-    pub body: Bytes,
-    /// `ETag` header value.
-    pub etag: HeaderValue,
-    /// `Content-Length` header value, formatted once rather than per request.
-    pub content_length: HeaderValue,
-}
-
-impl Variant {
-    /// A variant of `body` named by `etag`.
-    pub fn new(body: Bytes, etag: HeaderValue) -> Variant {
-        let content_length = HeaderValue::from(body.len());
-        Variant {
-            body,
-            etag,
-            content_length,
-        }
-    }
-}
-
-/// A resource ready to serve.
-#[derive(Debug)]
-pub struct Resource {
-    /// Format.
-    pub media: Media,
-    /// `Content-Type`.
-    pub content_type: HeaderValue,
-    /// Hex hash of the identity bytes; the opaque part of every variant's ETag.
-    pub hash: String,
-    /// Digest of the inputs it was rendered from.
-    pub fingerprint: Fingerprint,
-    /// Identity bytes.
-    pub identity: Variant,
-    /// Precompressed variants, only where smaller than identity; empty until encoded.
-    pub encoded: Vec<(Coding, Variant)>,
-    /// Whether compression has been done (so an empty `encoded` means "not worth it").
-    pub is_encoded: bool,
-    /// Newest `updated` of what the resource shows.
-    pub last_modified: Option<DateTime<Utc>>,
-    /// `Last-Modified` header value.
-    pub last_modified_header: Option<HeaderValue>,
-    /// `Cache-Control` header value.
-    pub cache_control: HeaderValue,
-    /// Caching class.
-    pub lifetime: Lifetime,
-    /// `Link` header, when the resource announces a WebSub hub.
-    pub link: Option<HeaderValue>,
-}
-
-impl Resource {
-    /// A resource with identity bytes only.
-    pub fn new(mut item: Rendered, fingerprint: Fingerprint, cache: &CacheConfig) -> Resource {
-        let hash = blake3::hash(&item.body).to_hex()[..32].to_string();
-        // Kept for as long as the resource is served: the writer's spare capacity (up to half
-        // again) is not. On a 10,000-post site that slack was 6 MB of the hot feeds.
-        item.body.shrink_to_fit();
-        Resource {
-            media: item.media,
-            content_type: HeaderValue::from_static(item.media.content_type()),
-            identity: Variant::new(Bytes::from(item.body), header(&format!("\"{hash}\""))),
-            hash,
-            fingerprint,
-            encoded: Vec::new(),
-            is_encoded: false,
-            last_modified: item.last_modified,
-            last_modified_header: item.last_modified.map(http_date),
-            cache_control: header(&cache_control(cache, item.lifetime)),
-            lifetime: item.lifetime,
-            link: item
-                .link_header
-                .as_deref()
-                .and_then(|l| HeaderValue::from_str(l).ok()),
-        }
-    }
-
-    /// The variant for a coding, if we have it.
-    pub fn variant(&self, coding: Coding) -> Option<&Variant> {
-        if coding == Coding::Identity {
-            return Some(&self.identity);
-        }
-        self.encoded
-            .iter()
-            .find(|(c, _)| *c == coding)
-            .map(|(_, v)| v)
-    }
-
-    /// This resource with its compressed variants.
-    pub fn with_encodings(&self, encoded: Vec<(Coding, Variant)>) -> Resource {
-        Resource {
-            media: self.media,
-            content_type: self.content_type.clone(),
-            hash: self.hash.clone(),
-            fingerprint: self.fingerprint,
-            identity: self.identity.clone(),
-            encoded,
-            is_encoded: true,
-            last_modified: self.last_modified,
-            last_modified_header: self.last_modified_header.clone(),
-            cache_control: self.cache_control.clone(),
-            lifetime: self.lifetime,
-            link: self.link.clone(),
-        }
-    }
-
-    /// Compresses the identity bytes in every coding (skipping tiny bodies and codings that
-    /// would not make it smaller).
-    pub fn compress_all(&self) -> Vec<(Coding, Variant)> {
-        let body = &self.identity.body;
-        if body.len() < MIN_COMPRESS {
-            return Vec::new();
-        }
-        CODINGS
-            .iter()
-            .filter_map(|&coding| {
-                let mut bytes = compress(coding, body).filter(|b| b.len() < body.len())?;
-                // zstd reserves its worst case (more than the input): keep only the output.
-                bytes.shrink_to_fit();
-                let etag = header(&format!("\"{}-{}\"", self.hash, coding.suffix()));
-                Some((coding, Variant::new(Bytes::from(bytes), etag)))
-            })
-            .collect()
-    }
-
-    /// Bytes held, for cache accounting.
-    pub fn size(&self) -> usize {
-        self.identity.body.len()
-            + self
-                .encoded
-                .iter()
-                .map(|(_, v)| v.body.len())
-                .sum::<usize>()
-    }
-}
+/// The snapshot being served, shared by the server, the watcher and the encoder: a request
+/// loads it once without a lock; a rebuild or the encoder swaps in a new one atomically.
+pub type SharedSnapshot = Arc<ArcSwap<Snapshot>>;
 
 /// Every route of the site, immutable once built.
 #[derive(Debug, Default)]
 pub struct Snapshot {
     /// Hot routes (without the leading `/`), ready in every encoding once encoded.
-    pub resources: HashMap<String, Arc<Resource>>,
+    resources: HashMap<String, Arc<Resource>>,
     /// Counts rebuilds that changed what is served, starting at 1.
-    pub generation: u64,
+    generation: u64,
     /// The site, for rendering cold routes on request.
-    pub site: Option<Arc<Site>>,
-    /// Cold routes rendered so far.
-    pub cold: Arc<ColdCache>,
+    site: Option<Arc<Site>>,
+    /// Cold routes rendered so far, shared with the snapshots built after this one.
+    cold: Arc<ColdCache>,
     /// `/status`, rendered on request (not part of the site: not exported, and it shows
-    /// rebuild times).
-    pub status: Option<StatusPages>,
-    /// Post files by state, for metrics.
-    pub posts_by_state: Vec<(&'static str, usize)>,
-}
-
-/// Renders `/status` on request: `(html, json)`.
-#[derive(Clone)]
-pub struct StatusPages(pub Arc<dyn Fn() -> (Vec<u8>, Vec<u8>) + Send + Sync>);
-
-impl std::fmt::Debug for StatusPages {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("StatusPages")
-    }
-}
-
-/// Compression levels, chosen by measurement on a 100 KB Atom feed (README "Performance"):
-/// past these, each step costs two to four times the time for 1 % smaller output (brotli 9:
-/// 25 ms for 0.2 %; zstd 12: 10 ms for 1 %). Compression runs off the request path, after a
-/// change is already served in identity. gzip 9: 5.9 ms.
-pub const GZIP_LEVEL: u32 = 9;
-/// Brotli quality (8: 7.6 ms).
-pub const BROTLI_QUALITY: u32 = 8;
-/// Zstandard level (9: 5 ms).
-pub const ZSTD_LEVEL: i32 = 9;
-/// Bodies smaller than this are not worth compressing.
-const MIN_COMPRESS: usize = 256;
-
-/// One year, for archive pages that never change.
-const YEAR: u64 = 365 * 24 * 3600;
-
-/// `Cache-Control` for a lifetime.
-pub fn cache_control(cache: &CacheConfig, lifetime: Lifetime) -> String {
-    match lifetime {
-        Lifetime::Live => format!(
-            "public, max-age={}, stale-while-revalidate={}, stale-if-error={}",
-            cache.max_age, cache.stale_while_revalidate, cache.stale_if_error
-        ),
-        Lifetime::Immutable => format!("public, max-age={YEAR}, immutable"),
-        Lifetime::NoCache => "no-cache".to_string(),
-    }
+    /// rebuild times), with the post counts for metrics.
+    status: Option<StatusPage>,
 }
 
 /// Whether new hot resources are compressed before the snapshot is returned.
@@ -276,86 +75,25 @@ pub enum Encode {
 }
 
 impl Snapshot {
-    /// Builds a snapshot of a site's hot resources, reusing every resource of `previous`
-    /// whose inputs are unchanged and rendering only the others.
-    pub fn build(
+    /// The snapshot of a finished build, with its status page made from `status`.
+    fn assemble(
+        resources: HashMap<String, Arc<Resource>>,
+        generation: u64,
         site: Arc<Site>,
-        previous: Option<&Snapshot>,
-        encode: Encode,
-    ) -> Result<Snapshot, RenderError> {
-        let by_hash: HashMap<&str, &Arc<Resource>> = previous
-            .map(|p| {
-                p.resources
-                    .values()
-                    .filter(|r| r.is_encoded)
-                    .map(|r| (r.hash.as_str(), r))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mut resources = HashMap::new();
-        let mut fresh: Vec<(String, Resource)> = Vec::new();
-        let mut to_render = Vec::new();
-        for planned in render::plan_hot(&site) {
-            let same = previous
-                .and_then(|p| p.resources.get(&planned.route))
-                .filter(|old| old.fingerprint == planned.fingerprint);
-            match same {
-                Some(old) => {
-                    resources.insert(planned.route, Arc::clone(old));
-                }
-                None => to_render.push(planned),
-            }
-        }
-        // Hot posts keep their bodies (rendered here on every core, once per post version):
-        // the next rebuild renders these documents again.
-        let shown: Vec<&Post> = to_render
-            .iter()
-            .flat_map(|planned| render::entries_of(&site, planned))
-            .map(|entry| &*entry.post)
-            .collect();
-        Post::keep_bodies(&shown);
-        for (planned, resource) in render_all(&site, to_render)? {
-            // Same bytes as some encoded resource (a route renamed, a reverted edit): reuse.
-            match by_hash.get(resource.hash.as_str()) {
-                Some(old) => {
-                    let encoded = old.encoded.clone();
-                    resources.insert(planned.route, Arc::new(resource.with_encodings(encoded)));
-                }
-                None => fresh.push((planned.route, resource)),
-            }
-        }
-        let fresh = match encode {
-            Encode::Now => encode_many(
-                fresh
-                    .into_iter()
-                    .map(|(r, res)| (r, Arc::new(res)))
-                    .collect(),
-            ),
-            Encode::Later => fresh
-                .into_iter()
-                .map(|(r, res)| (r, Arc::new(res)))
-                .collect(),
-        };
-        resources.extend(fresh);
-        let generation = previous.map_or(1, |p| {
-            let same = p.resources.len() == resources.len()
-                && resources
-                    .iter()
-                    .all(|(k, v)| p.resources.get(k).is_some_and(|o| o.hash == v.hash));
-            if same {
-                p.generation
-            } else {
-                p.generation + 1
-            }
+        cold: Arc<ColdCache>,
+        status: Option<StatusInputs>,
+    ) -> Snapshot {
+        let status = status.map(|inputs| {
+            let feed_sizes = feed_sizes(&resources);
+            StatusPage::new(inputs, Arc::clone(&site), generation, feed_sizes)
         });
-        Ok(Snapshot {
+        Snapshot {
             resources,
             generation,
-            cold: previous.map(|p| Arc::clone(&p.cold)).unwrap_or_default(),
             site: Some(site),
-            status: None,
-            posts_by_state: Vec::new(),
-        })
+            cold,
+            status,
+        }
     }
 
     /// A snapshot of given resources only (unit tests of the HTTP layer).
@@ -374,6 +112,26 @@ impl Snapshot {
             generation: 1,
             ..Snapshot::default()
         }
+    }
+
+    /// This snapshot rendering its cold routes into `cold` (tests of the cache's budget).
+    pub fn with_cold_cache(self, cold: Arc<ColdCache>) -> Snapshot {
+        Snapshot { cold, ..self }
+    }
+
+    /// Counts rebuilds that changed what is served, starting at 1.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The site it was built from (`None` for [`Snapshot::from_rendered`]).
+    pub fn site(&self) -> Option<&Arc<Site>> {
+        self.site.as_ref()
+    }
+
+    /// The cache of cold routes rendered so far.
+    pub fn cold_cache(&self) -> &ColdCache {
+        &self.cold
     }
 
     /// The hot resource at a route (without the leading `/`).
@@ -424,6 +182,38 @@ impl Snapshot {
         }
     }
 
+    /// Whether it answers `/status`.
+    pub fn has_status(&self) -> bool {
+        self.status.is_some()
+    }
+
+    /// `/status` rendered now, in HTML or (`json`) JSON, with `Cache-Control: no-cache`.
+    /// Rendering takes milliseconds on a large site: call it off the async runtime.
+    pub fn status_resource(&self, json: bool) -> Option<Arc<Resource>> {
+        let (page, site) = (self.status.as_ref()?, self.site.as_ref()?);
+        let rendered = page.render(json);
+        let resource = Resource::new(rendered, Fingerprint::default(), &site.config.cache);
+        Some(Arc::new(resource))
+    }
+
+    /// What it serves, as a status report tells it: generation, feed sizes, and the rebuild
+    /// that made it (when the server made it).
+    pub fn served(&self) -> Served {
+        Served {
+            generation: self.generation,
+            feed_sizes: feed_sizes(&self.resources),
+            rebuild: self
+                .status
+                .as_ref()
+                .and_then(|page| page.served().rebuild.clone()),
+        }
+    }
+
+    /// How many post files are in each state (empty without a status page).
+    pub fn post_counts(&self) -> &[(PostState, usize)] {
+        self.status.as_ref().map_or(&[], |page| page.post_counts())
+    }
+
     /// Hot resources not yet compressed.
     pub fn unencoded(&self) -> Vec<(String, Arc<Resource>)> {
         self.resources
@@ -431,6 +221,11 @@ impl Snapshot {
             .filter(|(_, r)| !r.is_encoded)
             .map(|(route, r)| (route.clone(), Arc::clone(r)))
             .collect()
+    }
+
+    /// How many hot resources are not yet compressed.
+    pub fn pending_compression(&self) -> usize {
+        self.resources.values().filter(|r| !r.is_encoded).count()
     }
 
     /// Whether every hot resource has its compressed variants.
@@ -456,7 +251,6 @@ impl Snapshot {
             site: self.site.clone(),
             cold: Arc::clone(&self.cold),
             status: self.status.clone(),
-            posts_by_state: self.posts_by_state.clone(),
         }
     }
 
@@ -477,75 +271,11 @@ impl Snapshot {
     }
 }
 
-/// Renders documents into identity-only resources, on every core when there are several
-/// (a cold start renders all ~90 hot documents of a 30-tag site).
-fn render_all(site: &Site, planned: Vec<Planned>) -> Result<Vec<(Planned, Resource)>, RenderError> {
-    let rendered = crate::parallel::map(&planned, 4, |planned| {
-        let body = render::render(site, planned)?;
-        Ok(Resource::new(body, planned.fingerprint, &site.config.cache))
-    });
-    planned
-        .into_iter()
-        .zip(rendered)
-        .map(|(planned, resource)| Ok((planned, resource?)))
+/// The identity sizes of the hot feeds, for the "feed over 1 MB" warning.
+fn feed_sizes(resources: &HashMap<String, Arc<Resource>>) -> Vec<(String, usize)> {
+    resources
+        .iter()
+        .filter(|(_, r)| r.media != Media::Html)
+        .map(|(route, r)| (route.clone(), r.identity.body.len()))
         .collect()
-}
-
-/// Renders and compresses one planned document.
-pub fn render_encoded(site: &Site, planned: &Planned) -> Result<Arc<Resource>, RenderError> {
-    let resource = Resource::new(
-        render::render(site, planned)?,
-        planned.fingerprint,
-        &site.config.cache,
-    );
-    let encoded = resource.compress_all();
-    Ok(Arc::new(resource.with_encodings(encoded)))
-}
-
-/// Compresses resources, spread over the available cores.
-pub fn encode_many(items: Vec<(String, Arc<Resource>)>) -> Vec<(String, Arc<Resource>)> {
-    crate::parallel::map(&items, 2, |(route, r)| {
-        let encoded = r.compress_all();
-        (route.clone(), Arc::new(r.with_encodings(encoded)))
-    })
-}
-
-/// Compresses with one coding at the chosen level.
-pub fn compress(coding: Coding, body: &[u8]) -> Option<Vec<u8>> {
-    match coding {
-        Coding::Gzip => {
-            let mut encoder = flate2::write::GzEncoder::new(
-                Vec::with_capacity(body.len() / 3),
-                flate2::Compression::new(GZIP_LEVEL),
-            );
-            encoder.write_all(body).ok()?;
-            encoder.finish().ok()
-        }
-        Coding::Br => {
-            let mut out = Vec::with_capacity(body.len() / 3);
-            let params = brotli::enc::BrotliEncoderParams {
-                quality: BROTLI_QUALITY as i32,
-                ..Default::default()
-            };
-            brotli::BrotliCompress(&mut &body[..], &mut out, &params).ok()?;
-            Some(out)
-        }
-        Coding::Zstd => zstd::bulk::compress(body, ZSTD_LEVEL).ok(),
-        Coding::Identity => Some(body.to_vec()),
-    }
-}
-
-fn header(text: &str) -> HeaderValue {
-    HeaderValue::from_str(text).expect("generated header values are visible ASCII")
-}
-
-/// The last second an HTTP date can express (9999-12-31T23:59:59Z): httpdate panics past it.
-const LAST_HTTP_SECOND: i64 = 253_402_300_799;
-
-/// An HTTP date (`Last-Modified`), held between the epoch and the end of year 9999, the
-/// range HTTP dates can express.
-pub fn http_date(at: DateTime<Utc>) -> HeaderValue {
-    let seconds = at.timestamp().clamp(0, LAST_HTTP_SECOND) as u64;
-    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds);
-    header(&httpdate::fmt_http_date(time))
 }

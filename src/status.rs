@@ -1,28 +1,38 @@
 //! What authors and operators are told: every post's state (published, draft, scheduled,
-//! failed, duplicate) and warnings, as `/status` (HTML for people, JSON for tools) and as
-//! the diagnostics `dropfeed check` prints.
+//! failed, duplicate, held, skipped) and warnings, as `/status` (HTML for people, JSON for
+//! tools) and as the diagnostics `dropfeed check` prints.
+//!
+//! Rules this module follows:
+//!
+//! - A report is made from what a rebuild saw of the library ([`StatusInputs`]), the site,
+//!   and what the snapshot serves ([`Served`]). The snapshot comes later in the pipeline: it
+//!   hands its generation and feed sizes over as values, and this module never looks into it.
+//! - `/status` is rendered when asked ([`StatusPage`]), from what the rebuild saw, except the
+//!   id ledger's health, read at that moment (a write that fails after publishing shows).
+//! - A post body not rendered yet is not rendered for a report (seconds on a large site);
+//!   `dropfeed check` renders every body first.
+//! - The JSON field names and state names are an interface for tools: they never change.
 
-use std::collections::HashMap;
+mod page;
+mod report;
+
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::ids::{self, SharedHealth};
+use crate::ids::SharedHealth;
 use crate::load::{Library, Skipped};
-use crate::post::html::escape_text as esc;
-use crate::post::{LangSource, Post, PostError};
-use crate::render::Media;
+use crate::post::{Post, PostError};
 use crate::site::{Held, Site};
-use crate::snapshot::{Snapshot, StatusPages};
+
+pub use page::{render_html, render_json, StatusPage};
+pub use report::report;
 
 /// Feeds larger than this earn a warning: many readers and aggregators refuse them.
 pub const FEED_WARN_BYTES: usize = 1024 * 1024;
-
-/// Why a post is held back while the id ledger cannot be read whole.
-const NO_ID: &str =
-    "not published: it has no id yet, and none is issued while the id ledger cannot be read whole";
 
 /// How serious a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -32,6 +42,16 @@ pub enum Level {
     Error,
     /// Published, but something deserves a look.
     Warning,
+}
+
+impl Level {
+    /// `error` or `warning`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        }
+    }
 }
 
 /// One message about one file.
@@ -47,12 +67,13 @@ pub struct Diagnostic {
     pub message: String,
 }
 
-impl Level {
-    /// `error` or `warning`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Level::Error => "error",
-            Level::Warning => "warning",
+impl Diagnostic {
+    fn new(file: &str, line: Option<usize>, level: Level, message: String) -> Diagnostic {
+        Diagnostic {
+            file: file.to_string(),
+            line,
+            level,
+            message,
         }
     }
 }
@@ -67,6 +88,52 @@ impl std::fmt::Display for Diagnostic {
     }
 }
 
+/// Where a post file stands, as `/status`, `dropfeed check` and the metrics name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PostState {
+    /// Readers see it.
+    Published,
+    /// `draft: true`: not published.
+    Draft,
+    /// Dated in the future: published at that time.
+    Scheduled,
+    /// Its newest version does not parse (an older one may still be served).
+    Failed,
+    /// Its id is already used by another post, which is published instead.
+    Duplicate,
+    /// No id can be issued while the id ledger cannot be read whole.
+    Held,
+    /// Passed over: not a post, or it could not be read.
+    Skipped,
+}
+
+impl PostState {
+    /// Every state, in the order metrics list them.
+    pub const ALL: [PostState; 7] = [
+        PostState::Published,
+        PostState::Draft,
+        PostState::Scheduled,
+        PostState::Failed,
+        PostState::Duplicate,
+        PostState::Held,
+        PostState::Skipped,
+    ];
+
+    /// The state's name (`published`, `draft`, ...), as the JSON and HTML show it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PostState::Published => "published",
+            PostState::Draft => "draft",
+            PostState::Scheduled => "scheduled",
+            PostState::Failed => "failed",
+            PostState::Duplicate => "duplicate",
+            PostState::Held => "held",
+            PostState::Skipped => "skipped",
+        }
+    }
+}
+
 /// One post's state as shown on `/status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PostReport {
@@ -74,15 +141,39 @@ pub struct PostReport {
     pub file: String,
     /// Its title, when it parsed at least once.
     pub title: Option<String>,
-    /// `published`, `draft`, `scheduled`, `failed`, `duplicate`, `held` (no id can be issued)
-    /// or `skipped`.
-    pub state: &'static str,
+    /// Where it stands.
+    pub state: PostState,
     /// The state in plain words.
     pub detail: String,
     /// Where readers find it, when published.
     pub url: Option<String>,
     /// Errors and warnings about this file.
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A rebuild under way, as the server's watcher starts it.
+#[derive(Debug, Clone)]
+pub struct Rebuild {
+    /// The time it builds for ("now").
+    pub at: DateTime<Utc>,
+    /// When it started, to time it once its snapshot is built.
+    pub started: Instant,
+    /// Files read again that had changed.
+    pub changed: Vec<String>,
+    /// Files gone.
+    pub removed: Vec<String>,
+}
+
+impl Rebuild {
+    /// The rebuild as done now: what `/status` shows of it.
+    pub fn finish(self) -> RebuildInfo {
+        RebuildInfo {
+            at: self.at,
+            duration_ms: self.started.elapsed().as_secs_f64() * 1000.0,
+            changed: self.changed,
+            removed: self.removed,
+        }
+    }
 }
 
 /// The last rebuild, for operators.
@@ -96,6 +187,17 @@ pub struct RebuildInfo {
     pub changed: Vec<String>,
     /// Files gone.
     pub removed: Vec<String>,
+}
+
+/// What is being served, as a report tells it: given by the snapshot as plain values.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Served {
+    /// The snapshot's generation.
+    pub generation: u64,
+    /// Identity sizes of the hot feeds, for the "feed over 1 MB" warning.
+    pub feed_sizes: Vec<(String, usize)>,
+    /// The rebuild that made it, when the server made it.
+    pub rebuild: Option<RebuildInfo>,
 }
 
 /// Everything `/status` shows.
@@ -124,7 +226,7 @@ impl Report {
     }
 
     /// Count of posts in a state.
-    pub fn count(&self, state: &str) -> usize {
+    pub fn count(&self, state: PostState) -> usize {
         self.posts.iter().filter(|p| p.state == state).count()
     }
 }
@@ -140,7 +242,7 @@ pub struct FileStatus {
     pub error: Option<PostError>,
 }
 
-/// What the report needs from the library, captured at rebuild time.
+/// What the report needs from the library, captured when a rebuild begins.
 #[derive(Debug, Clone, Default)]
 pub struct StatusInputs {
     /// The posts folder.
@@ -153,10 +255,14 @@ pub struct StatusInputs {
     pub config_error: Option<String>,
     /// The id ledger's health, read when the report is made (a write fails after publishing).
     pub ledger: SharedHealth,
+    /// The rebuild under way, when the server is rebuilding (timed once its snapshot is
+    /// built).
+    pub rebuild: Option<Rebuild>,
 }
 
 impl StatusInputs {
-    /// Captures a library's state, and the ledger's health (read live when the report is made).
+    /// Captures a library's state and the ledger's health (read live when the report is
+    /// made), with no rebuild under way.
     pub fn of(library: &Library, ledger: SharedHealth) -> StatusInputs {
         StatusInputs {
             root: library.display_root().to_path_buf(),
@@ -172,330 +278,56 @@ impl StatusInputs {
             skipped: library.skipped.values().cloned().collect(),
             config_error: library.config_error.clone(),
             ledger,
+            rebuild: None,
         }
     }
-}
 
-/// Builds the report. `feed_sizes` are the identity sizes of the hot feeds.
-pub fn report(
-    inputs: &StatusInputs,
-    site: &Site,
-    feed_sizes: &[(String, usize)],
-    generation: u64,
-    rebuild: Option<RebuildInfo>,
-) -> Report {
-    let root = &inputs.root;
-    let file_of = |source: &str| root.join(source).display().to_string();
-    let published: HashMap<&str, &crate::site::Entry> = site
-        .entries
-        .iter()
-        .map(|e| (e.post.source.as_str(), e))
-        .collect();
-    let mut posts = Vec::new();
-    for state in &inputs.files {
-        let source = &state.source;
-        let file = file_of(source);
-        let mut diagnostics = Vec::new();
-        if let Some(error) = &state.error {
-            diagnostics.push(Diagnostic {
-                file: file.clone(),
-                line: Some(error.line),
-                level: Level::Error,
-                message: error.message.clone(),
-            });
-        }
-        let post = state.post.as_deref();
-        if let Some(post) = post {
-            diagnostics.extend(post_warnings(&file, post, site.now));
-        }
-        for notice in site.notices.iter().filter(|n| &n.source == source) {
-            diagnostics.push(Diagnostic {
-                file: file.clone(),
-                line: None,
-                level: Level::Warning,
-                message: notice.message.clone(),
-            });
-        }
-        let entry = published.get(source.as_str()).copied();
-        let (state_name, mut detail) = match (entry, site.held.get(source), post) {
-            (Some(_), _, _) => ("published", "published".to_string()),
-            (None, Some(Held::Draft), _) => ("draft", "draft: not published".to_string()),
-            (None, Some(Held::Scheduled(at)), _) => {
-                ("scheduled", format!("scheduled for {}", at.to_rfc3339()))
-            }
-            (None, Some(Held::DuplicateId { winner }), _) => (
-                "duplicate",
-                format!(
-                    "not published: its id is already used by {}",
-                    file_of(winner)
-                ),
-            ),
-            (None, Some(Held::NoId), _) => {
-                diagnostics.push(Diagnostic {
-                    file: file.clone(),
-                    line: None,
-                    level: Level::Error,
-                    message: NO_ID.into(),
-                });
-                ("held", NO_ID.to_string())
-            }
-            (None, None, _) => ("failed", "failed: never parsed, not published".to_string()),
-        };
-        let state_name = match (&state.error, state_name) {
-            (Some(error), "published") => {
-                detail = format!(
-                    "failed: {} (line {}); the last good version is still served",
-                    error.message, error.line
-                );
-                "failed"
-            }
-            (Some(error), "failed") => {
-                detail = format!(
-                    "failed: {} (line {}); not published",
-                    error.message, error.line
-                );
-                "failed"
-            }
-            (_, name) => name,
-        };
-        posts.push(PostReport {
-            file,
-            title: post.map(|p| p.title.clone()),
-            state: state_name,
-            detail,
-            url: entry.map(|e| e.link().to_string()),
-            diagnostics,
-        });
-    }
-    for skipped in &inputs.skipped {
-        let file = file_of(&skipped.source);
-        posts.push(PostReport {
-            file: file.clone(),
-            title: None,
-            state: "skipped",
-            detail: skipped.reason.clone(),
-            url: None,
-            diagnostics: vec![Diagnostic {
-                file,
-                line: None,
-                level: if skipped.error {
-                    Level::Error
-                } else {
-                    Level::Warning
-                },
-                message: skipped.reason.clone(),
-            }],
-        });
-    }
-    posts.sort_by(|a, b| a.file.cmp(&b.file));
-    let mut big: Vec<_> = feed_sizes
-        .iter()
-        .filter(|(_, size)| *size > FEED_WARN_BYTES)
-        .map(|(route, size)| Diagnostic {
-            file: "site".into(),
-            line: None,
-            level: Level::Warning,
-            message: format!(
-                "/{route} is {size} bytes, over 1 MB: some readers refuse it; lower feed_limit or use summaries"
-            ),
-        })
-        .collect();
-    big.sort_by(|a, b| a.message.cmp(&b.message));
-    big.extend(ledger_diagnostics(inputs));
-    if let Some(error) = &inputs.config_error {
-        big.insert(
-            0,
-            Diagnostic {
-                file: "config".into(),
-                line: None,
-                level: Level::Error,
-                message: format!(
-                    "the configuration was not reloaded, the previous one stays in force: {error}"
-                ),
-            },
-        );
-    }
-    Report {
-        posts,
-        site: big,
-        published: site.entries.len(),
-        generation,
-        rebuild,
-    }
-}
-
-/// The id ledger's problems, as errors about its file.
-fn ledger_diagnostics(inputs: &StatusInputs) -> Vec<Diagnostic> {
-    let file = inputs.root.join(ids::STATE_DIR).join(ids::FILE_NAME);
-    let file = file.display().to_string();
-    let problems = inputs.ledger.get().problems();
-    problems
-        .into_iter()
-        .map(|p| Diagnostic {
-            file: file.clone(),
-            line: p.line,
-            level: Level::Error,
-            message: p.message,
-        })
-        .collect()
-}
-
-fn post_warnings(file: &str, post: &Post, now: DateTime<Utc>) -> Vec<Diagnostic> {
-    let warn = |message: String| Diagnostic {
-        file: file.to_string(),
-        line: None,
-        level: Level::Warning,
-        message,
-    };
-    let mut out: Vec<Diagnostic> = post.warnings.iter().cloned().map(warn).collect();
-    if post.updated != post.date && post.updated.with_timezone(&Utc) > now {
-        out.push(warn(format!(
-            "`updated` {} is in the future: feeds show it as written, but no Last-Modified \
-             header claims a time after the build",
-            post.updated.to_rfc3339(),
-        )));
-    }
-    // A body not rendered yet (a post in no hot feed) is not rendered for this report: on a
-    // large site that would cost seconds. `dropfeed check` renders every body first.
-    let Some(body) = post.kept_body() else {
-        return out;
-    };
-    out.extend(body.warnings.iter().cloned().map(warn));
-    match body.lang_source {
-        LangSource::Detected => out.push(warn(format!(
-            "language not given: detected as `{}`",
-            body.lang
-        ))),
-        LangSource::Site => out.push(warn(format!(
-            "language not given nor detected: using the site's `{}`",
-            body.lang
-        ))),
-        LangSource::Post => {}
-    }
-    out
-}
-
-/// `/status` as HTML.
-pub fn render_html(report: &Report, title: &str) -> Vec<u8> {
-    let mut rows = String::new();
-    for post in &report.posts {
-        let name = post
-            .title
-            .as_deref()
-            .map(esc)
-            .unwrap_or_else(|| "<em>(no title)</em>".into());
-        let name = match &post.url {
-            Some(url) => format!("<a href=\"{}\">{name}</a>", esc(url)),
-            None => name,
-        };
-        let notes: String = post
-            .diagnostics
-            .iter()
-            .map(|d| {
-                let line = d.line.map(|l| format!("line {l}: ")).unwrap_or_default();
-                format!(
-                    "<li class=\"{}\">{line}{}</li>",
-                    d.level.name(),
-                    esc(&d.message)
-                )
+    /// How many post files are in each state, in [`PostState::ALL`] order (for metrics).
+    pub fn post_counts(&self, site: &Site) -> Vec<(PostState, usize)> {
+        let failed = self.files.iter().filter(|f| f.error.is_some()).count();
+        let held = |want: fn(&Held) -> bool| site.held.values().filter(|h| want(h)).count();
+        PostState::ALL
+            .into_iter()
+            .map(|state| {
+                let count = match state {
+                    PostState::Published => site.entries.len(),
+                    PostState::Draft => held(|h| matches!(h, Held::Draft)),
+                    PostState::Scheduled => held(|h| matches!(h, Held::Scheduled(_))),
+                    PostState::Failed => failed,
+                    PostState::Duplicate => held(|h| matches!(h, Held::DuplicateId { .. })),
+                    PostState::Held => held(|h| matches!(h, Held::NoId)),
+                    PostState::Skipped => self.skipped.len(),
+                };
+                (state, count)
             })
-            .collect();
-        rows.push_str(&format!(
-            "<tr class=\"{state}\"><td><code>{file}</code></td><td>{name}</td><td><strong>{state}</strong><br>{detail}</td><td><ul>{notes}</ul></td></tr>\n",
-            state = post.state,
-            file = esc(&post.file),
-            detail = esc(&post.detail),
-        ));
+            .collect()
     }
-    let site: String = report
-        .site
-        .iter()
-        .map(|d| match d.file.as_str() {
-            "site" => format!("<li>{}</li>", esc(&d.message)),
-            _ => format!(
-                "<li class=\"{}\">{}</li>",
-                d.level.name(),
-                esc(&d.to_string())
-            ),
-        })
-        .collect();
-    let rebuild = match &report.rebuild {
-        Some(r) => format!(
-            "<p>Last rebuild: {} ({:.1} ms). Changed: {}. Removed: {}.</p>",
-            r.at.to_rfc3339(),
-            r.duration_ms,
-            if r.changed.is_empty() {
-                "nothing".into()
-            } else {
-                esc(&r.changed.join(", "))
-            },
-            if r.removed.is_empty() {
-                "nothing".into()
-            } else {
-                esc(&r.removed.join(", "))
-            },
-        ),
-        None => String::new(),
-    };
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>Status — {title}</title>\n<style>body{{font:1rem/1.5 system-ui,sans-serif;margin:1rem}}table{{border-collapse:collapse;width:100%}}\
-         td,th{{border-bottom:1px solid #ddd;padding:.4rem;vertical-align:top;text-align:left}}tr.failed,tr.held{{background:#fde8e8}}\
-         tr.draft,tr.scheduled{{color:#555}}li.error{{color:#a00}}li.warning{{color:#8a5a00}}ul{{margin:0;padding-left:1rem}}</style>\n</head>\n<body>\n\
-         <h1>Status — {title}</h1>\n<p>{published} posts published, {failed} failed, {drafts} drafts, {scheduled} scheduled. Snapshot generation {generation}.</p>\n\
-         {rebuild}\n{site_block}<table>\n<thead><tr><th>File</th><th>Title</th><th>State</th><th>Notes</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n</body>\n</html>\n",
-        title = esc(title),
-        published = report.published,
-        failed = report.count("failed"),
-        drafts = report.count("draft"),
-        scheduled = report.count("scheduled"),
-        generation = report.generation,
-        site_block = if site.is_empty() { String::new() } else { format!("<h2>Site</h2><ul>{site}</ul>\n") },
-    )
-    .into_bytes()
 }
 
-/// `/status` as JSON.
-pub fn render_json(report: &Report) -> Vec<u8> {
-    let mut out = serde_json::to_vec_pretty(report).unwrap_or_default();
-    out.push(b'\n');
-    out
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The identity sizes of a snapshot's hot feeds, for the "feed over 1 MB" warning.
-pub fn feed_sizes(snapshot: &Snapshot) -> Vec<(String, usize)> {
-    snapshot
-        .resources
-        .iter()
-        .filter(|(_, r)| r.media != Media::Html)
-        .map(|(route, r)| (route.clone(), r.identity.body.len()))
-        .collect()
-}
-
-/// Gives a snapshot its `/status` (rendered on request from what the rebuild saw) and its
-/// post counts for metrics.
-pub fn attach(snapshot: &mut Snapshot, inputs: StatusInputs, rebuild: Option<RebuildInfo>) {
-    let Some(site) = snapshot.site.clone() else {
-        return;
-    };
-    let failed = inputs.files.iter().filter(|f| f.error.is_some()).count();
-    let held = |want: fn(&Held) -> bool| site.held.values().filter(|h| want(h)).count();
-    snapshot.posts_by_state = vec![
-        ("published", site.entries.len()),
-        ("draft", held(|h| matches!(h, Held::Draft))),
-        ("scheduled", held(|h| matches!(h, Held::Scheduled(_)))),
-        ("failed", failed),
-        ("duplicate", held(|h| matches!(h, Held::DuplicateId { .. }))),
-        ("held", held(|h| matches!(h, Held::NoId))),
-        ("skipped", inputs.skipped.len()),
-    ];
-    let feed_sizes = feed_sizes(snapshot);
-    let generation = snapshot.generation;
-    snapshot.status = Some(StatusPages(Arc::new(move || {
-        let report = report(&inputs, &site, &feed_sizes, generation, rebuild.clone());
-        (
-            render_html(&report, &site.config.title),
-            render_json(&report),
-        )
-    })));
+    /// The HTML and the metrics use `name()`, the JSON uses serde: tools read both, so each
+    /// state must have one name, the one `/status` has always shown.
+    #[test]
+    fn every_post_state_has_one_name_in_html_json_and_metrics() {
+        let names: Vec<&str> = PostState::ALL.iter().map(|s| s.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "published",
+                "draft",
+                "scheduled",
+                "failed",
+                "duplicate",
+                "held",
+                "skipped"
+            ]
+        );
+        for state in PostState::ALL {
+            let json = serde_json::to_string(&state).expect("serializes");
+            assert_eq!(json, format!("\"{}\"", state.name()));
+        }
+    }
 }

@@ -149,19 +149,18 @@ fn every_format_of_an_archive_page_stays_cached_when_together_they_pass_the_budg
         .collect();
     // Room for any one format of the page, not for two.
     let budget = *sizes.iter().max().unwrap() + 1;
-    let snapshot = Snapshot {
-        cold: Arc::new(ColdCache::new(budget)),
-        ..built.snapshot
-    };
+    let snapshot = built
+        .snapshot
+        .with_cold_cache(Arc::new(ColdCache::new(budget)));
     let fetch = |route: &str| snapshot.resource(route).expect("an archive page");
     let first: Vec<_> = page(1).iter().map(|r| fetch(r)).collect();
-    assert_eq!(snapshot.cold.renders(), 3);
+    assert_eq!(snapshot.cold_cache().renders(), 3);
     for (route, earlier) in page(1).iter().zip(&first) {
         let again = fetch(route);
         assert_eq!(again.identity.body, earlier.identity.body, "{route}");
     }
     assert_eq!(
-        snapshot.cold.renders(),
+        snapshot.cold_cache().renders(),
         3,
         "fetched again, formats of the same page were rendered again (sizes {sizes:?}, budget {budget})"
     );
@@ -169,16 +168,16 @@ fn every_format_of_an_archive_page_stays_cached_when_together_they_pass_the_budg
     for route in page(2) {
         fetch(&route);
     }
-    assert_eq!(snapshot.cold.renders(), 6);
+    assert_eq!(snapshot.cold_cache().renders(), 6);
     let page_two: usize = page(2).iter().map(|r| fetch(r).size()).sum();
     assert!(
-        snapshot.cold.bytes() <= budget.max(page_two),
+        snapshot.cold_cache().bytes() <= budget.max(page_two),
         "{} bytes kept, budget {budget}",
-        snapshot.cold.bytes()
+        snapshot.cold_cache().bytes()
     );
     fetch("archive/1/feed.xml");
     assert_eq!(
-        snapshot.cold.renders(),
+        snapshot.cold_cache().renders(),
         7,
         "the least recently used page was evicted"
     );
@@ -252,7 +251,7 @@ fn largest_page(snapshot: &Snapshot, routes: &[String]) -> usize {
 }
 
 fn fresh_render(snapshot: &Snapshot, route: &str) -> Vec<u8> {
-    let site = snapshot.site.as_ref().expect("a site");
+    let site = snapshot.site().expect("a site");
     let planned = render::plan_cold(site, route).expect("a cold route");
     render::render(site, &planned).expect("renders").body
 }
@@ -268,19 +267,19 @@ proptest! {
         let (_dir, built, routes) = small_site();
         let largest_page = largest_page(&built, &routes);
         let budget = budget_kib * 1024;
-        let snapshot = Snapshot { cold: Arc::new(ColdCache::new(budget)), ..built };
+        let snapshot = built.with_cold_cache(Arc::new(ColdCache::new(budget)));
         for (i, twice) in fetches {
             let route = &routes[i % routes.len()];
             let served = snapshot.resource(route).expect("a cold page");
             prop_assert_eq!(&served.identity.body[..], &fresh_render(&snapshot, route)[..], "{}", route);
             if twice {
-                let renders = snapshot.cold.renders();
+                let renders = snapshot.cold_cache().renders();
                 snapshot.resource(route).expect("a cold page");
-                prop_assert_eq!(snapshot.cold.renders(), renders, "{} fetched twice in a row", route);
+                prop_assert_eq!(snapshot.cold_cache().renders(), renders, "{} fetched twice in a row", route);
             }
             prop_assert!(
-                snapshot.cold.bytes() <= budget + largest_page,
-                "{} bytes kept, budget {}", snapshot.cold.bytes(), budget
+                snapshot.cold_cache().bytes() <= budget + largest_page,
+                "{} bytes kept, budget {}", snapshot.cold_cache().bytes(), budget
             );
         }
     }

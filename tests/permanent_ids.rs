@@ -217,7 +217,7 @@ async fn ids_survive_rename_move_edit_and_base_url_change() {
         first.ids().await
     );
     // And they stay so once the rebuild has settled.
-    let generation = first.running.snapshot.load().generation;
+    let generation = first.running.snapshot.load().generation();
     assert_eq!(
         first.ids().await,
         original,

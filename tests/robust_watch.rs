@@ -374,8 +374,8 @@ fn change_between_the_first_scan_and_the_watch_is_picked_up() {
     use dropfeed::config::{Config, RawConfig};
     use dropfeed::ids::Ledger;
     use dropfeed::load::Library;
+    use dropfeed::metrics::Metrics;
     use dropfeed::pipeline::SystemClock;
-    use dropfeed::serve::metrics::Metrics;
     use dropfeed::watch::{self, WatchContext};
 
     let dir = tempfile::tempdir().expect("tempdir");
@@ -394,7 +394,7 @@ fn change_between_the_first_scan_and_the_watch_is_picked_up() {
     let shared = Arc::new(ArcSwap::from_pointee(built.snapshot));
     let title = |shared: &ArcSwap<dropfeed::snapshot::Snapshot>| {
         let snapshot = shared.load();
-        let site = snapshot.site.as_ref().expect("a site");
+        let site = snapshot.site().expect("a site");
         site.entries[0].post.title.clone()
     };
     assert_eq!(title(&shared), "Alpha");

@@ -22,9 +22,9 @@ use crate::config::Config;
 use crate::encoder::Encoder;
 use crate::ids::Ledger;
 use crate::load::{Changes, Library};
+use crate::metrics::Metrics;
 use crate::pipeline::Clock;
-use crate::serve::metrics::Metrics;
-use crate::serve::SharedSnapshot;
+use crate::snapshot::SharedSnapshot;
 use crate::websub::Publisher;
 
 use events::Pending;

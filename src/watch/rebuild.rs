@@ -8,9 +8,9 @@ use crate::config::Config;
 use crate::encoder::Encoder;
 use crate::ids::Ledger;
 use crate::load::{Changes, Library};
+use crate::metrics::Metrics;
 use crate::pipeline::{self, Built, Clock, Inputs};
-use crate::serve::metrics::Metrics;
-use crate::serve::SharedSnapshot;
+use crate::snapshot::SharedSnapshot;
 use crate::snapshot::Snapshot;
 use crate::websub::Publisher;
 
@@ -108,7 +108,7 @@ impl Rebuilder {
     /// the ids issued, pinging the hub, counting.
     fn swap_in(&mut self, built: Built, previous: &Snapshot, changes: &Changes, started: Instant) {
         self.next_scheduled = built.site.next_scheduled;
-        let generation = built.snapshot.generation;
+        let generation = built.snapshot.generation();
         let changed_feeds = built.snapshot.changed_feeds(previous);
         let posts = built.site.entries.len();
         // Published even when no feed changed: the status page may have.
@@ -124,7 +124,7 @@ impl Rebuilder {
             changed = changes.changed.len(),
             removed = changes.removed.len(),
             generation,
-            feeds_changed = generation != previous.generation,
+            feeds_changed = generation != previous.generation(),
             ms = format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
             "rebuilt"
         );

@@ -192,7 +192,7 @@ impl Server {
 
     /// The generation of the snapshot being served (it grows on every real change).
     pub fn generation(&self) -> u64 {
-        self.running().snapshot.load().generation
+        self.running().snapshot.load().generation()
     }
 
     fn running(&self) -> &Running {

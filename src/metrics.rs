@@ -1,7 +1,12 @@
 //! Prometheus text-format metrics: requests by route class and status, bytes sent by
 //! content-coding, rebuild count and duration histogram, posts by state, snapshot
-//! generation, open connections and those the server closed, cold pages rendered. Counters
-//! are plain atomics so recording costs a few nanoseconds.
+//! generation, open connections and those the server closed, cold pages rendered.
+//!
+//! - Counters are plain atomics (relaxed): recording a request costs a few nanoseconds and
+//!   takes no lock.
+//! - Labels are classes (route kind, status, coding), never paths, so cardinality is fixed.
+//! - What the snapshot holds (posts by state, cold pages, generation) is read from the
+//!   snapshot being served at scrape time.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -131,7 +136,16 @@ impl Metrics {
     /// The metrics in Prometheus text format (version 0.0.4).
     pub fn render(&self, snapshot: &Snapshot) -> String {
         let mut out = String::with_capacity(4096);
-        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        self.render_requests(&mut out);
+        self.render_bytes(&mut out);
+        self.render_rebuilds(&mut out);
+        self.render_connections(&mut out);
+        render_snapshot(&mut out, snapshot);
+        out
+    }
+
+    /// Responses by route class and status, and the share of `304`s.
+    fn render_requests(&self, out: &mut String) {
         out.push_str(
             "# HELP dropfeed_http_requests_total HTTP responses by route class and status.\n",
         );
@@ -165,6 +179,10 @@ impl Metrics {
             not_modified as f64 / all as f64
         };
         let _ = writeln!(out, "dropfeed_http_not_modified_ratio {ratio}");
+    }
+
+    /// Body bytes sent by content-coding.
+    fn render_bytes(&self, out: &mut String) {
         out.push_str(
             "# HELP dropfeed_http_response_bytes_total Body bytes sent by content-coding.\n",
         );
@@ -177,6 +195,10 @@ impl Metrics {
                 get(&self.bytes[i])
             );
         }
+    }
+
+    /// The rebuild duration histogram.
+    fn render_rebuilds(&self, out: &mut String) {
         out.push_str(
             "# HELP dropfeed_rebuild_duration_seconds Time from a change to the new snapshot.\n",
         );
@@ -199,38 +221,10 @@ impl Metrics {
             get(&self.rebuild_micros) as f64 / 1e6
         );
         let _ = writeln!(out, "dropfeed_rebuild_duration_seconds_count {count}");
-        self.render_connections(&mut out);
-        let _ = writeln!(
-            out,
-            "# HELP dropfeed_cold_renders_total Archive and post pages rendered on request.\n\
-             # TYPE dropfeed_cold_renders_total counter\n\
-             dropfeed_cold_renders_total {}\n\
-             # HELP dropfeed_cold_cache_bytes Bytes of rendered archive and post pages kept.\n\
-             # TYPE dropfeed_cold_cache_bytes gauge\n\
-             dropfeed_cold_cache_bytes {}",
-            snapshot.cold.renders(),
-            snapshot.cold.bytes()
-        );
-        out.push_str("# HELP dropfeed_posts Post files by state.\n# TYPE dropfeed_posts gauge\n");
-        for (state, n) in &snapshot.posts_by_state {
-            let _ = writeln!(out, "dropfeed_posts{{state=\"{state}\"}} {n}");
-        }
-        out.push_str("# HELP dropfeed_resources_pending_compression Hot resources served in identity only until the encoder has compressed them.\n");
-        out.push_str("# TYPE dropfeed_resources_pending_compression gauge\n");
-        let pending = snapshot
-            .resources
-            .values()
-            .filter(|r| !r.is_encoded)
-            .count();
-        let _ = writeln!(out, "dropfeed_resources_pending_compression {pending}");
-        out.push_str("# HELP dropfeed_snapshot_generation Rebuilds that changed what is served.\n");
-        out.push_str("# TYPE dropfeed_snapshot_generation gauge\n");
-        let _ = writeln!(out, "dropfeed_snapshot_generation {}", snapshot.generation);
-        out
     }
 
+    /// Connections open and those the server closed.
     fn render_connections(&self, out: &mut String) {
-        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let _ = writeln!(
             out,
             "# HELP dropfeed_connections_open Client connections open.\n\
@@ -246,4 +240,38 @@ impl Metrics {
             get(&self.connections_closed[Closed::Evicted as usize]),
         );
     }
+}
+
+/// What the snapshot being served holds: cold pages, posts by state, resources awaiting
+/// compression, generation.
+fn render_snapshot(out: &mut String, snapshot: &Snapshot) {
+    let cold = snapshot.cold_cache();
+    let _ = writeln!(
+        out,
+        "# HELP dropfeed_cold_renders_total Archive and post pages rendered on request.\n\
+         # TYPE dropfeed_cold_renders_total counter\n\
+         dropfeed_cold_renders_total {}\n\
+         # HELP dropfeed_cold_cache_bytes Bytes of rendered archive and post pages kept.\n\
+         # TYPE dropfeed_cold_cache_bytes gauge\n\
+         dropfeed_cold_cache_bytes {}",
+        cold.renders(),
+        cold.bytes()
+    );
+    out.push_str("# HELP dropfeed_posts Post files by state.\n# TYPE dropfeed_posts gauge\n");
+    for (state, n) in snapshot.post_counts() {
+        let _ = writeln!(out, "dropfeed_posts{{state=\"{}\"}} {n}", state.name());
+    }
+    out.push_str("# HELP dropfeed_resources_pending_compression Hot resources served in identity only until the encoder has compressed them.\n");
+    out.push_str("# TYPE dropfeed_resources_pending_compression gauge\n");
+    let pending = snapshot.pending_compression();
+    let _ = writeln!(out, "dropfeed_resources_pending_compression {pending}");
+    out.push_str("# HELP dropfeed_snapshot_generation Rebuilds that changed what is served.\n");
+    out.push_str("# TYPE dropfeed_snapshot_generation gauge\n");
+    let generation = snapshot.generation();
+    let _ = writeln!(out, "dropfeed_snapshot_generation {generation}");
+}
+
+/// A counter's value (relaxed: each is read on its own, not as a consistent set).
+fn get(counter: &AtomicU64) -> u64 {
+    counter.load(Ordering::Relaxed)
 }
