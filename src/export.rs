@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::config::CacheConfig;
 use crate::post::Post;
-use crate::render::{self, Lifetime};
+use crate::render::{self, Lifetime, Media, FEED_FORMATS};
 use crate::snapshot::{cache_control, encode_many, render_encoded, Coding, Resource, Snapshot};
 
 mod folder;
@@ -150,12 +150,12 @@ fn nginx_conf(root: &Path, routes: &[(&String, &Arc<Resource>)], cache: &CacheCo
          server {{\n    listen 8080;\n    root {root};\n    index index.html;\n    gzip_static on;\n    # brotli_static on;\n    etag on;\n\n    location = /{MARKER} {{\n        return 404;\n    }}\n",
         root = root.display()
     );
-    for (pattern, content_type) in [
-        (r"~ /feed\.xml$", "application/rss+xml; charset=utf-8"),
-        (r"~ /atom\.xml$", "application/atom+xml; charset=utf-8"),
-        (r"~ /feed\.json$", "application/feed+json; charset=utf-8"),
-        ("/", "text/html; charset=utf-8"),
-    ] {
+    let feeds = FEED_FORMATS.map(|media| {
+        let pattern = format!("~ /{}$", media.feed_file().replace('.', "\\."));
+        (pattern, media.content_type())
+    });
+    let pages = [("/".to_string(), Media::Html.content_type())];
+    for (pattern, content_type) in feeds.into_iter().chain(pages) {
         out.push_str(&format!(
             "    location {pattern} {{\n        types {{ }}\n        default_type \"{content_type}\";\n        add_header Cache-Control \"{live}\";\n        add_header Vary Accept-Encoding;\n        add_header X-Content-Type-Options nosniff;\n    }}\n"
         ));
@@ -174,6 +174,15 @@ fn nginx_conf(root: &Path, routes: &[(&String, &Arc<Resource>)], cache: &CacheCo
     out
 }
 
+/// The name of a Caddy matcher for a feed format's files.
+fn matcher(media: Media) -> &'static str {
+    match media {
+        Media::Rss => "rss",
+        Media::Atom => "atom",
+        _ => "json",
+    }
+}
+
 /// A Caddyfile serving the export with dropfeed's headers.
 fn caddyfile(root: &Path, routes: &[(&String, &Arc<Resource>)], cache: &CacheConfig) -> String {
     let live = cache_control::directives(cache, Lifetime::Live);
@@ -181,12 +190,15 @@ fn caddyfile(root: &Path, routes: &[(&String, &Arc<Resource>)], cache: &CacheCon
     let mut out = format!(
         "{CONF_HEADER}: serves {root} with the headers `dropfeed serve` sends.\n\
          :8080 {{\n\trespond /{MARKER} 404\n\troot * {root}\n\tfile_server {{\n\t\tprecompressed br zstd gzip\n\t}}\n\
-         \theader Vary Accept-Encoding\n\theader X-Content-Type-Options nosniff\n\
-         \t@rss path */feed.xml\n\theader @rss Content-Type \"application/rss+xml; charset=utf-8\"\n\
-         \t@atom path */atom.xml\n\theader @atom Content-Type \"application/atom+xml; charset=utf-8\"\n\
-         \t@json path */feed.json\n\theader @json Content-Type \"application/feed+json; charset=utf-8\"\n",
+         \theader Vary Accept-Encoding\n\theader X-Content-Type-Options nosniff\n",
         root = root.display()
     );
+    for media in FEED_FORMATS {
+        let (name, file, content_type) = (matcher(media), media.feed_file(), media.content_type());
+        out.push_str(&format!(
+            "\t@{name} path */{file}\n\theader @{name} Content-Type \"{content_type}\"\n"
+        ));
+    }
     let immutable = immutable_routes(routes);
     if !immutable.is_empty() {
         let paths: Vec<String> = immutable.iter().map(|r| format!("/{r}")).collect();

@@ -306,8 +306,8 @@ fn serve(posts: &Path, listen: SocketAddr, config_path: Option<&Path>) -> Result
             posts.display(),
             running.addr
         );
-        for feed in ["feed.xml", "atom.xml", "feed.json"] {
-            eprintln!("  {}", config.url(feed));
+        for media in dropfeed::render::FEED_FORMATS {
+            eprintln!("  {}", config.url(media.feed_file()));
         }
         let reloads = reload_on_hangup(posts.to_path_buf(), config_path, listen_url, &running);
         tokio::select! {

@@ -12,6 +12,7 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::render::Media;
 use crate::snapshot::{Coding, Snapshot};
 
 /// Route classes: a label per kind of resource, not per path, so cardinality stays small.
@@ -71,7 +72,7 @@ impl Default for Metrics {
 pub fn route_class(route: &str) -> usize {
     let class = match route {
         "" => "home",
-        "feed.xml" | "atom.xml" | "feed.json" => "feed",
+        r if Media::of_feed_file(r).is_some() => "feed",
         "status" => "status",
         "metrics" => "metrics",
         "healthz" => "healthz",

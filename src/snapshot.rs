@@ -261,8 +261,7 @@ impl Snapshot {
             .resources
             .iter()
             .filter(|(route, r)| {
-                matches!(r.media, Media::Rss | Media::Atom | Media::Json)
-                    && previous.get(route).is_none_or(|old| old.hash != r.hash)
+                r.media.is_feed() && previous.get(route).is_none_or(|old| old.hash != r.hash)
             })
             .map(|(route, _)| route.clone())
             .collect();
