@@ -93,7 +93,7 @@ impl Corpus {
     /// The corpus's id ledger, with an id for every post of `library` (as a build issues them).
     fn ids(&self, library: &Library, config: &Config) -> Ledger {
         let mut ledger = Ledger::open(&self.posts);
-        let presence = ledger.prepare(library, now());
+        let presence = ledger.prepare(library, None, now());
         ledger.assign(&library.posts(), &presence, &config.id_authority, now());
         ledger
     }
@@ -270,7 +270,7 @@ fn change_and_rebuild(
     std::fs::write(&path, text).expect("rewriting a post");
     let started = Instant::now();
     let changes = library.refresh(&[path]).expect("the corpus folder exists");
-    let inputs = Inputs::gather(library, ledger, now());
+    let inputs = Inputs::gather_changed(library, ledger, &changes.changed, now());
     let built = match publish {
         Publish::Serving => {
             pipeline::build_for_serving(inputs, config, now(), Some(previous), &changes, started)

@@ -74,7 +74,7 @@ fn main() {
         let refresh = ms(t);
         let t = Instant::now();
         let built = pipeline::build_for_serving(
-            Inputs::gather(&library, &mut ledger, now),
+            Inputs::gather_changed(&library, &mut ledger, &changes.changed, now),
             &config,
             now,
             Some(&previous),

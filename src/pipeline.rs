@@ -51,15 +51,31 @@ pub struct Inputs<'a> {
     pub library: &'a Library,
     /// The id ledger; ids issued by the build are recorded in it (save it after publishing).
     pub ledger: &'a mut Ledger,
-    /// Which recorded files a renamed post may have left are still on disk.
-    pub presence: Presence,
+    /// Which recorded files a renamed post may have left are still there.
+    pub presence: Presence<'a>,
 }
 
 impl<'a> Inputs<'a> {
-    /// Makes the ledger ready for a build at `now` ([`Ledger::prepare`]): the build's only file
-    /// I/O, done here, before it runs.
+    /// Makes the ledger ready for a build at `now` ([`Ledger::prepare`]) looking at every
+    /// post: the build's only file I/O, done here, before it runs.
     pub fn gather(library: &'a Library, ledger: &'a mut Ledger, now: DateTime<Utc>) -> Self {
-        let presence = ledger.prepare(library, now);
+        let presence = ledger.prepare(library, None, now);
+        Inputs {
+            library,
+            ledger,
+            presence,
+        }
+    }
+
+    /// [`Inputs::gather`] for a rebuild after some sources were read again: only those can be
+    /// new posts (a scheduled post coming due needs [`Inputs::gather`]).
+    pub fn gather_changed(
+        library: &'a Library,
+        ledger: &'a mut Ledger,
+        changed: &[String],
+        now: DateTime<Utc>,
+    ) -> Self {
+        let presence = ledger.prepare(library, Some(changed), now);
         Inputs {
             library,
             ledger,

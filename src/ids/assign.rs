@@ -12,55 +12,102 @@ use super::ledger::{Issued, Ledger};
 use crate::load::Library;
 use crate::post::Post;
 
-/// Which recorded files a new post may have been renamed from are still on disk: found by
-/// [`Ledger::prepare`] before a build, so assigning ids looks at no file.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Presence {
-    on_disk: HashSet<String>,
+/// Which recorded files are still there, as far as assigning ids cares: a file the library
+/// read and has not found gone since, less those [`Ledger::prepare`] looked for on disk and
+/// did not find (so assigning ids looks at no file).
+#[derive(Debug, Clone)]
+pub struct Presence<'a> {
+    known: Known<'a>,
+    gone: HashSet<String>,
 }
 
-impl Presence {
-    /// The given source paths are on disk (tests; [`Ledger::prepare`] finds them itself).
-    pub fn of<'a>(sources: impl IntoIterator<Item = &'a str>) -> Presence {
+/// Where the known source paths come from.
+#[derive(Debug, Clone)]
+enum Known<'a> {
+    Library(&'a Library),
+    Listed(HashSet<String>),
+}
+
+impl Presence<'static> {
+    /// Exactly the given source paths are there (tests).
+    pub fn of<'s>(sources: impl IntoIterator<Item = &'s str>) -> Presence<'static> {
+        let listed = sources.into_iter().map(str::to_string).collect();
         Presence {
-            on_disk: sources.into_iter().map(str::to_string).collect(),
+            known: Known::Listed(listed),
+            gone: HashSet::new(),
         }
     }
 
-    /// Whether a recorded source path is still on disk.
+    /// No recorded file is there (tests).
+    pub fn none() -> Presence<'static> {
+        Presence::of([])
+    }
+}
+
+impl Presence<'_> {
+    /// Whether a recorded source path is still there.
     pub fn contains(&self, source: &str) -> bool {
-        self.on_disk.contains(source)
+        let known = match &self.known {
+            Known::Library(library) => library.files().contains_key(source),
+            Known::Listed(listed) => listed.contains(source),
+        };
+        known && !self.gone.contains(source)
     }
 }
 
 impl Ledger {
     /// Gets the ledger ready to assign ids to the library's posts at `now`: reads what other
-    /// replicas recorded since, and looks on disk for the recorded files that a post without
-    /// an id may have been renamed from (those of the same publication date). A file moved
-    /// into a new folder may be read there before the event for its old path is handled: the
-    /// library still knows the old path, the disk no longer has it.
-    pub fn prepare(&mut self, library: &Library, now: DateTime<Utc>) -> Presence {
+    /// replicas recorded since, and looks on disk for the recorded files that a new post (one
+    /// without an id) may have been renamed from: those of the same publication date that the
+    /// library still knows. A file moved into a new folder may be read there before the event
+    /// for its old path is handled: the library still knows the old path, the disk no longer
+    /// has it. `changed` limits the new posts looked at to the sources read since the last
+    /// build (a rebuild after an edit); `None` looks at every post. A post it does not look
+    /// at keeps the entries of its date that the library knows (it never takes one over).
+    pub fn prepare<'a>(
+        &mut self,
+        library: &'a Library,
+        changed: Option<&[String]>,
+        now: DateTime<Utc>,
+    ) -> Presence<'a> {
         self.reload();
-        let posts = library
-            .files()
-            .values()
-            .filter_map(|f| f.last_good.as_deref());
-        let dates: HashSet<String> = self
-            .unmatched(posts, now)
-            .map(|p| p.date.to_rfc3339())
-            .collect();
+        let files = library.files();
+        let dates: HashSet<String> = match changed {
+            Some(sources) => {
+                let posts = sources
+                    .iter()
+                    .filter_map(|s| files.get(s)?.last_good.as_deref());
+                self.unmatched(posts, now)
+                    .map(|p| p.date.to_rfc3339())
+                    .collect()
+            }
+            None => {
+                let posts = files.values().filter_map(|f| f.last_good.as_deref());
+                self.unmatched(posts, now)
+                    .map(|p| p.date.to_rfc3339())
+                    .collect()
+            }
+        };
+        let mut presence = Presence {
+            known: Known::Library(library),
+            gone: HashSet::new(),
+        };
         if dates.is_empty() {
-            return Presence::default();
+            return presence;
         }
         let candidates: Vec<&str> = self
             .entries
             .values()
-            .filter(|e| dates.contains(&e.date))
+            .filter(|e| dates.contains(&e.date) && files.contains_key(&e.source))
             .map(|e| e.source.as_str())
             .collect();
-        Presence {
-            on_disk: library.on_disk(&candidates),
-        }
+        let on_disk = library.on_disk(&candidates);
+        presence.gone = candidates
+            .into_iter()
+            .filter(|s| !on_disk.contains(*s))
+            .map(str::to_string)
+            .collect();
+        presence
     }
 
     /// Ids for the posts about to be published, issuing new ones as needed. `presence` says
@@ -69,7 +116,7 @@ impl Ledger {
     pub fn assign(
         &mut self,
         posts: &[Arc<Post>],
-        presence: &Presence,
+        presence: &Presence<'_>,
         authority: &str,
         now: DateTime<Utc>,
     ) {

@@ -86,7 +86,7 @@ fn drafts_and_scheduled_posts_get_no_id_yet() {
         "---\ntitle: D\ndate: 2025-01-01\ndraft: true\n---\n",
     );
     let later = post("l.md", "---\ntitle: L\ndate: 2027-01-01\n---\n");
-    ledger.assign(&[draft, later], &Presence::default(), "ex.org", now());
+    ledger.assign(&[draft, later], &Presence::none(), "ex.org", now());
     assert!(ledger.entries().is_empty());
 }
 
@@ -143,18 +143,8 @@ fn lines_another_replica_wrote_survive_this_ones_save() {
     let dir = tempfile::tempdir().unwrap();
     let mut first = Ledger::open(dir.path());
     let mut second = Ledger::open(dir.path());
-    second.assign(
-        &[post("y.md", HELLO)],
-        &Presence::default(),
-        "ex.org",
-        now(),
-    );
-    first.assign(
-        &[post("x.md", HELLO)],
-        &Presence::default(),
-        "ex.org",
-        now(),
-    );
+    second.assign(&[post("y.md", HELLO)], &Presence::none(), "ex.org", now());
+    first.assign(&[post("x.md", HELLO)], &Presence::none(), "ex.org", now());
     first.save().unwrap();
     second.save().unwrap();
     let reopened = Ledger::open(dir.path());
@@ -182,7 +172,7 @@ fn a_bad_line_stops_issuing_keeps_the_file_and_a_fix_resumes() {
     let new = post("new.md", &HELLO.replace("Hello", "New"));
     ledger.assign(
         &[hello.clone(), new.clone()],
-        &Presence::default(),
+        &Presence::none(),
         "ex.org",
         now(),
     );
@@ -205,7 +195,7 @@ fn a_bad_line_stops_issuing_keeps_the_file_and_a_fix_resumes() {
     )
     .unwrap();
     ledger.reload(); // as `Ledger::prepare` does before every build
-    ledger.assign(&[hello, new], &Presence::default(), "ex.org", now());
+    ledger.assign(&[hello, new], &Presence::none(), "ex.org", now());
     assert!(ledger.health().get().issuing());
     assert_eq!(ledger.id_of("new.md"), Some("tag:ex.org,2025-05-01:new"));
     ledger.save().unwrap();
@@ -221,12 +211,7 @@ fn an_unreadable_file_stops_issuing() {
     std::fs::create_dir_all(ledger_file(dir.path())).unwrap();
     let mut ledger = Ledger::open(dir.path());
     assert!(ledger.health().get().unreadable.is_some());
-    ledger.assign(
-        &[post("a.md", HELLO)],
-        &Presence::default(),
-        "ex.org",
-        now(),
-    );
+    ledger.assign(&[post("a.md", HELLO)], &Presence::none(), "ex.org", now());
     assert_eq!(ledger.id_of("a.md"), None);
     assert!(!IdSource::issuing(&ledger));
 }
@@ -235,12 +220,7 @@ fn an_unreadable_file_stops_issuing() {
 fn a_failed_write_shows_in_the_health_until_one_succeeds() {
     let dir = tempfile::tempdir().unwrap();
     let mut ledger = Ledger::open(dir.path());
-    ledger.assign(
-        &[post("a.md", HELLO)],
-        &Presence::default(),
-        "ex.org",
-        now(),
-    );
+    ledger.assign(&[post("a.md", HELLO)], &Presence::none(), "ex.org", now());
     let path = ledger_file(dir.path());
     let blocker = temporary_path(dir.path());
     assert_eq!(blocker.parent(), path.parent());

@@ -81,7 +81,12 @@ impl Rebuilder {
         let changes = std::mem::take(&mut self.unpublished);
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let now = self.clock.now();
-            let inputs = Inputs::gather(&self.library, &mut self.ledger, now);
+            // Only the files read again can be new posts, unless a scheduled one came due.
+            let inputs = if self.scheduled_due() {
+                Inputs::gather(&self.library, &mut self.ledger, now)
+            } else {
+                Inputs::gather_changed(&self.library, &mut self.ledger, &changes.changed, now)
+            };
             pipeline::build_for_serving(
                 inputs,
                 &self.config,
