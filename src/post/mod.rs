@@ -7,6 +7,7 @@
 //! - [`date`]: every date form an author may write.
 //! - [`lang`]: language detection when a post does not say.
 //! - [`html`]: sanitising, absolute URLs, XML-safe text.
+//! - [`links`]: relative links resolved against the post's file (files beside posts).
 //! - [`content`]: text kept compressed in memory, given back whole.
 //!
 //! Private to this module, the steps every format shares once its parser is done: `draft`
@@ -22,6 +23,7 @@ mod fingerprint;
 pub mod frontmatter;
 pub mod html;
 pub mod lang;
+pub mod links;
 pub mod markdown;
 pub mod plaintext;
 mod slug;
@@ -38,6 +40,7 @@ pub use body::{truncate_words, Body};
 pub use content::{Content, ContentError};
 pub(crate) use draft::PostDraft;
 pub use fingerprint::Fingerprint;
+pub use links::{Link, Target};
 pub use slug::slugify;
 pub use tags::MAX_TAGS;
 
@@ -69,14 +72,7 @@ impl Format {
     /// temporaries, unknown extensions).
     pub fn of(path: &Path) -> Option<Format> {
         let name = path.file_name()?.to_str()?;
-        let temporary = name.starts_with('.')
-            || name.starts_with('#')
-            || name.ends_with('~')
-            || name.ends_with('#')
-            || name.ends_with(".swp")
-            || name.ends_with(".swx")
-            || name.ends_with(".tmp");
-        if temporary {
+        if is_temporary(name) {
             return None;
         }
         match path.extension()?.to_str()? {
@@ -85,6 +81,18 @@ impl Format {
             _ => None,
         }
     }
+}
+
+/// Whether a file name is a dotfile or an editor's temporary (`.x.swp`, `x~`, `#x#`,
+/// `x.tmp`): never a post, never a finished file.
+pub fn is_temporary(name: &str) -> bool {
+    name.starts_with('.')
+        || name.starts_with('#')
+        || name.ends_with('~')
+        || name.ends_with('#')
+        || name.ends_with(".swp")
+        || name.ends_with(".swx")
+        || name.ends_with(".tmp")
 }
 
 /// Where a post's date came from; anything but front matter or the text earns a warning.
@@ -161,6 +169,9 @@ pub struct Post {
     /// Things worth telling the author that did not stop publication (about the body: see
     /// [`Body::warnings`]).
     pub warnings: Vec<String>,
+    /// Its relative links (body, `image`, enclosure), one per target, with their lines:
+    /// the files beside it to publish, and the links to warn about.
+    pub links: Vec<Link>,
     /// The content, rendered now or on first need.
     body: BodyCell,
 }
@@ -174,6 +185,8 @@ pub struct ParseContext {
     pub language: String,
     /// Base of post URLs: a post's URL is `post_base` + slug + `/`.
     pub post_base: Url,
+    /// The site's root URL: files beside posts are published under `{site_base}files/`.
+    pub site_base: Url,
     /// Date for posts that give none (when the file was first seen).
     pub fallback_date: DateTime<FixedOffset>,
 }
@@ -224,6 +237,7 @@ pub(crate) fn test_context() -> ParseContext {
         timezone: Tz::UTC,
         language: "en".into(),
         post_base: Url::parse("https://ex.org/posts/").expect("a valid URL"),
+        site_base: Url::parse("https://ex.org/").expect("a valid URL"),
         fallback_date: DateTime::UNIX_EPOCH.fixed_offset(),
     }
 }
