@@ -125,8 +125,17 @@ fn last_modified(file: &LinkedFile, now: DateTime<Utc>) -> Option<SystemTime> {
 }
 
 /// Shown as a page, these may run scripts; a sandbox keeps them off the site's origin.
-const SANDBOX: &str =
+pub const SANDBOX: &str =
     "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox";
+
+/// The extensions whose files are served with [`SANDBOX`].
+pub fn sandboxed_extensions() -> Vec<&'static str> {
+    TYPES
+        .iter()
+        .filter(|(_, t)| runs_scripts(t))
+        .map(|(ext, _)| *ext)
+        .collect()
+}
 
 fn runs_scripts(content_type: &str) -> bool {
     [
