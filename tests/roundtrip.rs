@@ -272,7 +272,7 @@ fn content_has_no_relative_urls() {
             assert!(absolute, "{source}: relative URL {target:?}");
         }
     }
-    // The pipeline post links `images/pipeline.png` and `../status/`, and the conditional
+    // The pipeline post shows and links `images/pipeline.png`, and the conditional
     // requests post has footnotes: an empty scan would prove nothing.
     assert!(seen >= 3 * 3, "only {seen} href/src attributes found");
 }
