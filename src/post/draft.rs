@@ -41,11 +41,19 @@ struct FileName<'a> {
 }
 
 impl FileName<'_> {
+    /// What a post's path says. A page bundle (`trip/index.md`, the post's files beside it
+    /// in its own folder) is named by its folder: slug `trip`, date from `2026-05-01-trip/`.
     fn of(source: &str) -> FileName<'_> {
-        let stem = Path::new(source)
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("post");
+        let path = Path::new(source);
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("post");
+        let folder = path
+            .parent()
+            .and_then(|p| p.file_name())
+            .and_then(|s| s.to_str());
+        let stem = match folder {
+            Some(folder) if stem == "index" => folder,
+            _ => stem,
+        };
         let prefix = date::date_prefix(stem);
         FileName {
             day: prefix.map(|(day, _)| day),

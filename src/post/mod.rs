@@ -262,4 +262,19 @@ mod tests {
         assert_eq!(Format::of(Path::new("a/b.md")), Some(Format::Markdown));
         assert_eq!(Format::of(Path::new("b.txt")), Some(Format::PlainText));
     }
+
+    #[test]
+    fn a_page_bundle_is_named_by_its_folder() {
+        let text = "# A trip\n\n![photo](photo.jpg)\n";
+        let ctx = test_context();
+        let post = |source: &str| parse(source, Path::new(source), text, &ctx).unwrap();
+        let bundle = post("2026-05-01-trip/index.md");
+        assert_eq!(bundle.slug, "trip");
+        assert_eq!(bundle.date.date_naive().to_string(), "2026-05-01");
+        assert_eq!(
+            bundle.links.iter().map(|l| &l.target).collect::<Vec<_>>(),
+            [&Target::File("2026-05-01-trip/photo.jpg".into())]
+        );
+        assert_eq!(post("index.md").slug, "index");
+    }
 }
