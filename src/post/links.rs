@@ -269,4 +269,48 @@ mod tests {
         assert_eq!(path_of_file_route(&route).as_deref(), Some("café/ü.png"));
         assert_eq!(path_of_file_route("posts/x/"), None);
     }
+
+    use proptest::prelude::*;
+
+    fn segments(choices: &'static [&'static str], max: usize) -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(choices), 1..max).prop_map(|s| s.join("/"))
+    }
+
+    proptest! {
+        /// Resolution agrees with a browser's (the url crate joining the link to the file's
+        /// URL), never publishes what is above the folder, hidden, a folder or a post, and
+        /// the route of a file decodes back to it.
+        #[test]
+        fn files_resolve_as_a_browser_would_and_never_leave_the_folder(
+            folders in segments(&["a", "b c", "é", "x.d"], 4),
+            link in segments(&["..", ".", "a", ".h", "p.png", "%2e%2e", "b%20c", "q.md", "é.jpg", "x.d"], 6),
+            suffix in prop::sample::select(&["", "?v=1", "#t=3", "/"][..]),
+        ) {
+            let source = format!("{folders}/post.md");
+            let url = format!("{link}{suffix}");
+            let root = Url::parse("http://h/root/").unwrap();
+            let joined = root.join(&source).unwrap().join(&url).unwrap();
+            let decoded = percent_decode_str(joined.path()).decode_utf8().unwrap().into_owned();
+            let inside = decoded.strip_prefix("/root/");
+            match classify(&source, &url).map(|(t, _)| t) {
+                Some(Target::File(path)) => {
+                    prop_assert_eq!(Some(path.as_str()), inside);
+                    prop_assert!(path.split('/').all(|s| !s.is_empty() && !s.starts_with('.')));
+                    prop_assert!(Format::of(std::path::Path::new(&path)).is_none());
+                    let route = file_route(&path);
+                    let back = path_of_file_route(&route).map(|p| p.into_owned());
+                    prop_assert_eq!(back, Some(path.clone()));
+                }
+                Some(Target::Outside) => prop_assert!(inside.is_none(), "{} is inside", decoded),
+                Some(Target::Hidden(path) | Target::PostFile(path)) => {
+                    prop_assert_eq!(Some(path.as_str()), inside.map(|p| p.trim_end_matches('/')));
+                }
+                Some(Target::Folder(path)) => {
+                    let folder = inside.map(|p| p.trim_end_matches('/'));
+                    prop_assert!(decoded.ends_with('/') && folder == Some(path.as_str()), "{}", decoded);
+                }
+                None => prop_assert!(false, "{} is a relative link", url),
+            }
+        }
+    }
 }
