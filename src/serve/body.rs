@@ -4,8 +4,10 @@
 //! A file body holds one chunk at a time: the next is read (on the blocking pool, with a
 //! positional read, so no seek state is shared) only when the connection asks for it, that
 //! is once the previous one was handed to the socket. A 200 MB file sent to 50 clients at
-//! once costs 50 chunks of memory, not 50 files. A file that shrinks while it is sent ends
-//! the response with an error, so the client sees a short body rather than wrong bytes.
+//! once costs 50 chunks of memory, not 50 files. A file whose stamp changes while it is sent
+//! (rewritten in place) ends the response with an error after the last chunk read before
+//! the change, so the client sees a short body rather than mixed bytes; a file replaced by
+//! a rename is sent whole as it was (the open file is the old one).
 
 use std::fs::File;
 use std::future::Future;
@@ -20,6 +22,7 @@ use hyper::body::{Body, Frame, SizeHint};
 use tokio::task::JoinHandle;
 
 use super::connections::Conn;
+use crate::load::FileStamp;
 
 /// Bytes read from a file at a time: small enough that 50 downloads at once cost a few MB,
 /// large enough that the blocking pool is asked a few thousand times per 200 MB.
@@ -89,6 +92,7 @@ impl Body for ResponseBody {
 #[derive(Debug)]
 pub struct FileBody {
     file: Arc<File>,
+    stamp: FileStamp,
     offset: u64,
     remaining: u64,
     reading: Option<JoinHandle<io::Result<Bytes>>>,
@@ -96,10 +100,11 @@ pub struct FileBody {
 }
 
 impl FileBody {
-    /// `len` bytes of `file` from `offset`.
-    pub fn new(file: File, offset: u64, len: u64) -> FileBody {
+    /// `len` bytes of `file` from `offset`, as long as the file keeps `stamp`.
+    pub fn new(file: File, stamp: FileStamp, offset: u64, len: u64) -> FileBody {
         FileBody {
             file: Arc::new(file),
+            stamp,
             offset,
             remaining: len,
             reading: None,
@@ -115,9 +120,9 @@ impl FileBody {
             return Poll::Ready(None);
         }
         let len = self.remaining.min(CHUNK);
-        let (file, offset) = (Arc::clone(&self.file), self.offset);
+        let (file, offset, stamp) = (Arc::clone(&self.file), self.offset, self.stamp);
         let reading = self.reading.get_or_insert_with(|| {
-            tokio::task::spawn_blocking(move || read_at(&file, offset, len))
+            tokio::task::spawn_blocking(move || read_at(&file, stamp, offset, len))
         });
         let read = ready!(Pin::new(reading).poll(cx));
         self.reading = None;
@@ -135,8 +140,9 @@ impl FileBody {
     }
 }
 
-/// Exactly `len` bytes of `file` from `offset`; a file that ended sooner is an error.
-fn read_at(file: &File, offset: u64, len: u64) -> io::Result<Bytes> {
+/// Exactly `len` bytes of `file` from `offset`; a file that ended sooner, or whose stamp is
+/// no longer `stamp` once they are read, is an error.
+fn read_at(file: &File, stamp: FileStamp, offset: u64, len: u64) -> io::Result<Bytes> {
     let mut buffer = vec![0; len as usize];
     #[cfg(unix)]
     {
@@ -149,6 +155,9 @@ fn read_at(file: &File, offset: u64, len: u64) -> io::Result<Bytes> {
         let mut file: &File = file;
         file.seek(SeekFrom::Start(offset))?;
         file.read_exact(&mut buffer)?;
+    }
+    if FileStamp::of(&file.metadata()?) != stamp {
+        return Err(io::Error::other("the file changed while it was sent"));
     }
     Ok(Bytes::from(buffer))
 }

@@ -76,7 +76,7 @@ pub(super) async fn answer_file(
     let body = if head || sent == 0 {
         ResponseBody::Bytes(Full::new(Bytes::new()))
     } else {
-        ResponseBody::File(FileBody::new(file, start, sent))
+        ResponseBody::File(FileBody::new(file, resource.file.stamp, start, sent))
     };
     let mut response = Response::new(body);
     let h = response.headers_mut();
