@@ -37,7 +37,7 @@ async fn until_status(server: &Server, path: &str, want: StatusCode) {
 
 #[tokio::test]
 async fn only_files_that_published_posts_link_to_are_served() {
-    let published = markdown_post("Out", "2024-01-01", "![shared](shared.png)");
+    let published = markdown_post("Out", "2024-01-01", "![shared](shared.png) ![d](d.svg)");
     let draft = "---\ntitle: Secret\ndate: 2024-01-02\ndraft: true\n---\n\n![a](draft-only.png) ![b](shared.png)\n";
     let scheduled = markdown_post("Later", "2099-01-01", "![s](images/scheduled.png)");
     let server = Server::start(&[
@@ -57,11 +57,28 @@ async fn only_files_that_published_posts_link_to_are_served() {
         put(&posts.join(file), TINY_PNG);
     }
     put(&posts.join(".dropfeed/extra.png"), TINY_PNG);
+    put(
+        &posts.join("d.svg"),
+        b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>",
+    );
     server.notify(dropfeed::watch::Message::Rescan);
     until_status(&server, "/files/shared.png", StatusCode::OK).await;
+    // An SVG opened directly may run scripts: it is sandboxed.
+    let (svg, headers, _) = server.get("/files/d.svg", &[]).await;
+    assert_eq!(svg, StatusCode::OK);
+    assert_eq!(header(&headers, "content-type"), "image/svg+xml");
+    assert!(
+        header(&headers, "content-security-policy").ends_with("sandbox"),
+        "{headers:?}"
+    );
     let (_, headers, body) = server.get("/files/shared.png", &[]).await;
     assert_eq!(&body[..], TINY_PNG);
     assert_eq!(header(&headers, "content-type"), "image/png");
+    assert_eq!(
+        header(&headers, "content-security-policy"),
+        "",
+        "a picture is not sandboxed"
+    );
     for hidden in [
         "/files/draft-only.png",
         "/files/images/scheduled.png",
@@ -242,4 +259,42 @@ async fn a_file_rewritten_in_place_during_a_download_is_never_sent_mixed() {
         "no byte of the new version under the old ETag"
     );
     server.stop().await;
+}
+
+/// Two replicas over copies of the same posts whose picture has another modification time
+/// (a `git checkout` on each) give it the same ETag, so a cache in front of both revalidates
+/// it with either; only `Last-Modified` tells the copies apart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_serving_the_same_bytes_give_a_file_the_same_etag() {
+    let copy_at = |seconds: u64| {
+        move |dir: &std::path::Path| {
+            common::feeds::copy_tree(&sample_posts(), dir);
+            let picture = std::fs::File::options()
+                .write(true)
+                .open(dir.join("images/pipeline.png"))
+                .expect("the picture");
+            let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds);
+            picture.set_modified(at).expect("set its time");
+        }
+    };
+    let clock = || std::sync::Arc::new(dropfeed::pipeline::SystemClock);
+    let a = Server::launch_with(copy_at(1_700_000_000), "", clock()).await;
+    let b = Server::launch_with(copy_at(1_750_000_000), "", clock()).await;
+    let path = "/files/images/pipeline.png";
+    let (ra, rb) = (a.get(path, &[]).await, b.get(path, &[]).await);
+    assert_eq!((ra.0, rb.0), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(header(&ra.1, "etag"), header(&rb.1, "etag"));
+    assert_ne!(
+        header(&ra.1, "last-modified"),
+        header(&rb.1, "last-modified")
+    );
+    let etag = header(&ra.1, "etag").to_string();
+    let (status, _, _) = b.get(path, &[("if-none-match", &etag)]).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_MODIFIED,
+        "either replica revalidates the other's ETag"
+    );
+    a.stop().await;
+    b.stop().await;
 }

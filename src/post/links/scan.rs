@@ -19,6 +19,11 @@ pub fn markdown_links(
     first_line: usize,
     options: pulldown_cmark::Options,
 ) -> Vec<(usize, String)> {
+    // A link needs `](` (inline), `]:` (a reference definition) or `<` (autolinks, raw
+    // HTML): prose without them, most posts, costs a search instead of a parse.
+    if !(body.contains("](") || body.contains("]:") || body.contains('<')) {
+        return Vec::new();
+    }
     let lines = Lines::new(body, first_line);
     let mut out = Vec::new();
     let mut html = HtmlRun::default();
