@@ -21,6 +21,7 @@ fn main() {
         timezone: chrono_tz::Tz::UTC,
         language: "en".into(),
         post_base: url::Url::parse("https://ex.org/posts/").unwrap(),
+        site_base: url::Url::parse("https://ex.org/").unwrap(),
         fallback_date: chrono::DateTime::UNIX_EPOCH.fixed_offset(),
     };
     let n = texts.len() as f64;
@@ -57,8 +58,13 @@ fn main() {
         .map(|p| p.body().unwrap().html.text().unwrap())
         .collect();
     let t = Instant::now();
+    let urls = html::UrlBase {
+        source: "post.md",
+        post_url: &ctx.post_base,
+        site_base: &ctx.site_base,
+    };
     for h in &htmls {
-        std::hint::black_box(html::clean_html(h, &ctx.post_base));
+        std::hint::black_box(html::clean_html(h, &urls));
     }
     println!(
         "clean_html: {:.1} us/post",

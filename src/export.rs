@@ -1,7 +1,8 @@
 //! `dropfeed build --out DIR`: every resource `serve` would serve, at the same path with the
 //! same bytes, plus `.br`, `.zst` and `.gz` siblings, and each file's modification time set
-//! to the resource's `Last-Modified` so a static server's validators are stable too. Beside
-//! the folder, `DIR.nginx.conf` and `DIR.Caddyfile` serve it with dropfeed's headers.
+//! to the resource's `Last-Modified` so a static server's validators are stable too; the
+//! files beside posts that published posts link to, copied under `files/`. Beside the
+//! folder, `DIR.nginx.conf` and `DIR.Caddyfile` serve it with dropfeed's headers.
 //!
 //! The new tree is written beside `DIR` and exchanged with it in one atomic rename on Linux
 //! (`renameat2(RENAME_EXCHANGE)`), so a reader sees the old set or the new one, never a mix
@@ -20,10 +21,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::config::CacheConfig;
 use crate::post::Post;
 use crate::render::{self, Lifetime, Media, FEED_FORMATS};
+use crate::snapshot::files::{sandboxed_extensions, SANDBOX};
 use crate::snapshot::{cache_control, encode_many, render_encoded, Coding, Resource, Snapshot};
 
+mod files;
 mod folder;
 
+use files::write_files;
 use folder::{io_at, Target, CONF_HEADER};
 pub use folder::{ExportError, MARKER};
 
@@ -47,6 +51,7 @@ pub fn write_out(snapshot: &Snapshot, posts: &Path, out: &Path) -> Result<(), Ex
     for (route, resource) in &routes {
         write_resource(staging.path(), route, resource).map_err(io_at(staging.path()))?;
     }
+    write_files(staging.path(), snapshot.files())?;
     target.swap_in(staging)?;
     let out = target.out();
     let cache = snapshot
@@ -160,6 +165,7 @@ fn nginx_conf(root: &Path, routes: &[(&String, &Arc<Resource>)], cache: &CacheCo
             "    location {pattern} {{\n        types {{ }}\n        default_type \"{content_type}\";\n        add_header Cache-Control \"{live}\";\n        add_header Vary Accept-Encoding;\n        add_header X-Content-Type-Options nosniff;\n    }}\n"
         ));
     }
+    out.push_str(&nginx_files(&live));
     for route in immutable_routes(routes) {
         let content_type = routes
             .iter()
@@ -172,6 +178,22 @@ fn nginx_conf(root: &Path, routes: &[(&String, &Arc<Resource>)], cache: &CacheCo
     }
     out.push_str("}\n");
     out
+}
+
+/// nginx's `location` for files beside posts: the media types of nginx's `mime.types`
+/// (ranges and conditional requests are nginx's own), the live `Cache-Control`, and the
+/// sandbox for types a browser may run. `^~` keeps the feed patterns above from matching a
+/// file that happens to be named like a feed.
+fn nginx_files(live: &str) -> String {
+    let sandboxed = sandboxed_extensions().join("|");
+    let common = format!(
+        "add_header Cache-Control \"{live}\";\n        add_header X-Content-Type-Options nosniff;"
+    );
+    // An inner location with add_header replaces the outer ones: repeated.
+    let inner = common.replace("\n        ", "\n            ");
+    format!(
+        "    location ^~ /files/ {{\n        gzip_static off;\n        {common}\n        location ~* \\.({sandboxed})$ {{\n            {inner}\n            add_header Content-Security-Policy \"{SANDBOX}\";\n        }}\n    }}\n"
+    )
 }
 
 /// The name of a Caddy matcher for a feed format's files.
@@ -199,6 +221,10 @@ fn caddyfile(root: &Path, routes: &[(&String, &Arc<Resource>)], cache: &CacheCon
             "\t@{name} path */{file}\n\theader @{name} Content-Type \"{content_type}\"\n"
         ));
     }
+    let sandboxed = sandboxed_extensions().join("|");
+    out.push_str(&format!(
+        "\t@sandboxed path_regexp ^/files/.*\\.({sandboxed})$\n\theader @sandboxed Content-Security-Policy \"{SANDBOX}\"\n"
+    ));
     let immutable = immutable_routes(routes);
     if !immutable.is_empty() {
         let paths: Vec<String> = immutable.iter().map(|r| format!("/{r}")).collect();

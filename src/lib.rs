@@ -7,19 +7,22 @@
 //! - [`config`]: `dropfeed.toml` → validated [`config::Config`].
 //! - [`parallel`]: a list of independent items mapped on every core.
 //! - [`post`]: one file → one [`post::Post`] (front matter, Markdown, plain text, dates).
-//! - [`load`]: the posts folder → posts, re-reading only changed files.
+//! - [`load`]: the posts folder → posts, re-reading only changed files, and the files beside
+//!   posts that posts link to (located and hashed).
 //! - [`ids`]: posts → permanent ids, issued once and recorded in the ledger.
 //! - [`site`]: posts and ids → [`site::Site`]: order, drafts, schedule, tags, archive paging.
 //! - [`render`]: site → bytes of every resource (feeds, HTML pages).
 //! - [`status`]: every post's state and problems, for `/status` and `dropfeed check`.
-//! - [`snapshot`]: resources → [`snapshot::Snapshot`] with encodings and validators.
+//! - [`snapshot`]: resources → [`snapshot::Snapshot`] with encodings and validators, and the
+//!   files beside posts that published posts link to.
 //! - [`metrics`]: Prometheus counters of requests, rebuilds and connections.
 //! - [`websub`]: pinging a WebSub hub when feeds change.
 //! - [`encoder`]: compresses new resources after they are published.
 //! - [`pipeline`]: posts → ids → site → snapshot in one straight line; `dropfeed check`.
 //! - [`export`]: a snapshot written to a folder for static hosting, with server configs.
 //! - [`watch`]: file events → rebuild → atomic swap.
-//! - [`serve`]: the hyper server answering from the current snapshot.
+//! - [`serve`]: the hyper server answering from the current snapshot (files beside posts
+//!   streamed from disk, with ranges).
 //! - [`app`]: all of the above started together (what `dropfeed serve` runs).
 
 #![warn(missing_docs)]

@@ -271,8 +271,9 @@ fn build(posts: &Path, out: &Path, config: Option<&Path>) -> Result<ExitCode> {
     export::write_out(&built.snapshot, posts, out)
         .with_context(|| format!("writing {}", out.display()))?;
     eprintln!(
-        "wrote {} resources for {} published posts to {}",
+        "wrote {} resources and {} files beside posts for {} published posts to {}",
         built.snapshot.routes().len(),
+        built.snapshot.files().len(),
         built.site.entries.len(),
         out.display()
     );

@@ -16,18 +16,21 @@ use crate::render::Media;
 use crate::snapshot::{Coding, Snapshot};
 
 /// Route classes: a label per kind of resource, not per path, so cardinality stays small.
-const ROUTES: [&str; 9] = [
+const ROUTES: [&str; 10] = [
     "home",
     "feed",
     "tag_feed",
     "archive",
     "post_page",
+    "file",
     "status",
     "metrics",
     "healthz",
     "other",
 ];
-const STATUSES: [u16; 9] = [200, 304, 308, 404, 405, 406, 429, 500, 0];
+const STATUSES: [u16; 13] = [
+    200, 206, 304, 308, 404, 405, 406, 412, 416, 429, 500, 503, 0,
+];
 const CODINGS: [Coding; 4] = [Coding::Br, Coding::Zstd, Coding::Gzip, Coding::Identity];
 /// Upper bounds of the rebuild duration histogram, seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
@@ -81,6 +84,7 @@ pub fn route_class(route: &str) -> usize {
         }
         r if r.starts_with("tags/") => "tag_feed",
         r if r.starts_with("posts/") => "post_page",
+        r if r.starts_with("files/") => "file",
         _ => "other",
     };
     ROUTES

@@ -177,7 +177,8 @@ fn build_with(
         Site::build(Arc::clone(config), &posts, &*ledger, now)
     }));
     let site_done = started.elapsed();
-    let snapshot = Snapshot::build(Arc::clone(&site), previous, encode, status)?;
+    let linked = library.linked();
+    let snapshot = Snapshot::build(Arc::clone(&site), linked, previous, encode, status)?;
     tracing::debug!(
         patched = was_patched,
         site_ms = site_done.as_secs_f64() * 1e3,

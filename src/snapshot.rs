@@ -21,10 +21,12 @@
 //! - [`Resource`]: ready bytes and headers; validators are hashes of the identity bytes.
 //! - [`cache_control`]: the `Cache-Control` policy, for every answer and for the export.
 //! - [`ColdCache`]: cold pages rendered on request.
+//! - [`files`]: the files beside posts that published posts link to, streamed by `serve`.
 
 mod build;
 pub mod cache_control;
 mod cold;
+pub mod files;
 mod resource;
 
 use std::collections::HashMap;
@@ -41,6 +43,7 @@ use crate::status::{PostState, Served, StatusInputs, StatusPage};
 pub use build::{encode_many, render_encoded};
 
 pub use cold::{Cold, ColdCache, Pending, Ticket, COLD_CACHE_BYTES};
+pub use files::{FileResource, Files};
 pub use resource::{
     compress, http_date, Coding, Resource, Variant, BROTLI_QUALITY, CODINGS, GZIP_LEVEL, ZSTD_LEVEL,
 };
@@ -63,6 +66,8 @@ pub struct Snapshot {
     /// `/status`, rendered on request (not part of the site: not exported, and it shows
     /// rebuild times), with the post counts for metrics.
     status: Option<StatusPage>,
+    /// Files beside posts that published posts link to, by path in the posts folder.
+    files: Arc<Files>,
 }
 
 /// Whether new hot resources are compressed before the snapshot is returned.
@@ -78,6 +83,7 @@ impl Snapshot {
     /// The snapshot of a finished build, with its status page made from `status`.
     fn assemble(
         resources: HashMap<String, Arc<Resource>>,
+        files: Files,
         generation: u64,
         site: Arc<Site>,
         cold: Arc<ColdCache>,
@@ -93,6 +99,7 @@ impl Snapshot {
             site: Some(site),
             cold,
             status,
+            files: Arc::new(files),
         }
     }
 
@@ -137,6 +144,16 @@ impl Snapshot {
     /// The hot resource at a route (without the leading `/`).
     pub fn get(&self, route: &str) -> Option<&Arc<Resource>> {
         self.resources.get(route)
+    }
+
+    /// The file beside posts at a path of the posts folder, if a published post links to it.
+    pub fn file(&self, path: &str) -> Option<&Arc<FileResource>> {
+        self.files.get(path)
+    }
+
+    /// Every file beside posts that published posts link to, by path in the posts folder.
+    pub fn files(&self) -> &Files {
+        &self.files
     }
 
     /// The resource at any route: hot, or cold (rendered and compressed on first request,
@@ -251,6 +268,7 @@ impl Snapshot {
             site: self.site.clone(),
             cold: Arc::clone(&self.cold),
             status: self.status.clone(),
+            files: Arc::clone(&self.files),
         }
     }
 

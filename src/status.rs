@@ -16,6 +16,7 @@
 mod page;
 mod report;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -24,7 +25,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::ids::SharedHealth;
-use crate::load::{Library, Skipped};
+use crate::load::{Library, Linked, Skipped};
 use crate::post::{Post, PostError};
 use crate::site::{Held, Site};
 
@@ -242,6 +243,10 @@ pub struct FileStatus {
     pub error: Option<PostError>,
 }
 
+/// What is known about a file beside posts that some post links to: its size, or why it
+/// cannot be published ("does not exist"…).
+pub type LinkedStatus = Result<u64, String>;
+
 /// What the report needs from the library, captured when a rebuild begins.
 #[derive(Debug, Clone, Default)]
 pub struct StatusInputs {
@@ -249,6 +254,8 @@ pub struct StatusInputs {
     pub root: PathBuf,
     /// Every post file, in path order.
     pub files: Vec<FileStatus>,
+    /// Every file beside posts that a post links to, by its path in the posts folder.
+    pub linked: BTreeMap<String, LinkedStatus>,
     /// Files passed over.
     pub skipped: Vec<Skipped>,
     /// Why the last configuration reload (SIGHUP) was refused, if it was.
@@ -273,6 +280,17 @@ impl StatusInputs {
                     source: source.clone(),
                     post: state.last_good.clone(),
                     error: state.error.clone(),
+                })
+                .collect(),
+            linked: library
+                .linked()
+                .iter()
+                .map(|(path, linked)| {
+                    let status = match linked {
+                        Linked::Found(file) => Ok(file.stamp.len),
+                        Linked::Unusable(reason) => Err(reason.clone()),
+                    };
+                    (path.clone(), status)
                 })
                 .collect(),
             skipped: library.skipped.values().cloned().collect(),

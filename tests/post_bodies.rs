@@ -14,7 +14,7 @@ mod common;
 
 use common::feeds::{config, feed_rs, fixed_now, scan};
 use dropfeed::pipeline::Built;
-use dropfeed::post::html::{clean_html, escape_text};
+use dropfeed::post::html::{clean_html, escape_text, UrlBase};
 use proptest::prelude::*;
 use url::Url;
 
@@ -64,8 +64,10 @@ fn page(built: &Built, slug: &str) -> String {
     String::from_utf8(resource.identity.body.to_vec()).expect("UTF-8 page")
 }
 
-/// HTML the way the pipeline renders Markdown, computed here without storing anything.
-fn fresh_markdown(markdown: &str, slug: &str) -> String {
+/// HTML the way the pipeline renders Markdown, computed here without storing anything
+/// (`source` is the post's path in the posts folder, which its links to files resolve
+/// against).
+fn fresh_markdown(markdown: &str, source: &str, slug: &str) -> String {
     let options = pulldown_cmark::Options::ENABLE_TABLES
         | pulldown_cmark::Options::ENABLE_FOOTNOTES
         | pulldown_cmark::Options::ENABLE_STRIKETHROUGH
@@ -75,8 +77,14 @@ fn fresh_markdown(markdown: &str, slug: &str) -> String {
         &mut html,
         pulldown_cmark::Parser::new_ext(markdown, options),
     );
-    let base = Url::parse(&format!("https://example.org/posts/{slug}/")).expect("a URL");
-    clean_html(&html, &base).html
+    let post_url = Url::parse(&format!("https://example.org/posts/{slug}/")).expect("a URL");
+    let site_base = Url::parse("https://example.org/").expect("a URL");
+    let urls = UrlBase {
+        source,
+        post_url: &post_url,
+        site_base: &site_base,
+    };
+    clean_html(&html, &urls).html
 }
 
 /// HTML the way the pipeline renders plain-text paragraphs.
@@ -143,13 +151,23 @@ fn repetitive_post_keeps_its_body() {
     let markdown = format!("A week of readings from the greenhouse, every minute.\n\n{table}");
     let text = format!("---\ntitle: Readings\ndate: 2024-01-02\n---\n{markdown}");
     let built = build(&[("readings.md", text)]);
-    assert_published_whole(&built, "readings", &fresh_markdown(&markdown, "readings")).unwrap();
+    assert_published_whole(
+        &built,
+        "readings",
+        &fresh_markdown(&markdown, "readings.md", "readings"),
+    )
+    .unwrap();
 
     let listing = format!("```\n{}```\n", "    print(\"hello, world\")\n".repeat(5000));
     let markdown = format!("The same line, many times.\n\n{listing}");
     let text = format!("---\ntitle: Listing\ndate: 2024-01-02\n---\n{markdown}");
     let built = build(&[("listing.md", text)]);
-    assert_published_whole(&built, "listing", &fresh_markdown(&markdown, "listing")).unwrap();
+    assert_published_whole(
+        &built,
+        "listing",
+        &fresh_markdown(&markdown, "listing.md", "listing"),
+    )
+    .unwrap();
 
     let paragraphs: Vec<String> = (0..2000)
         .map(|_| "All work and no play makes Jack a dull boy.".to_string())
@@ -215,7 +233,7 @@ proptest! {
         let title = if titled { "title: Generated\n" } else { "" };
         let text = format!("---\n{title}date: 2024-01-02\n---\n{body}");
         let built = build(&[("generated.md", text)]);
-        let expected = fresh_markdown(&body, "generated");
+        let expected = fresh_markdown(&body, "generated.md", "generated");
         prop_assert_eq!(assert_published_whole(&built, "generated", &expected), Ok(()));
     }
 

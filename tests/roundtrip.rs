@@ -241,10 +241,8 @@ fn item_links_and_lead_image_are_absolute() {
         .find(|i| i["title"] == PUBLISHED_TITLES[3])
         .expect("the pipeline post");
     let image = pipeline["image"].as_str().expect("a lead image");
-    assert!(
-        image.starts_with("https://example.org/posts/") && image.ends_with("images/pipeline.png"),
-        "{image}"
-    );
+    // Beside the post in the posts folder, so published at its /files/ URL.
+    assert_eq!(image, "https://example.org/files/images/pipeline.png");
 }
 
 #[test]
@@ -274,7 +272,7 @@ fn content_has_no_relative_urls() {
             assert!(absolute, "{source}: relative URL {target:?}");
         }
     }
-    // The pipeline post links `images/pipeline.png` and `../status/`, and the conditional
+    // The pipeline post shows and links `images/pipeline.png`, and the conditional
     // requests post has footnotes: an empty scan would prove nothing.
     assert!(seen >= 3 * 3, "only {seen} href/src attributes found");
 }

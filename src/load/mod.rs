@@ -1,8 +1,10 @@
 //! The posts folder → parsed posts, kept between rebuilds so that only changed files are
 //! read again. A post that stops parsing keeps its last good version published while the
 //! error is reported; files that are not posts (dotfiles, editor temporaries, unknown
-//! extensions, FIFOs, devices, links leading outside the folder) are never opened.
+//! extensions, FIFOs, devices, links leading outside the folder) are never opened, except
+//! the files beside posts that posts link to, which are hashed (`linked`).
 
+mod linked;
 mod read;
 mod walk;
 
@@ -18,6 +20,7 @@ use chrono::DateTime;
 use crate::config::Config;
 use crate::post::{ParseContext, Post, PostError};
 
+pub use linked::{FileStamp, Linked, LinkedFile, LinkedFiles};
 use read::{read_all, stamp, ReadResult};
 use walk::{below, is_below, Walk};
 
@@ -63,6 +66,8 @@ pub struct Library {
     ctx: ParseContext,
     max_bytes: u64,
     files: BTreeMap<String, FileState>,
+    /// The files beside posts that posts link to (see [`Library::linked`]).
+    linked: LinkedFiles,
     /// Files passed over on the last scan (links outside, FIFOs, oversized…).
     pub skipped: BTreeMap<String, Skipped>,
     /// Why the last configuration reload was refused (shown on `/status` until one succeeds).
@@ -78,7 +83,8 @@ const BURST_AS_SCAN: usize = 256;
 /// What one refresh changed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Changes {
-    /// Sources read again whose content differed (added, edited, broken or fixed).
+    /// Sources read again whose content differed (added, edited, broken or fixed), and
+    /// files beside posts, linked by a post, that appeared, changed or went.
     pub changed: Vec<String>,
     /// Sources gone from the folder.
     pub removed: Vec<String>,
@@ -104,6 +110,7 @@ pub fn parse_context(config: &Config) -> ParseContext {
         timezone: config.timezone,
         language: config.language.clone(),
         post_base,
+        site_base: config.base_url.clone(),
         fallback_date: DateTime::UNIX_EPOCH.fixed_offset(),
     }
 }
@@ -121,6 +128,7 @@ impl Library {
             ctx: parse_context(config),
             max_bytes: config.max_post_bytes,
             files: BTreeMap::new(),
+            linked: LinkedFiles::new(),
             skipped: BTreeMap::new(),
             config_error: None,
             progress: Arc::default(),
@@ -193,6 +201,7 @@ impl Library {
         walk.covered.push(String::new());
         let mut changes = Changes::default();
         self.absorb(walk, &mut changes);
+        self.refresh_linked(None, &mut changes);
         Some(changes)
     }
 
@@ -227,7 +236,9 @@ impl Library {
             walk.covered.push(rel);
         }
         let mut changes = Changes::default();
+        let touched = walk.covered.clone();
         self.absorb(walk, &mut changes);
+        self.refresh_linked(Some(&touched), &mut changes);
         Some(changes)
     }
 

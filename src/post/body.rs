@@ -19,7 +19,8 @@ pub struct Body {
     pub lang: String,
     /// Where `lang` came from.
     pub lang_source: LangSource,
-    /// Things worth telling the author about the body (relative URLs rewritten).
+    /// Things worth telling the author about the body (none yet: relative links are
+    /// reported with their lines from [`Post::links`]).
     pub warnings: Vec<String>,
 }
 
@@ -49,6 +50,8 @@ struct Pending {
     lang: Option<String>,
     /// The site's language, for text whose language is not detected.
     site_language: String,
+    /// The site's root URL, for the `/files/` URLs of files beside the post.
+    site_base: Url,
 }
 
 impl PartialEq for BodyCell {
@@ -78,6 +81,7 @@ impl BodyCell {
         summary: Option<String>,
         lang: Option<String>,
         site_language: String,
+        site_base: Url,
     ) -> BodyCell {
         BodyCell {
             pending: Some(Box::new(Pending {
@@ -85,6 +89,7 @@ impl BodyCell {
                 summary,
                 lang,
                 site_language,
+                site_base,
             })),
             kept: OnceLock::new(),
         }
@@ -130,12 +135,17 @@ impl Post {
 
     fn render_body(&self, pending: &Pending) -> Result<Body, ContentError> {
         let draft = markdown::render_body(&pending.markdown.text()?);
-        let base = Url::parse(&self.link)
+        let post_url = Url::parse(&self.link)
             .unwrap_or_else(|_| Url::parse("https://localhost/").expect("a valid URL"));
+        let urls = html::UrlBase {
+            source: &self.source,
+            post_url: &post_url,
+            site_base: &pending.site_base,
+        };
         Ok(draft.body(
             pending.summary.as_deref(),
             pending.lang.as_deref(),
-            &base,
+            &urls,
             &pending.site_language,
         ))
     }
@@ -143,12 +153,13 @@ impl Post {
 
 impl PostDraft {
     /// The body's shared steps: summary, language, sanitising. Front matter `summary` and
-    /// `lang` win; `base` is the post's URL; `site_language` applies when detection is unsure.
+    /// `lang` win; `urls` is what links resolve against; `site_language` applies when
+    /// detection is unsure.
     pub(super) fn body(
         &self,
         summary: Option<&str>,
         lang: Option<&str>,
-        base: &Url,
+        urls: &html::UrlBase,
         site_language: &str,
     ) -> Body {
         let summary = match summary {
@@ -162,17 +173,13 @@ impl PostDraft {
                 None => (site_language.to_string(), LangSource::Site),
             },
         };
-        let cleaned = html::clean_html(&self.body_html, base);
-        let mut warnings = Vec::new();
-        if cleaned.rewrote_relative {
-            warnings.push("relative URLs rewritten to absolute ones".into());
-        }
+        let cleaned = html::clean_html(&self.body_html, urls);
         Body {
             html: Content::new(&cleaned.html),
             summary,
             lang,
             lang_source,
-            warnings,
+            warnings: Vec::new(),
         }
     }
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use url::Url;
 
 use super::body::BodyCell;
+use super::links::{self, Link};
 use super::slug::{slugify, title_from_name};
 use super::tags::tags_of;
 use super::{date, frontmatter, html, DateSource, Enclosure, Fingerprint, ParseContext, Post};
@@ -29,6 +30,8 @@ pub(crate) struct PostDraft {
     /// Markdown whose rendering waits until the post is shown (the body fields above are
     /// then empty).
     pub deferred: Option<String>,
+    /// Every link written (body, `image`, enclosure `url`), with its line, relative or not.
+    pub links: Vec<(usize, String)>,
 }
 
 /// What a post's file name says: a `YYYY-MM-DD-` date prefix, and the words that name it.
@@ -38,11 +41,19 @@ struct FileName<'a> {
 }
 
 impl FileName<'_> {
+    /// What a post's path says. A page bundle (`trip/index.md`, the post's files beside it
+    /// in its own folder) is named by its folder: slug `trip`, date from `2026-05-01-trip/`.
     fn of(source: &str) -> FileName<'_> {
-        let stem = Path::new(source)
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("post");
+        let path = Path::new(source);
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("post");
+        let folder = path
+            .parent()
+            .and_then(|p| p.file_name())
+            .and_then(|s| s.to_str());
+        let stem = match folder {
+            Some(folder) if stem == "index" => folder,
+            _ => stem,
+        };
         let prefix = date::date_prefix(stem);
         FileName {
             day: prefix.map(|(day, _)| day),
@@ -68,8 +79,10 @@ impl PostDraft {
             .post_base
             .join(&format!("{slug}/"))
             .unwrap_or_else(|_| ctx.post_base.clone());
-        let body = self.body_cell(&post_url, ctx);
+        let body = self.body_cell(source, &post_url, ctx);
         let (tags, tag_slugs) = tags_of(&self.meta.tags.0, &mut warnings);
+        let links = relative_links(source, &self.links);
+        let absolute = |url: &str| links::absolute(source, &post_url, &ctx.site_base, url);
         let meta = self.meta;
         Post {
             source: source.to_string(),
@@ -93,13 +106,14 @@ impl PostDraft {
                 .map(|a| html::plain_text_line(a))
                 .collect(),
             draft: meta.draft,
-            image: meta.image.as_deref().map(|u| absolute(&post_url, u)),
+            image: meta.image.as_deref().map(absolute),
             enclosure: meta.enclosure.map(|e| Enclosure {
-                url: absolute(&post_url, &e.url),
+                url: absolute(&e.url),
                 ..e
             }),
             fingerprint: Fingerprint::default(),
             warnings,
+            links,
             body,
         }
     }
@@ -153,28 +167,48 @@ impl PostDraft {
     }
 
     /// The body: rendered now, or kept as Markdown when rendering was deferred.
-    fn body_cell(&mut self, post_url: &Url, ctx: &ParseContext) -> BodyCell {
+    fn body_cell(&mut self, source: &str, post_url: &Url, ctx: &ParseContext) -> BodyCell {
         match self.deferred.take() {
             Some(markdown) => BodyCell::deferred(
                 &markdown,
                 self.meta.summary.clone(),
                 self.meta.lang.clone(),
                 ctx.language.clone(),
+                ctx.site_base.clone(),
             ),
-            None => BodyCell::rendered(self.body(
-                self.meta.summary.as_deref(),
-                self.meta.lang.as_deref(),
-                post_url,
-                &ctx.language,
-            )),
+            None => {
+                let urls = html::UrlBase {
+                    source,
+                    post_url,
+                    site_base: &ctx.site_base,
+                };
+                BodyCell::rendered(self.body(
+                    self.meta.summary.as_deref(),
+                    self.meta.lang.as_deref(),
+                    &urls,
+                    &ctx.language,
+                ))
+            }
         }
     }
 }
 
-/// `url` made absolute against the post's URL, or as written when it cannot be joined.
-fn absolute(post_url: &Url, url: &str) -> String {
-    post_url
-        .join(url)
-        .map(String::from)
-        .unwrap_or_else(|_| url.to_string())
+/// The relative links among `written`, each with where it leads; one per target (its first
+/// line), so a picture shown twice is one file to publish and one warning if missing.
+fn relative_links(source: &str, written: &[(usize, String)]) -> Vec<Link> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for (line, url) in written {
+        let Some((target, _)) = links::classify(source, url) else {
+            continue;
+        };
+        if seen.insert(target.clone()) {
+            out.push(Link {
+                written: url.clone(),
+                line: *line,
+                target,
+            });
+        }
+    }
+    out
 }

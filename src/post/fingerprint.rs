@@ -14,6 +14,7 @@ pub(super) fn of_post(source: &str, text: &str, ctx: &ParseContext) -> Fingerpri
         source,
         text,
         ctx.post_base.as_str(),
+        ctx.site_base.as_str(),
         ctx.language.as_str(),
         ctx.timezone.name(),
     ] {

@@ -94,6 +94,8 @@ pub struct Split<'a> {
     pub body: &'a str,
     /// 1-based line in the file where `body` starts.
     pub body_line: usize,
+    /// 1-based lines of the `image` key and of the enclosure's `url` key, when written.
+    pub url_lines: (Option<usize>, Option<usize>),
 }
 
 /// A problem at a 1-based line.
@@ -127,12 +129,14 @@ pub fn split(text: &str, tz: Tz) -> Result<Split<'_>, LineError> {
     check_fields(block, &meta)?;
     let date = resolve(block, "date", meta.date.as_ref(), tz)?;
     let updated = resolve(block, "updated", meta.updated.as_ref(), tz)?;
+    let file_line = |key| key_line(block, key).map(|l| BLOCK_FIRST_LINE + l - 1);
     Ok(Split {
         meta,
         date,
         updated,
         body,
         body_line: closing_line + 1,
+        url_lines: (file_line("image"), file_line("url")),
     })
 }
 

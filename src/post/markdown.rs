@@ -5,7 +5,7 @@
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use super::frontmatter::{self, LineError};
-use super::{ParseContext, PostDraft};
+use super::{links, ParseContext, PostDraft};
 
 const MORE_MARKER: &str = "<!-- more -->";
 
@@ -26,6 +26,15 @@ pub(crate) fn parse_markdown_deferring(
 
 fn parse(text: &str, ctx: &ParseContext, defer: bool) -> Result<PostDraft, LineError> {
     let split = frontmatter::split(text, ctx.timezone)?;
+    let (image_line, url_line) = split.url_lines;
+    let mut links = Vec::new();
+    if let Some(image) = &split.meta.image {
+        links.push((image_line.unwrap_or(1), image.clone()));
+    }
+    if let Some(enclosure) = &split.meta.enclosure {
+        links.push((url_line.unwrap_or(1), enclosure.url.clone()));
+    }
+    links.extend(links::markdown_links(split.body, split.body_line, OPTIONS));
     let titled = split.meta.title.is_some();
     let mut draft = if defer && titled {
         PostDraft {
@@ -36,6 +45,7 @@ fn parse(text: &str, ctx: &ParseContext, defer: bool) -> Result<PostDraft, LineE
         render(split.body, !titled)
     };
     draft.meta = split.meta;
+    draft.links = links;
     draft.date = split.date;
     draft.updated = split.updated;
     Ok(draft)
@@ -46,13 +56,15 @@ pub(crate) fn render_body(markdown: &str) -> PostDraft {
     render(markdown, false)
 }
 
+/// The Markdown extensions posts may use.
+const OPTIONS: Options = Options::ENABLE_TABLES
+    .union(Options::ENABLE_FOOTNOTES)
+    .union(Options::ENABLE_STRIKETHROUGH)
+    .union(Options::ENABLE_TASKLISTS);
+
 /// Renders Markdown; with `take_title`, a leading `# heading` becomes the title.
 fn render(markdown: &str, take_title: bool) -> PostDraft {
-    let options = Options::ENABLE_TABLES
-        | Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_TASKLISTS;
-    let mut events: Vec<Event> = Parser::new_ext(markdown, options).collect();
+    let mut events: Vec<Event> = Parser::new_ext(markdown, OPTIONS).collect();
     let heading_title = if take_title {
         take_first_h1(&mut events)
     } else {

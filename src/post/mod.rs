@@ -7,6 +7,7 @@
 //! - [`date`]: every date form an author may write.
 //! - [`lang`]: language detection when a post does not say.
 //! - [`html`]: sanitising, absolute URLs, XML-safe text.
+//! - [`links`]: relative links resolved against the post's file (files beside posts).
 //! - [`content`]: text kept compressed in memory, given back whole.
 //!
 //! Private to this module, the steps every format shares once its parser is done: `draft`
@@ -22,6 +23,7 @@ mod fingerprint;
 pub mod frontmatter;
 pub mod html;
 pub mod lang;
+pub mod links;
 pub mod markdown;
 pub mod plaintext;
 mod slug;
@@ -38,6 +40,7 @@ pub use body::{truncate_words, Body};
 pub use content::{Content, ContentError};
 pub(crate) use draft::PostDraft;
 pub use fingerprint::Fingerprint;
+pub use links::{Link, Target};
 pub use slug::slugify;
 pub use tags::MAX_TAGS;
 
@@ -69,14 +72,7 @@ impl Format {
     /// temporaries, unknown extensions).
     pub fn of(path: &Path) -> Option<Format> {
         let name = path.file_name()?.to_str()?;
-        let temporary = name.starts_with('.')
-            || name.starts_with('#')
-            || name.ends_with('~')
-            || name.ends_with('#')
-            || name.ends_with(".swp")
-            || name.ends_with(".swx")
-            || name.ends_with(".tmp");
-        if temporary {
+        if is_temporary(name) {
             return None;
         }
         match path.extension()?.to_str()? {
@@ -85,6 +81,18 @@ impl Format {
             _ => None,
         }
     }
+}
+
+/// Whether a file name is a dotfile or an editor's temporary (`.x.swp`, `x~`, `#x#`,
+/// `x.tmp`): never a post, never a finished file.
+pub fn is_temporary(name: &str) -> bool {
+    name.starts_with('.')
+        || name.starts_with('#')
+        || name.ends_with('~')
+        || name.ends_with('#')
+        || name.ends_with(".swp")
+        || name.ends_with(".swx")
+        || name.ends_with(".tmp")
 }
 
 /// Where a post's date came from; anything but front matter or the text earns a warning.
@@ -161,6 +169,9 @@ pub struct Post {
     /// Things worth telling the author that did not stop publication (about the body: see
     /// [`Body::warnings`]).
     pub warnings: Vec<String>,
+    /// Its relative links (body, `image`, enclosure), one per target, with their lines:
+    /// the files beside it to publish, and the links to warn about.
+    pub links: Vec<Link>,
     /// The content, rendered now or on first need.
     body: BodyCell,
 }
@@ -174,6 +185,8 @@ pub struct ParseContext {
     pub language: String,
     /// Base of post URLs: a post's URL is `post_base` + slug + `/`.
     pub post_base: Url,
+    /// The site's root URL: files beside posts are published under `{site_base}files/`.
+    pub site_base: Url,
     /// Date for posts that give none (when the file was first seen).
     pub fallback_date: DateTime<FixedOffset>,
 }
@@ -224,6 +237,7 @@ pub(crate) fn test_context() -> ParseContext {
         timezone: Tz::UTC,
         language: "en".into(),
         post_base: Url::parse("https://ex.org/posts/").expect("a valid URL"),
+        site_base: Url::parse("https://ex.org/").expect("a valid URL"),
         fallback_date: DateTime::UNIX_EPOCH.fixed_offset(),
     }
 }
@@ -247,5 +261,63 @@ mod tests {
         }
         assert_eq!(Format::of(Path::new("a/b.md")), Some(Format::Markdown));
         assert_eq!(Format::of(Path::new("b.txt")), Some(Format::PlainText));
+    }
+
+    #[test]
+    fn a_page_bundle_is_named_by_its_folder() {
+        let text = "# A trip\n\n![photo](photo.jpg)\n";
+        let ctx = test_context();
+        let post = |source: &str| parse(source, Path::new(source), text, &ctx).unwrap();
+        let bundle = post("2026-05-01-trip/index.md");
+        assert_eq!(bundle.slug, "trip");
+        assert_eq!(bundle.date.date_naive().to_string(), "2026-05-01");
+        assert_eq!(
+            bundle.links.iter().map(|l| &l.target).collect::<Vec<_>>(),
+            [&Target::File("2026-05-01-trip/photo.jpg".into())]
+        );
+        assert_eq!(post("index.md").slug, "index");
+    }
+
+    use proptest::prelude::*;
+
+    /// A piece of Markdown linking `target` one of the ways authors do.
+    fn linking(target: &'static str, how: usize) -> String {
+        match how {
+            0 => format!("![a]({target})"),
+            1 => format!("[b](<{target}> \"t\")"),
+            2 => format!("<img\n  src=\"{target}\">"),
+            3 => format!("<a href='{target}'>c</a>"),
+            4 => format!("[d][r{target}]\n\n[r{target}]: {target}"),
+            5 => format!("`[e]({target})`"),
+            _ => format!("<video poster=\"{target}\" controls></video>"),
+        }
+    }
+
+    proptest! {
+        /// Every `/files/` URL a rendered body carries names a file the parse found (the
+        /// library publishes exactly those): a link the sanitiser rewrites but the scan
+        /// missed would be a 404 on the site.
+        #[test]
+        fn every_files_url_in_a_body_is_a_link_the_parse_found(
+            pieces in prop::collection::vec(
+                (prop::sample::select(&["a.png", "../up.jpg", "d/e%20f.png", "é.gif", "x.md", ".h.png", "https://o.org/p.png", "#top", "g.mp3?x#t"][..]), 0..7usize),
+                0..6,
+            ),
+        ) {
+            let body: Vec<String> = pieces.iter().map(|(t, how)| linking(t, *how)).collect();
+            let text = format!("---\ntitle: T\n---\n\n{}\n", body.join("\n\n"));
+            let post = parse("dir/post.md", Path::new("dir/post.md"), &text, &test_context()).unwrap();
+            let html = post.body().unwrap().html.text().unwrap();
+            let found: Vec<&str> = post.links.iter().filter_map(|l| match &l.target {
+                Target::File(p) => Some(p.as_str()),
+                _ => None,
+            }).collect();
+            for (_, url) in links::html_links(&html) {
+                let Some(rest) = url.strip_prefix("https://ex.org/files/") else { continue };
+                let route = format!("files/{}", rest.split(['?', '#']).next().unwrap_or(""));
+                let path = links::path_of_file_route(&route).unwrap();
+                prop_assert!(found.contains(&&*path), "{} rendered but not found in {:?}\n{}", url, found, text);
+            }
+        }
     }
 }

@@ -122,12 +122,14 @@ pub fn render_post(site: &Site, entry: &Entry) -> Result<Rendered, DocError> {
     } else {
         post.authors.join(", ")
     };
+    let (shown, content) = super::shown(post)?;
+    // The lead image, unless the text already shows that very picture.
     let image = post
         .image
         .as_deref()
         .map(|src| format!("<img src=\"{}\" alt=\"\">\n", esc(src)))
+        .filter(|img| !content.contains(&img[..img.find(" alt").unwrap_or(img.len())]))
         .unwrap_or_default();
-    let (shown, content) = super::shown(post)?;
     let body = format!(
         "<header><a href=\"{home}\">{site_title}</a></header>\n<main>\n<article lang=\"{lang}\">\n<h1>{title}</h1>\n\
          <p>{date} · {authors}</p>\n{image}{content}\n<ul class=\"tags\">{tags}</ul>\n</article>\n</main>\n\

@@ -183,7 +183,7 @@ async fn serve_connection(
                 conn.begin();
                 let response = super::handle(&state, peer, &request).await;
                 conn.end();
-                Ok::<_, Infallible>(response)
+                Ok::<_, Infallible>(response.map(|body| body.watched_by(&conn)))
             }
         }
     });

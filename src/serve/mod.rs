@@ -4,22 +4,28 @@
 //! - [`connections`]: accepting, connection slots, idle deadlines, draining on shutdown.
 //! - `route` (below): the one routing function: which answer a request gets.
 //! - `answer`: a resource's answer: negotiation, `304`, headers.
+//! - `file`: a file beside posts' answer: preconditions, ranges, streaming ([`body`]).
 //! - [`negotiate`]: which content-coding to send.
-//! - [`conditional`]: when to answer `304`.
+//! - [`conditional`]: when to answer `304` (and `412`, for files).
+//! - [`range`]: which bytes a `Range` header asks for.
 //! - [`limit`]: optional per-client rate limiting.
 //!
 //! Rules followed (RFC 9110): `GET` and `HEAD` only (others `405` with `Allow`); `HEAD`
 //! carries `GET`'s headers without a body; `304` repeats `ETag`, `Last-Modified`,
 //! `Cache-Control` and `Vary`; unknown routes `404`; a folder route without its slash is
-//! redirected (`308`). Routing is a map lookup: no request path ever reaches the disk. A hot
-//! resource is answered without a lock, a disk read or compression; rendering (cold pages,
-//! `/status`) runs on the blocking pool.
+//! redirected (`308`). Routing is a map lookup: no request path ever reaches the disk (a
+//! `/files/` path is looked up among the files published posts link to, whose place on disk
+//! the snapshot holds). A hot resource is answered without a lock, a disk read or
+//! compression; rendering (cold pages, `/status`) runs on the blocking pool.
 
 mod answer;
+pub mod body;
 pub mod conditional;
 pub mod connections;
+mod file;
 pub mod limit;
 pub mod negotiate;
+pub mod range;
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -38,6 +44,7 @@ use crate::metrics::{self, Metrics};
 use crate::snapshot::{Coding, Cold, Resource, SharedSnapshot, Snapshot};
 
 use answer::{answer, plain};
+use body::ResponseBody;
 use connections::Connections;
 use limit::RateLimiter;
 
@@ -89,7 +96,7 @@ async fn handle(
     state: &ServerState,
     peer: IpAddr,
     request: &Request<Incoming>,
-) -> Response<Full<Bytes>> {
+) -> Response<ResponseBody> {
     let path = request.uri().path();
     let class = metrics::route_class(path.strip_prefix('/').unwrap_or(path));
     let response = route(state, peer, request).await;
@@ -111,34 +118,53 @@ async fn handle(
 }
 
 /// Which answer a request gets, in order: `429` past the rate limit, `405` for methods other
-/// than `GET` and `HEAD`, then `/metrics`, `/healthz`, a hot resource (a lookup), `/status`
-/// and cold pages (rendered off the async runtime), a folder route without its slash
-/// (`308`), and `404` for anything else.
+/// than `GET` and `HEAD`, then a file beside posts (`/files/…`, a lookup), `/metrics`,
+/// `/healthz`, a hot resource (a lookup), `/status` and cold pages (rendered off the async
+/// runtime), a folder route without its slash (`308`), and `404` for anything else.
 async fn route(
     state: &ServerState,
     peer: IpAddr,
     request: &Request<Incoming>,
-) -> Response<Full<Bytes>> {
+) -> Response<ResponseBody> {
     let limited = state
         .limiter
         .as_ref()
         .map(|l| l.check(peer, Instant::now()));
     if let Some(Err(wait)) = limited {
-        return too_many_requests(wait);
+        return too_many_requests(wait).map(Into::into);
     }
     let head = match *request.method() {
         Method::GET => false,
         Method::HEAD => true,
-        _ => return method_not_allowed(),
+        _ => return method_not_allowed().map(Into::into),
     };
-    let (uri, headers) = (request.uri(), request.headers());
-    let path = uri.path();
-    let Some(route) = path.strip_prefix('/') else {
-        return not_found();
+    let Some(route) = request.uri().path().strip_prefix('/') else {
+        return not_found().map(Into::into);
     };
     let snapshot = state.snapshot.load_full();
+    if let Some(path) = crate::post::links::path_of_file_route(route) {
+        return match snapshot.file(&path) {
+            Some(found) => file::answer_file(Arc::clone(found), head, request.headers()).await,
+            None => not_found().map(Into::into),
+        };
+    }
+    route_page(&state.metrics, snapshot, route, head, request)
+        .await
+        .map(Into::into)
+}
+
+/// The answer from the snapshot's pages and feeds, `/metrics`, `/healthz` and `/status`.
+async fn route_page(
+    metrics: &Metrics,
+    snapshot: Arc<Snapshot>,
+    route: &str,
+    head: bool,
+    request: &Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let (uri, headers) = (request.uri(), request.headers());
+    let path = uri.path();
     match route {
-        "metrics" => return metrics_page(&state.metrics, &snapshot),
+        "metrics" => return metrics_page(metrics, &snapshot),
         "healthz" => return plain(StatusCode::OK, "ok\n"),
         _ => {}
     }

@@ -10,7 +10,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::files::{build_files, Files};
 use super::{Encode, Resource, Snapshot};
+use crate::load::LinkedFiles;
 use crate::post::Post;
 use crate::render::{self, Planned, RenderError};
 use crate::site::Site;
@@ -21,10 +23,12 @@ type Resources = HashMap<String, Arc<Resource>>;
 
 impl Snapshot {
     /// Builds a snapshot of a site's hot resources, reusing every resource of `previous`
-    /// whose inputs are unchanged and rendering only the others. With `status`, the snapshot
-    /// answers `/status` and counts posts by state for metrics.
+    /// whose inputs are unchanged and rendering only the others, and of the files beside
+    /// posts (`linked`, as the library found them) that published posts link to. With
+    /// `status`, the snapshot answers `/status` and counts posts by state for metrics.
     pub fn build(
         site: Arc<Site>,
+        linked: &LinkedFiles,
         previous: Option<&Snapshot>,
         encode: Encode,
         status: Option<StatusInputs>,
@@ -34,10 +38,11 @@ impl Snapshot {
         let rendered = render_all(&site, to_render)?;
         let fresh = reuse_encodings(rendered, previous, &mut resources);
         resources.extend(encode_fresh(fresh, encode));
-        let generation = generation(previous, &resources);
+        let files = build_files(&site, linked, previous.map(|p| &*p.files));
+        let generation = generation(previous, &resources, &files);
         let cold = previous.map(|p| Arc::clone(&p.cold)).unwrap_or_default();
         Ok(Snapshot::assemble(
-            resources, generation, site, cold, status,
+            resources, files, generation, site, cold, status,
         ))
     }
 }
@@ -126,13 +131,18 @@ fn encode_fresh(fresh: Vec<(String, Resource)>, encode: Encode) -> Vec<(String, 
     }
 }
 
-/// The previous generation when every route has the same bytes, the next one otherwise.
-fn generation(previous: Option<&Snapshot>, resources: &Resources) -> u64 {
+/// The previous generation when every route (files included) has the same bytes, the next
+/// one otherwise.
+fn generation(previous: Option<&Snapshot>, resources: &Resources, files: &Files) -> u64 {
     previous.map_or(1, |p| {
         let same = p.resources.len() == resources.len()
             && resources
                 .iter()
-                .all(|(k, v)| p.resources.get(k).is_some_and(|o| o.hash == v.hash));
+                .all(|(k, v)| p.resources.get(k).is_some_and(|o| o.hash == v.hash))
+            && p.files.len() == files.len()
+            && files
+                .iter()
+                .all(|(k, v)| p.files.get(k).is_some_and(|o| o.file.hash == v.file.hash));
         if same {
             p.generation
         } else {

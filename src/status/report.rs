@@ -2,18 +2,19 @@
 //! notes, in the order authors read them (files by path; a refused config reload first among
 //! the site notes).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
 use super::{
-    Diagnostic, FileStatus, Level, PostReport, PostState, Report, Served, StatusInputs,
-    FEED_WARN_BYTES,
+    Diagnostic, FileStatus, Level, LinkedStatus, PostReport, PostState, Report, Served,
+    StatusInputs, FEED_WARN_BYTES,
 };
 use crate::ids;
 use crate::load::Skipped;
-use crate::post::{LangSource, Post};
+use crate::post::links::file_url;
+use crate::post::{LangSource, Post, Target};
 use crate::site::{Entry, Held, Site};
 
 /// Why a post is held back while the id ledger cannot be read whole.
@@ -22,7 +23,7 @@ const NO_ID: &str =
 
 /// Builds the report.
 pub fn report(inputs: &StatusInputs, site: &Site, served: &Served) -> Report {
-    let files = Files::new(&inputs.root, site);
+    let files = Files::new(inputs, site);
     let mut posts: Vec<PostReport> = inputs.files.iter().map(|f| files.post(f)).collect();
     posts.extend(inputs.skipped.iter().map(|s| files.skipped(s)));
     posts.sort_by(|a, b| a.file.cmp(&b.file));
@@ -40,19 +41,21 @@ struct Files<'a> {
     root: &'a Path,
     site: &'a Site,
     published: HashMap<&'a str, &'a Entry>,
+    linked: &'a BTreeMap<String, LinkedStatus>,
 }
 
 impl<'a> Files<'a> {
-    fn new(root: &'a Path, site: &'a Site) -> Files<'a> {
+    fn new(inputs: &'a StatusInputs, site: &'a Site) -> Files<'a> {
         let published = site
             .entries
             .iter()
             .map(|e| (e.post.source.as_str(), e))
             .collect();
         Files {
-            root,
+            root: &inputs.root,
             site,
             published,
+            linked: &inputs.linked,
         }
     }
 
@@ -142,6 +145,7 @@ impl<'a> Files<'a> {
         }
         if let Some(post) = state.post.as_deref() {
             out.extend(post_warnings(file, post, self.site.now));
+            out.extend(self.link_warnings(file, post));
         }
         let notices = self
             .site
@@ -149,6 +153,47 @@ impl<'a> Files<'a> {
             .iter()
             .filter(|n| n.source == state.source);
         out.extend(notices.map(|n| Diagnostic::new(file, None, Level::Warning, n.message.clone())));
+        out
+    }
+
+    /// The post's relative links that readers cannot follow: to a file that is missing or
+    /// cannot be published, or to something that is never published as a file; and an
+    /// enclosure whose `length` is not its file's.
+    fn link_warnings(&self, file: &str, post: &Post) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for link in &post.links {
+            let message = match &link.target {
+                Target::File(path) => match self.linked.get(path) {
+                    Some(Err(reason)) => format!(
+                        "links to `{}`, but {} {reason}: readers get a 404 for it",
+                        link.written,
+                        self.file_of(path)
+                    ),
+                    Some(Ok(size)) => match enclosure_length(post, &self.site.config.base_url, path) {
+                        Some(length) if length != *size => format!(
+                            "the enclosure `{}` is {size} bytes, but its `length` says {length}: podcast clients rely on it",
+                            link.written
+                        ),
+                        _ => continue,
+                    },
+                    None => continue,
+                },
+                other => match other.problem() {
+                    Some(problem) => format!(
+                        "the relative link `{}` {problem}; it is left pointing at {}",
+                        link.written,
+                        resolved_against_post(post, &link.written)
+                    ),
+                    None => continue,
+                },
+            };
+            out.push(Diagnostic::new(
+                file,
+                Some(link.line),
+                Level::Warning,
+                message,
+            ));
+        }
         out
     }
 
@@ -204,6 +249,22 @@ fn ledger_diagnostics(inputs: &StatusInputs) -> Vec<Diagnostic> {
         .into_iter()
         .map(|p| Diagnostic::new(&file, p.line, Level::Error, p.message))
         .collect()
+}
+
+/// The `length` of the post's enclosure when it is the file at `path` of the posts folder.
+fn enclosure_length(post: &Post, base_url: &url::Url, path: &str) -> Option<u64> {
+    let enclosure = post.enclosure.as_ref()?;
+    let url = file_url(base_url, path, "");
+    let plain = enclosure.url.split(['?', '#']).next().unwrap_or("");
+    (plain == url).then_some(enclosure.length)
+}
+
+/// Where a relative link that is not a file of the posts folder points: the post's URL
+/// joined with it, as before files beside posts were published.
+fn resolved_against_post(post: &Post, written: &str) -> String {
+    url::Url::parse(&post.link)
+        .and_then(|base| base.join(written))
+        .map_or_else(|_| written.to_string(), String::from)
 }
 
 fn post_warnings(file: &str, post: &Post, now: DateTime<Utc>) -> Vec<Diagnostic> {

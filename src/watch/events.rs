@@ -2,8 +2,9 @@
 //!
 //! Events that say a file is complete (closed after writing, renamed into place, a new
 //! folder) are acted on at once; events that say a file is in flux (created, written,
-//! removed, renamed away) wait for a quiet period. A post written and not yet closed waits
-//! for its close (Linux reports closes), so a slow writer is published once, whole.
+//! removed, renamed away) wait for a quiet period. A file (a post, or a picture or episode
+//! beside one) written and not yet closed waits for its close (Linux reports closes), so a
+//! slow writer is published once, whole.
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
@@ -15,7 +16,7 @@ use notify::{Event, EventKind};
 
 use super::rebuild::Rebuilder;
 use super::Message;
-use crate::post::Format;
+use crate::post::{is_temporary, Format};
 
 /// Whether an event means "done, act now", "in flux, wait", or nothing to us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,10 +34,11 @@ fn urgency(event: &Event, root: &Path) -> Urgency {
     match &event.kind {
         EventKind::Access(AccessKind::Close(AccessMode::Write))
         | EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both)) => {
-            // "Complete" only when what became complete is a post or a folder: an editor
-            // renaming a post to its backup name (vim's `post.md~`) is a post in flux.
+            // "Complete" only when what became complete is a finished file (a post, or a
+            // picture beside one) or a folder: an editor renaming a post to its backup name
+            // (vim's `post.md~`) is a post in flux.
             let destination = event.paths.last();
-            if destination.is_some_and(|p| Format::of(p).is_some() || p.is_dir()) {
+            if destination.is_some_and(|p| finished_file(p) || p.is_dir()) {
                 Urgency::Now
             } else {
                 Urgency::Settle
@@ -44,6 +46,16 @@ fn urgency(event: &Event, root: &Path) -> Urgency {
         }
         EventKind::Access(_) => Urgency::Ignore, // includes our own reads
         EventKind::Create(CreateKind::Folder) => Urgency::Now,
+        // A file beside posts touched keeps its bytes but not its stamp, which the server
+        // checks before sending it: look at it again. A post's stamp is not served.
+        EventKind::Modify(ModifyKind::Metadata(_))
+            if event
+                .paths
+                .iter()
+                .any(|p| Format::of(p).is_none() && p.is_file()) =>
+        {
+            Urgency::Settle
+        }
         EventKind::Modify(ModifyKind::Metadata(_)) => Urgency::Ignore,
         EventKind::Create(_)
         | EventKind::Modify(_)
@@ -51,6 +63,15 @@ fn urgency(event: &Event, root: &Path) -> Urgency {
         | EventKind::Any
         | EventKind::Other => Urgency::Settle,
     }
+}
+
+/// A file whose name says it is finished (not a dotfile nor an editor's temporary): a post,
+/// or a file beside posts.
+fn finished_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|name| !is_temporary(name))
+        && !path.is_dir()
 }
 
 /// True when a component of the path below `root` starts with a dot (`.dropfeed/`,
@@ -132,13 +153,14 @@ impl Pending {
         self.dirty.extend(event.paths);
     }
 
-    /// Notes post files opened for writing and closed again. Only where the platform
-    /// reports closes (Linux's inotify): elsewhere a write would wait for nothing.
+    /// Notes files (posts, and files beside them such as a podcast episode being copied in)
+    /// opened for writing and closed again. Only where the platform reports closes (Linux's
+    /// inotify): elsewhere a write would wait for nothing.
     fn track_writes(&mut self, event: &Event) {
         if !cfg!(target_os = "linux") {
             return;
         }
-        let posts = event.paths.iter().filter(|p| Format::of(p).is_some());
+        let posts = event.paths.iter().filter(|p| finished_file(p));
         match event.kind {
             EventKind::Create(CreateKind::File) | EventKind::Modify(ModifyKind::Data(_)) => {
                 let now = Instant::now();

@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 pub mod chromium;
+pub mod crawl;
 pub mod feeds;
 pub mod raw;
 pub mod server;
+pub mod sites;

@@ -135,13 +135,35 @@ impl Server {
 
     /// Starts the service exactly as `dropfeed serve` does, nothing more.
     pub async fn launch(posts: &[(&str, &str)], toml: &str, clock: Arc<dyn Clock>) -> Server {
+        let fill = |dir: &Path| {
+            for (name, text) in posts {
+                write(&dir.join(name), text);
+            }
+        };
+        Server::launch_with(fill, toml, clock).await
+    }
+
+    /// Serves a copy of a whole posts folder (pictures and all) with the system clock.
+    pub async fn start_copy(from: &Path, toml: &str) -> Server {
+        let fill = |dir: &Path| super::feeds::copy_tree(from, dir);
+        let server = Server::launch_with(fill, toml, Arc::new(SystemClock)).await;
+        if let Some(running) = &server.running {
+            running.until_encoded().await;
+        }
+        server
+    }
+
+    /// Starts the service over a posts folder that `fill` writes first.
+    pub async fn launch_with(
+        fill: impl FnOnce(&Path),
+        toml: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Server {
         log_if_asked();
         let root = tempfile::tempdir().expect("tempdir");
         let dir = root.path().join("posts");
         std::fs::create_dir(&dir).expect("create posts folder");
-        for (name, text) in posts {
-            write(&dir.join(name), text);
-        }
+        fill(&dir);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");

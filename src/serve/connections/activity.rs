@@ -68,6 +68,13 @@ impl Conn {
         self.busy.fetch_sub(1, Ordering::Relaxed);
     }
 
+    /// A long response made progress (a chunk of a file was sent): the connection is in use,
+    /// so neither idle nor the first to be evicted.
+    pub fn progress(&self) {
+        self.stamp();
+        self.events.fetch_add(1, Ordering::Relaxed);
+    }
+
     fn stamp(&self) {
         let now = self.epoch.elapsed().as_millis() as u64;
         self.last.store(now, Ordering::Relaxed);

@@ -1,0 +1,232 @@
+//! Files beside posts that posts link to (images, audio, PDFs): looked at once per change,
+//! never served from here. For each file some post links to, the library keeps where it
+//! really is, its [`FileStamp`] and a hash of its bytes (hashed when first seen and again
+//! only when its stamp changes), or why it cannot be published.
+//!
+//! Rules:
+//!
+//! - Only paths that posts link to are looked at (a stray file is never even opened), and
+//!   each is checked like a post file: a regular file, really inside the posts folder (a
+//!   link leading outside, into a dot-folder such as `.dropfeed/`, or to a post file is
+//!   refused), and it is read in a streaming hash, never whole into memory.
+//! - Which of these files are published (linked by a published post) is the snapshot's
+//!   business: drafts' files are looked at too, so `/status` can warn about a draft's
+//!   missing picture before it goes out.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, File, Metadata};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::post::{Format, Target};
+
+use super::walk::is_below;
+use super::{Changes, Library};
+
+/// What tells whether a file's bytes may have changed without reading them: size,
+/// modification time, and (on Unix) device and inode (a file replaced by a rename).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStamp {
+    /// Size in bytes.
+    pub len: u64,
+    /// Modification time.
+    pub modified: Option<SystemTime>,
+    /// Device and inode (zero where the platform has none).
+    pub identity: (u64, u64),
+}
+
+impl FileStamp {
+    /// The stamp of a file's metadata.
+    pub fn of(meta: &Metadata) -> FileStamp {
+        #[cfg(unix)]
+        let identity = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.dev(), meta.ino())
+        };
+        #[cfg(not(unix))]
+        let identity = (0, 0);
+        FileStamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            identity,
+        }
+    }
+}
+
+/// A file beside posts that can be published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedFile {
+    /// Where it really is (links resolved): the file the server opens.
+    pub real_path: PathBuf,
+    /// Its stamp when it was hashed: the server refuses to send it if the stamp differs.
+    pub stamp: FileStamp,
+    /// Hex blake3 hash of its bytes (128 bits): the opaque part of its `ETag`.
+    pub hash: String,
+}
+
+/// What is known about a path posts link to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Linked {
+    /// A file that can be published.
+    Found(Arc<LinkedFile>),
+    /// Why it cannot be published ("does not exist", "is a folder"…).
+    Unusable(String),
+}
+
+/// Every path posts link to, by its path in the posts folder.
+pub type LinkedFiles = BTreeMap<String, Linked>;
+
+impl Library {
+    /// What is known about the files posts link to.
+    pub fn linked(&self) -> &LinkedFiles {
+        &self.linked
+    }
+
+    /// Brings the linked files up to date after posts were read: paths newly linked are
+    /// looked at, and so are those under `touched` (every one when `None`: a full scan);
+    /// paths no post links to any more are forgotten. Each path whose state changed is
+    /// added to `changes.changed`.
+    pub(super) fn refresh_linked(&mut self, touched: Option<&[String]>, changes: &mut Changes) {
+        let wanted: BTreeSet<String> = self
+            .files
+            .values()
+            .filter_map(|f| f.last_good.as_ref())
+            .flat_map(|post| &post.links)
+            .filter_map(|link| match &link.target {
+                Target::File(path) => Some(path.clone()),
+                _ => None,
+            })
+            .collect();
+        self.linked.retain(|path, _| wanted.contains(path));
+        let due: Vec<(String, Option<Linked>)> = wanted
+            .into_iter()
+            .filter(|path| {
+                !self.linked.contains_key(path)
+                    || touched.is_none_or(|t| t.iter().any(|prefix| is_below(path, prefix)))
+            })
+            .map(|path| {
+                let before = self.linked.get(&path).cloned();
+                (path, before)
+            })
+            .collect();
+        let root = self.root.clone();
+        let looked =
+            crate::parallel::map(&due, 4, |(path, before)| look(&root, path, before.as_ref()));
+        for ((path, before), now) in due.into_iter().zip(looked) {
+            if before.as_ref() != Some(&now) {
+                changes.changed.push(path.clone());
+            }
+            self.linked.insert(path, now);
+        }
+    }
+}
+
+/// The state of the file at `path` (a posts-folder path without `.`, `..` or dot segments),
+/// reusing `before`'s hash when its stamp is unchanged.
+fn look(root: &Path, path: &str, before: Option<&Linked>) -> Linked {
+    let (real_path, stamp) = match locate(root, path) {
+        Ok(found) => found,
+        Err(reason) => return Linked::Unusable(reason),
+    };
+    if let Some(Linked::Found(file)) = before {
+        if file.real_path == real_path && file.stamp == stamp {
+            return Linked::Found(Arc::clone(file));
+        }
+    }
+    match hash_file(&real_path) {
+        Ok((hash, stamp)) => Linked::Found(Arc::new(LinkedFile {
+            real_path,
+            stamp,
+            hash,
+        })),
+        Err(reason) => Linked::Unusable(reason),
+    }
+}
+
+/// Where the file really is and its stamp, or why it cannot be published.
+fn locate(root: &Path, path: &str) -> Result<(PathBuf, FileStamp), String> {
+    let real = fs::canonicalize(root.join(path)).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => "does not exist".to_string(),
+        _ => format!("cannot be read ({e})"),
+    })?;
+    let root = fs::canonicalize(root).map_err(|e| format!("cannot be read ({e})"))?;
+    let inside = real
+        .strip_prefix(&root)
+        .map_err(|_| "is a link to a file outside the posts folder: not published".to_string())?;
+    let hidden = inside
+        .components()
+        .any(|c| c.as_os_str().as_encoded_bytes().starts_with(b"."));
+    if hidden {
+        return Err("is a link into a hidden file or folder: not published".into());
+    }
+    if Format::of(&real).is_some() {
+        return Err("is a post file: posts are published as pages, not as files".into());
+    }
+    let meta = fs::metadata(&real).map_err(|e| format!("cannot be read ({e})"))?;
+    if meta.is_dir() {
+        return Err("is a folder: only files are published".into());
+    }
+    if !meta.is_file() {
+        return Err("is not a regular file (FIFO, socket or device): not published".into());
+    }
+    Ok((real, FileStamp::of(&meta)))
+}
+
+/// How many times a file that changes while it is hashed is read again before it is
+/// reported as being written.
+const HASH_TRIES: usize = 3;
+
+/// The hex blake3 hash of a file's bytes, read in a stream, and the stamp they had: read
+/// again when the file changed meanwhile.
+fn hash_file(path: &Path) -> Result<(String, FileStamp), String> {
+    let unreadable = |e: io::Error| format!("cannot be read ({e})");
+    for _ in 0..HASH_TRIES {
+        let file = File::open(path).map_err(unreadable)?;
+        let before = FileStamp::of(&file.metadata().map_err(unreadable)?);
+        let mut hasher = blake3::Hasher::new();
+        hasher.update_reader(&file).map_err(unreadable)?;
+        let after = FileStamp::of(&file.metadata().map_err(unreadable)?);
+        if before == after {
+            let hash = hasher.finalize().to_hex()[..32].to_string();
+            return Ok((hash, before));
+        }
+    }
+    Err("keeps changing while it is read: published once it is written".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_regular_files_inside_the_folder_and_outside_dot_folders_are_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("posts");
+        fs::create_dir_all(root.join(".dropfeed")).unwrap();
+        fs::create_dir_all(root.join("photos")).unwrap();
+        fs::write(root.join("photos/a.jpg"), b"jpeg").unwrap();
+        fs::write(root.join(".dropfeed/ids"), b"ledger").unwrap();
+        fs::write(root.join("draft.md"), b"# secret").unwrap();
+        fs::write(dir.path().join("outside.png"), b"png").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::symlink;
+            symlink(dir.path().join("outside.png"), root.join("out.png")).unwrap();
+            symlink(root.join(".dropfeed/ids"), root.join("ids.png")).unwrap();
+            symlink(root.join("draft.md"), root.join("draft.png")).unwrap();
+            symlink(root.join("photos/a.jpg"), root.join("alias.jpg")).unwrap();
+        }
+        let found = |path: &str| matches!(look(&root, path, None), Linked::Found(_));
+        assert!(found("photos/a.jpg"));
+        for refused in ["missing.png", "photos", "out.png", "ids.png", "draft.png"] {
+            assert!(!found(refused), "{refused}");
+        }
+        assert!(found("alias.jpg"));
+        let Linked::Found(file) = look(&root, "photos/a.jpg", None) else {
+            unreachable!()
+        };
+        assert_eq!(file.hash, blake3::hash(b"jpeg").to_hex()[..32].to_string());
+    }
+}
