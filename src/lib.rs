@@ -5,6 +5,7 @@
 //! (`app` and the `dropfeed` binary wire them all up):
 //!
 //! - [`config`]: `dropfeed.toml` → validated [`config::Config`].
+//! - [`logging`]: log lines on stderr (text or JSON, colour only on a terminal).
 //! - [`parallel`]: a list of independent items mapped on every core.
 //! - [`post`]: one file → one [`post::Post`] (front matter, Markdown, plain text, dates).
 //! - [`load`]: the posts folder → posts, re-reading only changed files.
@@ -30,6 +31,7 @@ pub mod encoder;
 pub mod export;
 pub mod ids;
 pub mod load;
+pub mod logging;
 pub mod metrics;
 pub mod parallel;
 pub mod pipeline;

@@ -14,6 +14,7 @@ use dropfeed::export;
 use dropfeed::ids::Ledger;
 use dropfeed::load::Library;
 use dropfeed::load::LoadProgress;
+use dropfeed::logging::{self, LogFormat, LogSetup};
 use dropfeed::pipeline::{self, Clock, Inputs, SystemClock};
 use dropfeed::site::Held;
 use dropfeed::status::{Level, PostState};
@@ -25,6 +26,9 @@ use std::sync::atomic::Ordering;
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Cli {
+    /// How log lines are written to stderr [default: `[log] format` in the config, else text].
+    #[arg(long, value_enum, global = true)]
+    log_format: Option<LogFormat>,
     #[command(subcommand)]
     command: Command,
 }
@@ -104,13 +108,15 @@ enum Format {
 
 fn main() -> ExitCode {
     tune_allocator();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    let format = cli
+        .log_format
+        .unwrap_or_else(|| configured_log_format(&cli.command));
+    logging::init(LogSetup {
+        format,
+        // check prints every finding in its report: not again as a log line.
+        quiet_findings: matches!(cli.command, Command::Check { .. }),
+    });
     let result = match cli.command {
         Command::Serve {
             posts,
@@ -143,11 +149,28 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(e) if format == LogFormat::Json => {
+            tracing::error!("{e:#}");
+            ExitCode::FAILURE
+        }
         Err(e) => {
             eprintln!("dropfeed: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// `[log] format` from the config a command reads, so its first line is already in that
+/// format; a config with errors is reported by the command itself.
+fn configured_log_format(command: &Command) -> LogFormat {
+    let (posts, config) = match command {
+        Command::Serve { posts, config, .. }
+        | Command::Build { posts, config, .. }
+        | Command::Check { posts, config, .. }
+        | Command::New { posts, config, .. } => (posts, config),
+        _ => return LogFormat::default(),
+    };
+    Config::discover(posts, config.as_deref(), None).map_or(LogFormat::default(), |c| c.log.format)
 }
 
 /// glibc gives each thread that allocates its own arena and keeps freed memory in them; for
@@ -300,22 +323,24 @@ fn serve(posts: &Path, listen: SocketAddr, config_path: Option<&Path>) -> Result
         .await;
         bar.abort();
         let mut running = started?;
-        eprintln!(
-            "dropfeed: serving {} published posts from {} on http://{}/",
-            running.published,
-            posts.display(),
+        let feeds: Vec<String> = dropfeed::render::FEED_FORMATS
+            .iter()
+            .map(|media| config.url(media.feed_file()))
+            .collect();
+        tracing::info!(
+            posts = running.published,
+            folder = %posts.display(),
+            feeds = feeds.join(" "),
+            "serving on http://{}/",
             running.addr
         );
-        for media in dropfeed::render::FEED_FORMATS {
-            eprintln!("  {}", config.url(media.feed_file()));
-        }
         let reloads = reload_on_hangup(posts.to_path_buf(), config_path, listen_url, &running);
         tokio::select! {
             () = shutdown_signal() => running.stop().await?,
             result = running.wait() => result?,
         }
         reloads.abort();
-        eprintln!("dropfeed: stopped");
+        tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
     });
     // Dropping the runtime would wait for its blocking threads: a cold page still rendering
