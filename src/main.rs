@@ -74,6 +74,9 @@ enum Command {
         /// Exit 2 when there are warnings but no errors.
         #[arg(long)]
         strict: bool,
+        /// Also print information (a language detected, links made absolute).
+        #[arg(long, short)]
+        verbose: bool,
     },
     /// Create a new Markdown post with front matter and the current date.
     New {
@@ -100,7 +103,7 @@ enum Command {
 /// How `check` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Format {
-    /// `file:line: level: message`, coloured on a terminal.
+    /// `file:line: level: message`, coloured on a terminal (never with `NO_COLOR`).
     Text,
     /// One JSON document with every diagnostic.
     Json,
@@ -129,7 +132,8 @@ fn main() -> ExitCode {
             config,
             format,
             strict,
-        } => check(&posts, config.as_deref(), format, strict),
+            verbose,
+        } => check(&posts, config.as_deref(), format, strict, verbose),
         Command::New {
             title,
             tags,
@@ -199,38 +203,44 @@ fn load(
     Ok((config, library))
 }
 
-fn check(posts: &Path, config: Option<&Path>, format: Format, strict: bool) -> Result<ExitCode> {
+fn check(
+    posts: &Path,
+    config: Option<&Path>,
+    format: Format,
+    strict: bool,
+    verbose: bool,
+) -> Result<ExitCode> {
     let (config, library) = load(posts, config, None)?;
     let report = pipeline::check(&library, &config, SystemClock.now())?;
-    let diagnostics = report.diagnostics();
+    let (errors, warnings) = (
+        report.count_level(Level::Error),
+        report.count_level(Level::Warning),
+    );
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&diagnostics)?),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report.diagnostics())?),
         Format::Text => {
-            let colour = std::io::stdout().is_terminal();
-            for d in &diagnostics {
-                let text = d.to_string();
-                match (colour, d.level) {
-                    (true, Level::Error) => println!("\x1b[31m{text}\x1b[0m"),
-                    (true, Level::Warning) => println!("\x1b[33m{text}\x1b[0m"),
-                    (false, _) => println!("{text}"),
-                }
-            }
+            let colour = logging::colour_allowed(std::io::stdout().is_terminal());
+            print!(
+                "{}",
+                dropfeed::status::render_text(&report, verbose, colour)
+            );
             eprintln!(
-                "{} post files: {} published, {} with errors, {} warnings",
+                "{} post files: {} published, {} with errors, {warnings} warnings, {} notes{}",
                 report.posts.len(),
                 report.published,
                 report.count(PostState::Failed),
-                diagnostics
-                    .iter()
-                    .filter(|d| d.level == Level::Warning)
-                    .count()
+                report.count_level(Level::Info),
+                if verbose {
+                    ""
+                } else {
+                    " (shown with --verbose)"
+                },
             );
         }
     }
-    let errors = diagnostics.iter().any(|d| d.level == Level::Error);
-    Ok(match (errors, diagnostics.is_empty(), strict) {
+    Ok(match (errors > 0, warnings > 0, strict) {
         (true, _, _) => ExitCode::FAILURE,
-        (false, false, true) => ExitCode::from(2),
+        (false, true, true) => ExitCode::from(2),
         _ => ExitCode::SUCCESS,
     })
 }

@@ -19,8 +19,10 @@ pub struct Body {
     pub lang: String,
     /// Where `lang` came from.
     pub lang_source: LangSource,
-    /// Things worth telling the author about the body (relative URLs rewritten).
+    /// Things worth a look in the body.
     pub warnings: Vec<String>,
+    /// What was done for the author, nothing to fix (relative URLs made absolute).
+    pub notes: Vec<String>,
 }
 
 /// A post's [`Body`], or what it is made from until it is needed.
@@ -163,16 +165,17 @@ impl PostDraft {
             },
         };
         let cleaned = html::clean_html(&self.body_html, base);
-        let mut warnings = Vec::new();
+        let mut notes = Vec::new();
         if cleaned.rewrote_relative {
-            warnings.push("relative URLs rewritten to absolute ones".into());
+            notes.push("relative URLs rewritten to absolute ones".into());
         }
         Body {
             html: Content::new(&cleaned.html),
             summary,
             lang,
             lang_source,
-            warnings,
+            warnings: Vec::new(),
+            notes,
         }
     }
 }
