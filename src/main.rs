@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use dropfeed::app;
 use dropfeed::config::Config;
@@ -38,35 +38,35 @@ enum Command {
     /// Serve the feeds over HTTP, rebuilding the moment a post changes.
     Serve {
         /// The posts folder.
-        #[arg(long, default_value = "posts")]
+        #[arg(long, default_value = "posts", env = "DROPFEED_POSTS")]
         posts: PathBuf,
         /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080")]
+        #[arg(long, default_value = "127.0.0.1:8080", env = "DROPFEED_LISTEN")]
         listen: SocketAddr,
         /// Config file (default: dropfeed.toml next to the posts folder, if any).
-        #[arg(long)]
+        #[arg(long, env = "DROPFEED_CONFIG")]
         config: Option<PathBuf>,
     },
     /// Write every resource, precompressed, to a folder for a static host.
     Build {
         /// The posts folder.
-        #[arg(long, default_value = "posts")]
+        #[arg(long, default_value = "posts", env = "DROPFEED_POSTS")]
         posts: PathBuf,
         /// Output folder; replaced as a whole.
         #[arg(long)]
         out: PathBuf,
         /// Config file (default: dropfeed.toml next to the posts folder, if any).
-        #[arg(long)]
+        #[arg(long, env = "DROPFEED_CONFIG")]
         config: Option<PathBuf>,
     },
     /// Report every problem in the posts. Exit 0 when clean, 1 on errors, 2 on warnings
     /// only when --strict.
     Check {
         /// The posts folder.
-        #[arg(long, default_value = "posts")]
+        #[arg(long, default_value = "posts", env = "DROPFEED_POSTS")]
         posts: PathBuf,
         /// Config file (default: dropfeed.toml next to the posts folder, if any).
-        #[arg(long)]
+        #[arg(long, env = "DROPFEED_CONFIG")]
         config: Option<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -86,10 +86,10 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         tags: Vec<String>,
         /// The posts folder.
-        #[arg(long, default_value = "posts")]
+        #[arg(long, default_value = "posts", env = "DROPFEED_POSTS")]
         posts: PathBuf,
         /// Config file (for the time zone).
-        #[arg(long)]
+        #[arg(long, env = "DROPFEED_CONFIG")]
         config: Option<PathBuf>,
     },
     /// Configuration helpers.
@@ -97,6 +97,18 @@ enum Command {
         /// Print an annotated dropfeed.toml with every key and its default.
         #[arg(long)]
         print_default: bool,
+    },
+    /// Print a shell completion script (e.g. `dropfeed completions bash >
+    /// /etc/bash_completion.d/dropfeed`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), or write one page per command into a folder.
+    Man {
+        /// Write dropfeed.1, dropfeed-serve.1, ... into this folder instead.
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
     },
 }
 
@@ -140,6 +152,12 @@ fn main() -> ExitCode {
             posts,
             config,
         } => new_post(&posts, config.as_deref(), &title, &tags),
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "dropfeed", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { out_dir } => manual(out_dir.as_deref()),
         Command::Config { print_default } => {
             if print_default {
                 print!("{}", dropfeed::config::ANNOTATED_DEFAULT);
@@ -162,6 +180,16 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The manual page on stdout, or every command's page written into `out_dir`.
+fn manual(out_dir: Option<&Path>) -> Result<ExitCode> {
+    match out_dir {
+        Some(dir) => clap_mangen::generate_to(Cli::command(), dir)
+            .with_context(|| format!("writing manual pages into {}", dir.display()))?,
+        None => clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?,
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `[log] format` from the config a command reads, so its first line is already in that

@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use common::chromium;
 use common::server::{header, markdown_post, wait_until, Server, DEADLINE};
+use common::skip::skipped;
 use dropfeed::pipeline::SystemClock;
 use hyper::StatusCode;
 use serde_json::Value;
@@ -384,7 +385,7 @@ fn check_exit_codes_with_warnings_only() {
 /// message) where chromium is not installed.
 fn screenshot(url: &str) {
     let Some(chromium) = chromium::find() else {
-        eprintln!("SKIPPED: chromium not installed; /status screenshot not taken");
+        skipped("chromium not installed; /status screenshot not taken");
         return;
     };
     let png = chromium::artifacts("status_page").join("status.png");

@@ -6,3 +6,4 @@ pub mod feeds;
 pub mod process;
 pub mod raw;
 pub mod server;
+pub mod skip;

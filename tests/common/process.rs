@@ -63,16 +63,22 @@ impl Process {
             .stderr(std::fs::File::create(log).expect("a log file"));
         adjust(&mut command);
         let child = command.spawn().expect("the dropfeed binary starts");
-        let mut process = Process {
-            child,
-            addr,
-            log: log.to_path_buf(),
-        };
+        let mut process = Process::spawned(child, addr, log);
         process.until_healthy();
         process
     }
 
-    fn until_healthy(&mut self) {
+    /// A child started by the test, serving (or about to serve) `addr`, stderr in `log`.
+    pub fn spawned(child: Child, addr: SocketAddr, log: &Path) -> Process {
+        Process {
+            child,
+            addr,
+            log: log.to_path_buf(),
+        }
+    }
+
+    /// Waits until `/healthz` answers 200, failing with the log if the child exits first.
+    pub fn until_healthy(&mut self) {
         let deadline = Instant::now() + START_DEADLINE;
         while !http_get(self.addr, "/healthz").is_ok_and(|(status, _)| status == 200) {
             if let Ok(Some(status)) = self.child.try_wait() {
