@@ -92,7 +92,9 @@ async fn handle(
 ) -> Response<Full<Bytes>> {
     let path = request.uri().path();
     let class = metrics::route_class(path.strip_prefix('/').unwrap_or(path));
+    let arrived = Instant::now();
     let response = route(state, peer, request).await;
+    state.metrics.record_duration(class, arrived.elapsed());
     let coding = response
         .headers()
         .get(header::CONTENT_ENCODING)
