@@ -78,6 +78,8 @@ pub struct Metrics {
     rebuild_buckets: [AtomicU64; BUCKETS.len()],
     rebuild_micros: AtomicU64,
     connections_open: AtomicU64,
+    /// Access log lines dropped because its writer was behind.
+    access_log_dropped: AtomicU64,
     /// Closed by the server: `[idle, evicted]`.
     connections_closed: [AtomicU64; 2],
 }
@@ -93,6 +95,7 @@ impl Default for Metrics {
             rebuild_buckets: std::array::from_fn(|_| AtomicU64::new(0)),
             rebuild_micros: AtomicU64::new(0),
             connections_open: AtomicU64::new(0),
+            access_log_dropped: AtomicU64::new(0),
             connections_closed: std::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
@@ -144,6 +147,11 @@ impl Metrics {
         let bucket = REQUEST_BOUNDS_NANOS.partition_point(|&bound| bound < nanos);
         self.durations[route][bucket].fetch_add(1, Ordering::Relaxed);
         self.duration_nanos[route].fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    /// Counts an access log line dropped (its writer was behind).
+    pub fn access_log_dropped(&self) {
+        self.access_log_dropped.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts a connection given a slot.
@@ -309,10 +317,15 @@ impl Metrics {
              their deadline, or the idlest when a new one needed room at max_connections.\n\
              # TYPE dropfeed_connections_closed_total counter\n\
              dropfeed_connections_closed_total{{reason=\"idle\"}} {}\n\
-             dropfeed_connections_closed_total{{reason=\"evicted\"}} {}",
+             dropfeed_connections_closed_total{{reason=\"evicted\"}} {}\n\
+             # HELP dropfeed_access_log_dropped_total Access log lines dropped because the \
+             writer could not keep up.\n\
+             # TYPE dropfeed_access_log_dropped_total counter\n\
+             dropfeed_access_log_dropped_total {}",
             get(&self.connections_open),
             get(&self.connections_closed[Closed::Idle as usize]),
             get(&self.connections_closed[Closed::Evicted as usize]),
+            get(&self.access_log_dropped),
         );
     }
 }

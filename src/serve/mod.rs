@@ -7,6 +7,7 @@
 //! - [`negotiate`]: which content-coding to send.
 //! - [`conditional`]: when to answer `304`.
 //! - [`limit`]: optional per-client rate limiting.
+//! - [`access_log`]: the optional access log, written by a thread of its own.
 //!
 //! Rules followed (RFC 9110): `GET` and `HEAD` only (others `405` with `Allow`); `HEAD`
 //! carries `GET`'s headers without a body; `304` repeats `ETag`, `Last-Modified`,
@@ -15,6 +16,7 @@
 //! resource is answered without a lock, a disk read or compression; rendering (cold pages,
 //! `/status`) runs on the blocking pool.
 
+pub mod access_log;
 mod answer;
 pub mod conditional;
 pub mod connections;
@@ -24,7 +26,7 @@ pub mod negotiate;
 use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -37,6 +39,7 @@ use crate::config::ServerConfig;
 use crate::metrics::{self, Metrics};
 use crate::snapshot::{Coding, Cold, Resource, SharedSnapshot, Snapshot};
 
+use access_log::{AccessLog, Record};
 use answer::{answer, plain};
 use connections::Connections;
 use limit::RateLimiter;
@@ -50,6 +53,8 @@ pub struct ServerState {
     pub metrics: Arc<Metrics>,
     /// Per-client limit, when configured.
     pub limiter: Option<RateLimiter>,
+    /// The access log, when `[log] access` is on.
+    pub access_log: Option<AccessLog>,
 }
 
 /// Serves `snapshot` on `listener` until `shutdown` resolves, then lets in-flight requests
@@ -59,6 +64,7 @@ pub async fn run(
     snapshot: SharedSnapshot,
     metrics: Arc<Metrics>,
     limits: ServerConfig,
+    access_log: Option<AccessLog>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let connections = Connections::new(&limits, Arc::clone(&metrics));
@@ -66,6 +72,7 @@ pub async fn run(
         snapshot,
         metrics,
         limiter: limits.rate_limit_per_minute.map(RateLimiter::new),
+        access_log,
     });
     tokio::pin!(shutdown);
     loop {
@@ -81,6 +88,16 @@ pub async fn run(
     }
     drop(listener);
     connections.drain().await;
+    if state.access_log.is_some() {
+        // Waits until the writer has written the last lines: off the async workers.
+        let state = Arc::clone(&state);
+        let flushed = tokio::task::spawn_blocking(move || {
+            if let Some(log) = &state.access_log {
+                log.flush(Duration::from_secs(2));
+            }
+        });
+        let _ = flushed.await;
+    }
     Ok(())
 }
 
@@ -106,9 +123,14 @@ async fn handle(
             _ => None,
         });
     let bytes = response.body().size_hint().exact().unwrap_or(0) as usize;
-    state
-        .metrics
-        .record(class, response.status().as_u16(), coding, bytes);
+    let status = response.status().as_u16();
+    state.metrics.record(class, status, coding, bytes);
+    if let Some(log) = &state.access_log {
+        let record = Record::of(request, peer, status, bytes as u64, arrived.elapsed());
+        if !log.record(record) {
+            state.metrics.access_log_dropped();
+        }
+    }
     response
 }
 
