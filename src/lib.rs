@@ -21,6 +21,7 @@
 //! - [`export`]: a snapshot written to a folder for static hosting, with server configs.
 //! - [`watch`]: file events → rebuild → atomic swap.
 //! - [`serve`]: the hyper server answering from the current snapshot.
+//! - [`healthcheck`]: `dropfeed healthcheck`, one bounded `GET /healthz` for containers.
 //! - [`app`]: all of the above started together (what `dropfeed serve` runs).
 
 #![warn(missing_docs)]
@@ -29,6 +30,7 @@ pub mod app;
 pub mod config;
 pub mod encoder;
 pub mod export;
+pub mod healthcheck;
 pub mod ids;
 pub mod load;
 pub mod logging;

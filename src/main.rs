@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{CommandFactory, Parser, Subcommand};
@@ -98,6 +99,17 @@ enum Command {
         #[arg(long)]
         print_default: bool,
     },
+    /// Exit 0 when the server answers 200, 1 otherwise (for container health checks).
+    Healthcheck {
+        /// URL to ask [default: http://<listen address>/healthz, 0.0.0.0 asked on 127.0.0.1].
+        url: Option<String>,
+        /// The address `serve` listens on.
+        #[arg(long, default_value = "127.0.0.1:8080", env = "DROPFEED_LISTEN")]
+        listen: SocketAddr,
+        /// Seconds to wait for the answer, connecting included.
+        #[arg(long, default_value_t = 3.0)]
+        timeout: f64,
+    },
     /// Print a shell completion script (e.g. `dropfeed completions bash >
     /// /etc/bash_completion.d/dropfeed`).
     Completions {
@@ -158,6 +170,11 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Command::Man { out_dir } => manual(out_dir.as_deref()),
+        Command::Healthcheck {
+            url,
+            listen,
+            timeout,
+        } => healthcheck(url, listen, timeout),
         Command::Config { print_default } => {
             if print_default {
                 print!("{}", dropfeed::config::ANNOTATED_DEFAULT);
@@ -178,6 +195,22 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("dropfeed: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// One health check; the reason for a failure on stderr (container engines keep it).
+fn healthcheck(url: Option<String>, listen: SocketAddr, timeout: f64) -> Result<ExitCode> {
+    let url = url.unwrap_or_else(|| dropfeed::healthcheck::default_url(listen));
+    let timeout = Duration::try_from_secs_f64(timeout)
+        .ok()
+        .filter(|t| !t.is_zero())
+        .context("--timeout must be a positive number of seconds")?;
+    match dropfeed::healthcheck::check(&url, timeout) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            eprintln!("dropfeed healthcheck: {url}: {e}");
+            Ok(ExitCode::FAILURE)
         }
     }
 }

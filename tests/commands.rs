@@ -15,7 +15,7 @@ use std::process::{Command, Output, Stdio};
 use common::process::{dropfeed, http_get, Process};
 use common::skip::skipped;
 
-const SUBCOMMANDS: [&str; 7] = [
+const SUBCOMMANDS: [&str; 8] = [
     "serve",
     "build",
     "check",
@@ -23,6 +23,7 @@ const SUBCOMMANDS: [&str; 7] = [
     "config",
     "completions",
     "man",
+    "healthcheck",
 ];
 
 fn run(command: &mut Command) -> Output {
