@@ -22,6 +22,7 @@
 //! - [`watch`]: file events → rebuild → atomic swap.
 //! - [`serve`]: the hyper server answering from the current snapshot.
 //! - [`healthcheck`]: `dropfeed healthcheck`, one bounded `GET /healthz` for containers.
+//! - [`systemd`]: readiness, reload and stop notifications for `Type=notify` units.
 //! - [`app`]: all of the above started together (what `dropfeed serve` runs).
 
 #![warn(missing_docs)]
@@ -43,5 +44,6 @@ pub mod serve;
 pub mod site;
 pub mod snapshot;
 pub mod status;
+pub mod systemd;
 pub mod watch;
 pub mod websub;

@@ -4,11 +4,13 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
+
+mod cli;
 
 use anyhow::{Context, Result};
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
+use cli::signals::{reload_on_hangup, Reload};
 use dropfeed::app;
 use dropfeed::config::Config;
 use dropfeed::export;
@@ -19,7 +21,7 @@ use dropfeed::logging::{self, LogFormat, LogSetup};
 use dropfeed::pipeline::{self, Clock, Inputs, SystemClock};
 use dropfeed::site::Held;
 use dropfeed::status::{Level, PostState};
-use dropfeed::watch;
+use dropfeed::systemd::Notifier;
 use std::io::IsTerminal;
 use std::sync::atomic::Ordering;
 
@@ -164,17 +166,13 @@ fn main() -> ExitCode {
             posts,
             config,
         } => new_post(&posts, config.as_deref(), &title, &tags),
-        Command::Completions { shell } => {
-            let mut command = Cli::command();
-            clap_complete::generate(shell, &mut command, "dropfeed", &mut std::io::stdout());
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Man { out_dir } => manual(out_dir.as_deref()),
+        Command::Completions { shell } => cli::docs::completions(shell),
+        Command::Man { out_dir } => cli::docs::manual(out_dir.as_deref()),
         Command::Healthcheck {
             url,
             listen,
             timeout,
-        } => healthcheck(url, listen, timeout),
+        } => cli::docs::healthcheck(url, listen, timeout),
         Command::Config { print_default } => {
             if print_default {
                 print!("{}", dropfeed::config::ANNOTATED_DEFAULT);
@@ -197,32 +195,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// One health check; the reason for a failure on stderr (container engines keep it).
-fn healthcheck(url: Option<String>, listen: SocketAddr, timeout: f64) -> Result<ExitCode> {
-    let url = url.unwrap_or_else(|| dropfeed::healthcheck::default_url(listen));
-    let timeout = Duration::try_from_secs_f64(timeout)
-        .ok()
-        .filter(|t| !t.is_zero())
-        .context("--timeout must be a positive number of seconds")?;
-    match dropfeed::healthcheck::check(&url, timeout) {
-        Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(e) => {
-            eprintln!("dropfeed healthcheck: {url}: {e}");
-            Ok(ExitCode::FAILURE)
-        }
-    }
-}
-
-/// The manual page on stdout, or every command's page written into `out_dir`.
-fn manual(out_dir: Option<&Path>) -> Result<ExitCode> {
-    match out_dir {
-        Some(dir) => clap_mangen::generate_to(Cli::command(), dir)
-            .with_context(|| format!("writing manual pages into {}", dir.display()))?,
-        None => clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?,
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// `[log] format` from the config a command reads, so its first line is already in that
@@ -405,9 +377,27 @@ fn serve(posts: &Path, listen: SocketAddr, config_path: Option<&Path>) -> Result
             "serving on http://{}/",
             running.addr
         );
-        let reloads = reload_on_hangup(posts.to_path_buf(), config_path, listen_url, &running);
+        let systemd = Notifier::from_env().map(Arc::new);
+        if let Some(systemd) = &systemd {
+            systemd.ready(&format!(
+                "serving {} posts on http://{}/",
+                running.published, running.addr
+            ));
+        }
+        let reload = Reload {
+            posts: posts.to_path_buf(),
+            config_path,
+            listen_url,
+            systemd: systemd.clone(),
+        };
+        let reloads = reload_on_hangup(reload, &running);
         tokio::select! {
-            () = shutdown_signal() => running.stop().await?,
+            () = cli::signals::shutdown_signal() => {
+                if let Some(systemd) = &systemd {
+                    systemd.stopping();
+                }
+                running.stop().await?
+            }
             result = running.wait() => result?,
         }
         reloads.abort();
@@ -442,35 +432,6 @@ fn runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
     }
 }
 
-/// On every SIGHUP, reads the config again and hands it to the watcher, which re-reads every
-/// post and rebuilds; connections are not touched. A config with errors is refused and the
-/// old one stays.
-fn reload_on_hangup(
-    posts: PathBuf,
-    config_path: Option<PathBuf>,
-    listen_url: String,
-    running: &app::Running,
-) -> tokio::task::JoinHandle<()> {
-    let notifier = running.notifier();
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            let Ok(mut hangups) = signal(SignalKind::hangup()) else {
-                return;
-            };
-            while hangups.recv().await.is_some() {
-                match Config::discover(&posts, config_path.as_deref(), Some(&listen_url)) {
-                    Ok(config) => notifier(watch::Message::Reload(Arc::new(config))),
-                    Err(e) => notifier(watch::Message::ReloadFailed(format!("{e:#}"))),
-                }
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = (posts, config_path, listen_url, notifier);
-    })
-}
-
 /// On a terminal, a progress bar for a first load that takes more than a second.
 fn show_progress(progress: Arc<LoadProgress>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -499,21 +460,4 @@ impl Drop for ClearOnDrop {
     fn drop(&mut self) {
         self.0.finish_and_clear();
     }
-}
-
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .expect("installing a SIGTERM handler");
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = interrupt.await;
 }
