@@ -173,16 +173,7 @@ fn main() -> ExitCode {
             listen,
             timeout,
         } => cli::docs::healthcheck(url, listen, timeout),
-        Command::Config { print_default } => {
-            if print_default {
-                print!("{}", dropfeed::config::ANNOTATED_DEFAULT);
-                Ok(ExitCode::SUCCESS)
-            } else {
-                Err(anyhow::anyhow!(
-                    "say what to do: dropfeed config --print-default"
-                ))
-            }
-        }
+        Command::Config { print_default } => print_config(print_default),
     };
     match result {
         Ok(code) => code,
@@ -195,6 +186,15 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `dropfeed config --print-default`.
+fn print_config(print_default: bool) -> Result<ExitCode> {
+    if !print_default {
+        anyhow::bail!("say what to do: dropfeed config --print-default");
+    }
+    print!("{}", dropfeed::config::ANNOTATED_DEFAULT);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `[log] format` from the config a command reads, so its first line is already in that
@@ -366,24 +366,7 @@ fn serve(posts: &Path, listen: SocketAddr, config_path: Option<&Path>) -> Result
         .await;
         bar.abort();
         let mut running = started?;
-        let feeds: Vec<String> = dropfeed::render::FEED_FORMATS
-            .iter()
-            .map(|media| config.url(media.feed_file()))
-            .collect();
-        tracing::info!(
-            posts = running.published,
-            folder = %posts.display(),
-            feeds = feeds.join(" "),
-            "serving on http://{}/",
-            running.addr
-        );
-        let systemd = Notifier::from_env().map(Arc::new);
-        if let Some(systemd) = &systemd {
-            systemd.ready(&format!(
-                "serving {} posts on http://{}/",
-                running.published, running.addr
-            ));
-        }
+        let systemd = announce(&running, posts, &config);
         let reload = Reload {
             posts: posts.to_path_buf(),
             config_path,
@@ -408,6 +391,30 @@ fn serve(posts: &Path, listen: SocketAddr, config_path: Option<&Path>) -> Result
     // there would keep the process alive past the drain deadline, which already passed.
     runtime.shutdown_background();
     served
+}
+
+/// Says the service is up: a log line with the feeds' URLs, and `READY=1` to systemd when
+/// it started the service (returned for the reloads and the stop to come).
+fn announce(running: &app::Running, posts: &Path, config: &Config) -> Option<Arc<Notifier>> {
+    let feeds: Vec<String> = dropfeed::render::FEED_FORMATS
+        .iter()
+        .map(|media| config.url(media.feed_file()))
+        .collect();
+    tracing::info!(
+        posts = running.published,
+        folder = %posts.display(),
+        feeds = feeds.join(" "),
+        "serving on http://{}/",
+        running.addr
+    );
+    let systemd = Notifier::from_env().map(Arc::new);
+    if let Some(systemd) = &systemd {
+        systemd.ready(&format!(
+            "serving {} posts on http://{}/",
+            running.published, running.addr
+        ));
+    }
+    systemd
 }
 
 /// The async runtime for `serve`. `threads = 0`: one per core but one, at least one. The

@@ -392,3 +392,41 @@ fn screenshot(url: &str) {
     chromium::screenshot(&chromium, url, &png, (1200, 900));
     eprintln!("screenshot of /status: {}", png.display());
 }
+
+/// A language detected with confidence is information: level `info` in `/status`'s JSON,
+/// a quiet `class="info"` line in its HTML, never a warning.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detected_language_is_information_on_status() {
+    let post = markdown_post(
+        "No Language",
+        "2024-02-01",
+        "This post does not say which language it is written in, so the language has to be \
+         detected from this rather long English paragraph about feeds, folders and posts.",
+    );
+    let server = Server::start(&[("no-lang.md", &post)]).await;
+    let (_, _, body) = server.get("/status?format=json", &[]).await;
+    let status: Value = serde_json::from_slice(&body).expect("JSON");
+    let diagnostics = status["posts"][0]["diagnostics"]
+        .as_array()
+        .expect("a list");
+    let detected = diagnostics
+        .iter()
+        .find(|d| {
+            d["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("detected as `en`"))
+        })
+        .unwrap_or_else(|| panic!("no language note: {status:#}"));
+    assert_eq!(detected["level"], "info", "{detected}");
+    assert!(
+        diagnostics.iter().all(|d| d["level"] == "info"),
+        "{status:#}"
+    );
+    let (_, _, html) = server.get("/status", &[]).await;
+    let html = String::from_utf8_lossy(&html);
+    assert!(
+        html.contains("<li class=\"info\">language not given: detected as `en`"),
+        "{html}"
+    );
+    server.stop().await;
+}
