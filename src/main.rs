@@ -17,7 +17,7 @@ use dropfeed::export;
 use dropfeed::ids::Ledger;
 use dropfeed::load::Library;
 use dropfeed::load::LoadProgress;
-use dropfeed::logging::{self, LogFormat, LogSetup};
+use dropfeed::logging::{self, LogFormat};
 use dropfeed::pipeline::{self, Clock, Inputs, SystemClock};
 use dropfeed::site::Held;
 use dropfeed::status::{Level, PostState};
@@ -138,14 +138,9 @@ enum Format {
 fn main() -> ExitCode {
     tune_allocator();
     let cli = Cli::parse();
-    let format = cli
-        .log_format
-        .unwrap_or_else(|| configured_log_format(&cli.command));
-    logging::init(LogSetup {
-        format,
-        // check prints every finding in its report: not again as a log line.
-        quiet_findings: matches!(cli.command, Command::Check { .. }),
-    });
+    let setup = cli::log_setup(cli.log_format, &cli.command);
+    let format = setup.format;
+    logging::init(setup);
     let result = match cli.command {
         Command::Serve {
             posts,
@@ -195,19 +190,6 @@ fn print_config(print_default: bool) -> Result<ExitCode> {
     }
     print!("{}", dropfeed::config::ANNOTATED_DEFAULT);
     Ok(ExitCode::SUCCESS)
-}
-
-/// `[log] format` from the config a command reads, so its first line is already in that
-/// format; a config with errors is reported by the command itself.
-fn configured_log_format(command: &Command) -> LogFormat {
-    let (posts, config) = match command {
-        Command::Serve { posts, config, .. }
-        | Command::Build { posts, config, .. }
-        | Command::Check { posts, config, .. }
-        | Command::New { posts, config, .. } => (posts, config),
-        _ => return LogFormat::default(),
-    };
-    Config::discover(posts, config.as_deref(), None).map_or(LogFormat::default(), |c| c.log.format)
 }
 
 /// glibc gives each thread that allocates its own arena and keeps freed memory in them; for
