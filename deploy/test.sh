@@ -4,6 +4,9 @@
 # cargo, curl and python3; installs nginx (Debian package) when it is missing.
 #
 # Shows, with assertions:
+#   (0) deploy/nginx.conf as shipped passes `nginx -t` on this (Debian) nginx, as root;
+#       the systemd units pass `systemd-analyze verify` where systemd-analyze exists;
+#       `dropfeed healthcheck` exits 0 for a serving replica and 1 for a stopped one;
 #   (a) a cache MISS then a HIT, compressed bodies passed through with their own ETags;
 #   (b) after max-age, a revalidation with the cached ETag that a replica answers 304;
 #   (c) a new post visible through the cache within max-age + 1 s;
@@ -36,6 +39,35 @@ BIN="$PWD/target/release/dropfeed"
 
 T0=$(date +%s.%N)
 elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$(date +%s.%N)"; }
+
+# ---- (0) the shipped files as they are ----
+# nginx -t as root, as it will run: it creates the cache folder and opens the log files, so
+# whatever of those it creates here is removed again.
+if [ "$(id -u)" = 0 ]; then
+  created=()
+  for path in /var/cache/dropfeed-nginx /var/log/nginx/dropfeed-error.log /var/log/nginx/dropfeed-access.log; do
+    [ -e "$path" ] || created+=("$path")
+  done
+  shipped=0
+  out=$(nginx -t -c "$PWD/deploy/nginx.conf" 2>&1) || shipped=$?
+  for path in "${created[@]}"; do rm -rf -- "$path"; done
+  [ "$shipped" = 0 ] || fail "(0) nginx -t rejects deploy/nginx.conf as shipped: $out"
+  pass "(0) nginx -t accepts deploy/nginx.conf as shipped ($(nginx -v 2>&1))"
+else
+  echo "SKIPPED (0) nginx -t on deploy/nginx.conf as shipped: needs root (it creates the cache folder)"
+fi
+if command -v systemd-analyze >/dev/null; then
+  units=$(mktemp -d "${TMPDIR:-/tmp}/dropfeed-units.XXXXXX")
+  for unit in dropfeed.service dropfeed@.service; do
+    sed "s|/usr/local/bin/dropfeed|$BIN|" "deploy/$unit" >"$units/$unit"
+  done
+  out=$(cd "$units" && systemd-analyze verify ./dropfeed.service ./dropfeed@8081.service 2>&1) || true
+  rm -rf "$units"
+  [ -z "$out" ] || fail "(0) systemd-analyze verify complains about deploy/*.service: $out"
+  pass "(0) systemd-analyze verify accepts deploy/dropfeed.service and deploy/dropfeed@.service"
+else
+  echo "SKIPPED (0) systemd-analyze verify: systemd-analyze is not installed"
+fi
 
 # ---- temporary site, everything inside $TMP ----
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/dropfeed-deploy.XXXXXX")
@@ -83,7 +115,7 @@ stale_while_revalidate = 0
 EOF
 
 # ---- nginx config: deploy/nginx.conf with test ports and paths ----
-temp_paths="client_body_temp_path $TMP/nginx-tmp/body; fastcgi_temp_path $TMP/nginx-tmp/fastcgi;"
+temp_paths="client_body_temp_path $TMP/nginx-tmp/body; fastcgi_temp_path $TMP/nginx-tmp/fastcgi; proxy_temp_path $TMP/nginx-tmp/proxy;"
 nginx -V 2>&1 | grep -q -- --without-http_uwsgi_module || temp_paths+=" uwsgi_temp_path $TMP/nginx-tmp/uwsgi;"
 nginx -V 2>&1 | grep -q -- --without-http_scgi_module || temp_paths+=" scgi_temp_path $TMP/nginx-tmp/scgi;"
 mkdir -p "$TMP/nginx-tmp" "$TMP/cache"
@@ -92,8 +124,7 @@ sed -e "s|^user .*;|$user_line|" \
   -e "s|^pid .*;|pid $TMP/nginx.pid;|" \
   -e "s|^error_log .*;|error_log $TMP/nginx-error.log info;|" \
   -e "s|access_log /var/log/nginx/dropfeed-access.log|access_log $TMP/access.log|" \
-  -e "s|/var/cache/nginx/dropfeed-temp|$TMP/nginx-tmp/proxy|" \
-  -e "s|/var/cache/nginx/dropfeed|$TMP/cache|" \
+  -e "s|/var/cache/dropfeed-nginx|$TMP/cache|" \
   -e "s|server 127.0.0.1:8081|server 127.0.0.1:$P1|" \
   -e "s|server 127.0.0.1:8082|server 127.0.0.1:$P2|" \
   -e "s|listen 80;|listen 127.0.0.1:$PROXY;|" \
@@ -103,7 +134,8 @@ sed -e "s|^user .*;|$user_line|" \
 for pattern in "$P1" "$P2" "127.0.0.1:$PROXY" "$TMP/cache"; do
   grep -q -- "$pattern" "$TMP/nginx.conf" || fail "generated nginx.conf lacks $pattern (deploy/nginx.conf changed shape?)"
 done
-if grep -nE '/var/|/run/|\[::\]' "$TMP/nginx.conf"; then
+# Directives only: comments may name the real paths.
+if grep -nE '/var/|/run/|\[::\]' "$TMP/nginx.conf" | grep -vE '^[0-9]+:[[:space:]]*#'; then
   fail "generated nginx.conf still points outside $TMP (lines above)"
 fi
 nginx -t -q -p "$TMP" -c "$TMP/nginx.conf" -g 'daemon off;' || fail "nginx -t rejects the generated config"
@@ -138,6 +170,9 @@ wait_encoded() { # port, deadline in seconds
 }
 wait_encoded "$P1" 30
 wait_encoded "$P2" 30
+"$BIN" healthcheck "http://127.0.0.1:$P1/healthz" || fail "(0) dropfeed healthcheck: replica 1 is serving, yet exit $?"
+DROPFEED_LISTEN="127.0.0.1:$P2" "$BIN" healthcheck || fail "(0) dropfeed healthcheck with DROPFEED_LISTEN: replica 2 is serving, yet exit $?"
+pass "(0) dropfeed healthcheck: exit 0 for both serving replicas"
 nginx -p "$TMP" -c "$TMP/nginx.conf" -g 'daemon off;' >"$TMP/nginx.out" 2>&1 &
 NGINX=$!
 PIDS+=("$NGINX")
@@ -256,6 +291,9 @@ pass "(c) new post visible through nginx after $took_c s (limit $((MAX_AGE + 1))
 kill "$R1"
 wait "$R1" 2>/dev/null || true
 ! curl -fsS -o /dev/null "http://127.0.0.1:$P1/healthz" 2>/dev/null || fail "(d) replica 1 still answers after kill"
+hc=0
+"$BIN" healthcheck --timeout 2 "http://127.0.0.1:$P1/healthz" 2>/dev/null || hc=$?
+[ "$hc" = 1 ] || fail "(d) dropfeed healthcheck on the killed replica: exit $hc, want 1"
 td=$(date +%s.%N)
 for i in $(seq 1 10); do
   # A distinct query per request: a cache MISS each time, so each one really goes to the
@@ -268,6 +306,6 @@ done
 s=$(fetch d-cached "$URL" "${GZ[@]}")
 [ "$s" = 200 ] || fail "(d) $FEED with replica 1 down: status $s"
 retried=$(grep -c "after-kill=.* upstream=[^ ]*, " "$TMP/access.log" || true)
-pass "(d) replica 1 (pid $R1) killed: 10/10 uncached requests answered 200 by the survivor ($retried retried after a failed connect), $FEED 200 ($(header d-cached X-Cache-Status)) ($(elapsed "$td") s)"
+pass "(d) replica 1 (pid $R1) killed (dropfeed healthcheck: exit 1): 10/10 uncached requests answered 200 by the survivor ($retried retried after a failed connect), $FEED 200 ($(header d-cached X-Cache-Status)) ($(elapsed "$td") s)"
 
 echo "PASS all deploy checks in $(elapsed "$T0") s (after the build)"

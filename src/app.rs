@@ -17,7 +17,7 @@ use crate::ids::Ledger;
 use crate::load::{Changes, Library, LoadProgress};
 use crate::metrics::Metrics;
 use crate::pipeline::{self, Built, Clock, Inputs};
-use crate::serve;
+use crate::serve::{self, access_log::AccessLog};
 use crate::snapshot::SharedSnapshot;
 use crate::watch::{self, Message, WatchContext, WatchHandle};
 use crate::websub::Publisher;
@@ -115,6 +115,8 @@ pub async fn start_with_progress(
     progress: Arc<LoadProgress>,
 ) -> Result<Running, StartError> {
     let started = Instant::now();
+    // Opened first: a log file that cannot be written stops the start before any work.
+    let access_log = AccessLog::start(&config.log)?;
     let first = {
         let (root, config, clock) = (posts.to_path_buf(), Arc::clone(&config), Arc::clone(&clock));
         tokio::task::spawn_blocking(move || first_load(&root, &config, &*clock, progress, started))
@@ -147,6 +149,7 @@ pub async fn start_with_progress(
         Arc::clone(&snapshot),
         metrics,
         config.server.clone(),
+        access_log,
         async move {
             let _ = stopped.await;
         },

@@ -5,6 +5,7 @@
 //! error names the file and, when the problem is in it, the line: TOML that does not parse
 //! or has an unknown key, and values refused by validation ([`InvalidSetting`]).
 
+mod log;
 mod raw;
 mod validate;
 
@@ -14,6 +15,7 @@ use std::time::Duration;
 use chrono_tz::Tz;
 use url::Url;
 
+pub use log::{AccessFormat, LogConfig, LogFormat, RawLog};
 pub use raw::{RawCache, RawConfig, RawServer, RawWatch, RawWebSub};
 pub use validate::{InvalidSetting, SettingProblem};
 
@@ -75,6 +77,8 @@ pub struct Config {
     pub websub_hub: Option<Url>,
     /// HTTP server limits.
     pub server: ServerConfig,
+    /// Log format and access log.
+    pub log: LogConfig,
 }
 
 /// `Cache-Control` parameters, in seconds.
@@ -212,6 +216,7 @@ impl Config {
             watch: validate::watch(raw.watch)?,
             websub_hub,
             server: validate::server(raw.server)?,
+            log: log::validate(raw.log)?,
         })
     }
 
@@ -337,6 +342,8 @@ mod tests {
             ("base_url = \"ftp://ex.org/\"\n", 1, "http or https"),
             ("\nlink_base = \"/relative\"\n", 2, "link_base"),
             ("\n\n\ntimezone = \"Mars/Base\"", 4, "Mars/Base"),
+            ("[log]\naccess_file = \"a.log\"\n", 2, "log.access"),
+            ("[log]\n\naccess = \"apache\"\n", 3, "apache"),
         ];
         for (text, line, says) in cases {
             let err = Config::parse(Path::new("d.toml"), text, None).unwrap_err();

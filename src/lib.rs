@@ -5,6 +5,7 @@
 //! (`app` and the `dropfeed` binary wire them all up):
 //!
 //! - [`config`]: `dropfeed.toml` → validated [`config::Config`].
+//! - [`logging`]: log lines on stderr (text or JSON, colour only on a terminal).
 //! - [`parallel`]: a list of independent items mapped on every core.
 //! - [`post`]: one file → one [`post::Post`] (front matter, Markdown, plain text, dates).
 //! - [`load`]: the posts folder → posts, re-reading only changed files, and the files beside
@@ -23,6 +24,8 @@
 //! - [`watch`]: file events → rebuild → atomic swap.
 //! - [`serve`]: the hyper server answering from the current snapshot (files beside posts
 //!   streamed from disk, with ranges).
+//! - [`healthcheck`]: `dropfeed healthcheck`, one bounded `GET /healthz` for containers.
+//! - [`systemd`]: readiness, reload and stop notifications for `Type=notify` units.
 //! - [`app`]: all of the above started together (what `dropfeed serve` runs).
 
 #![warn(missing_docs)]
@@ -31,8 +34,10 @@ pub mod app;
 pub mod config;
 pub mod encoder;
 pub mod export;
+pub mod healthcheck;
 pub mod ids;
 pub mod load;
+pub mod logging;
 pub mod metrics;
 pub mod parallel;
 pub mod pipeline;
@@ -42,5 +47,6 @@ pub mod serve;
 pub mod site;
 pub mod snapshot;
 pub mod status;
+pub mod systemd;
 pub mod watch;
 pub mod websub;

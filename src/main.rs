@@ -5,19 +5,23 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+mod cli;
+
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
+use cli::signals::{reload_on_hangup, Reload};
 use dropfeed::app;
 use dropfeed::config::Config;
 use dropfeed::export;
 use dropfeed::ids::Ledger;
 use dropfeed::load::Library;
 use dropfeed::load::LoadProgress;
+use dropfeed::logging::{self, LogFormat};
 use dropfeed::pipeline::{self, Clock, Inputs, SystemClock};
 use dropfeed::site::Held;
 use dropfeed::status::{Level, PostState};
-use dropfeed::watch;
+use dropfeed::systemd::Notifier;
 use std::io::IsTerminal;
 use std::sync::atomic::Ordering;
 
@@ -25,6 +29,9 @@ use std::sync::atomic::Ordering;
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Cli {
+    /// How log lines are written to stderr [default: `[log] format` in the config, else text].
+    #[arg(long, value_enum, global = true)]
+    log_format: Option<LogFormat>,
     #[command(subcommand)]
     command: Command,
 }
@@ -34,35 +41,35 @@ enum Command {
     /// Serve the feeds over HTTP, rebuilding the moment a post changes.
     Serve {
         /// The posts folder.
-        #[arg(long, default_value = "posts")]
+        #[arg(long, default_value = "posts", env = "DROPFEED_POSTS")]
         posts: PathBuf,
         /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080")]
+        #[arg(long, default_value = "127.0.0.1:8080", env = "DROPFEED_LISTEN")]
         listen: SocketAddr,
         /// Config file (default: dropfeed.toml next to the posts folder, if any).
-        #[arg(long)]
+        #[arg(long, env = "DROPFEED_CONFIG")]
         config: Option<PathBuf>,
     },
     /// Write every resource, precompressed, to a folder for a static host.
     Build {
         /// The posts folder.
-        #[arg(long, default_value = "posts")]
+        #[arg(long, default_value = "posts", env = "DROPFEED_POSTS")]
         posts: PathBuf,
         /// Output folder; replaced as a whole.
         #[arg(long)]
         out: PathBuf,
         /// Config file (default: dropfeed.toml next to the posts folder, if any).
-        #[arg(long)]
+        #[arg(long, env = "DROPFEED_CONFIG")]
         config: Option<PathBuf>,
     },
     /// Report every problem in the posts. Exit 0 when clean, 1 on errors, 2 on warnings
     /// only when --strict.
     Check {
         /// The posts folder.
-        #[arg(long, default_value = "posts")]
+        #[arg(long, default_value = "posts", env = "DROPFEED_POSTS")]
         posts: PathBuf,
         /// Config file (default: dropfeed.toml next to the posts folder, if any).
-        #[arg(long)]
+        #[arg(long, env = "DROPFEED_CONFIG")]
         config: Option<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -70,6 +77,9 @@ enum Command {
         /// Exit 2 when there are warnings but no errors.
         #[arg(long)]
         strict: bool,
+        /// Also print information (a language detected, links made absolute).
+        #[arg(long, short)]
+        verbose: bool,
     },
     /// Create a new Markdown post with front matter and the current date.
     New {
@@ -79,10 +89,10 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         tags: Vec<String>,
         /// The posts folder.
-        #[arg(long, default_value = "posts")]
+        #[arg(long, default_value = "posts", env = "DROPFEED_POSTS")]
         posts: PathBuf,
         /// Config file (for the time zone).
-        #[arg(long)]
+        #[arg(long, env = "DROPFEED_CONFIG")]
         config: Option<PathBuf>,
     },
     /// Configuration helpers.
@@ -91,12 +101,35 @@ enum Command {
         #[arg(long)]
         print_default: bool,
     },
+    /// Exit 0 when the server answers 200, 1 otherwise (for container health checks).
+    Healthcheck {
+        /// URL to ask [default: http://<listen address>/healthz, 0.0.0.0 asked on 127.0.0.1].
+        url: Option<String>,
+        /// The address `serve` listens on.
+        #[arg(long, default_value = "127.0.0.1:8080", env = "DROPFEED_LISTEN")]
+        listen: SocketAddr,
+        /// Seconds to wait for the answer, connecting included.
+        #[arg(long, default_value_t = 3.0)]
+        timeout: f64,
+    },
+    /// Print a shell completion script (e.g. `dropfeed completions bash >
+    /// /etc/bash_completion.d/dropfeed`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), or write one page per command into a folder.
+    Man {
+        /// Write dropfeed.1, dropfeed-serve.1, ... into this folder instead.
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 /// How `check` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Format {
-    /// `file:line: level: message`, coloured on a terminal.
+    /// `file:line: level: message`, coloured on a terminal (never with `NO_COLOR`).
     Text,
     /// One JSON document with every diagnostic.
     Json,
@@ -104,13 +137,10 @@ enum Format {
 
 fn main() -> ExitCode {
     tune_allocator();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    let setup = cli::log_setup(cli.log_format, &cli.command);
+    let format = setup.format;
+    logging::init(setup);
     let result = match cli.command {
         Command::Serve {
             posts,
@@ -123,31 +153,43 @@ fn main() -> ExitCode {
             config,
             format,
             strict,
-        } => check(&posts, config.as_deref(), format, strict),
+            verbose,
+        } => check(&posts, config.as_deref(), format, strict, verbose),
         Command::New {
             title,
             tags,
             posts,
             config,
         } => new_post(&posts, config.as_deref(), &title, &tags),
-        Command::Config { print_default } => {
-            if print_default {
-                print!("{}", dropfeed::config::ANNOTATED_DEFAULT);
-                Ok(ExitCode::SUCCESS)
-            } else {
-                Err(anyhow::anyhow!(
-                    "say what to do: dropfeed config --print-default"
-                ))
-            }
-        }
+        Command::Completions { shell } => cli::docs::completions(shell),
+        Command::Man { out_dir } => cli::docs::manual(out_dir.as_deref()),
+        Command::Healthcheck {
+            url,
+            listen,
+            timeout,
+        } => cli::docs::healthcheck(url, listen, timeout),
+        Command::Config { print_default } => print_config(print_default),
     };
     match result {
         Ok(code) => code,
+        Err(e) if format == LogFormat::Json => {
+            tracing::error!("{e:#}");
+            ExitCode::FAILURE
+        }
         Err(e) => {
             eprintln!("dropfeed: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// `dropfeed config --print-default`.
+fn print_config(print_default: bool) -> Result<ExitCode> {
+    if !print_default {
+        anyhow::bail!("say what to do: dropfeed config --print-default");
+    }
+    print!("{}", dropfeed::config::ANNOTATED_DEFAULT);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// glibc gives each thread that allocates its own arena and keeps freed memory in them; for
@@ -176,38 +218,44 @@ fn load(
     Ok((config, library))
 }
 
-fn check(posts: &Path, config: Option<&Path>, format: Format, strict: bool) -> Result<ExitCode> {
+fn check(
+    posts: &Path,
+    config: Option<&Path>,
+    format: Format,
+    strict: bool,
+    verbose: bool,
+) -> Result<ExitCode> {
     let (config, library) = load(posts, config, None)?;
     let report = pipeline::check(&library, &config, SystemClock.now())?;
-    let diagnostics = report.diagnostics();
+    let (errors, warnings) = (
+        report.count_level(Level::Error),
+        report.count_level(Level::Warning),
+    );
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&diagnostics)?),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report.diagnostics())?),
         Format::Text => {
-            let colour = std::io::stdout().is_terminal();
-            for d in &diagnostics {
-                let text = d.to_string();
-                match (colour, d.level) {
-                    (true, Level::Error) => println!("\x1b[31m{text}\x1b[0m"),
-                    (true, Level::Warning) => println!("\x1b[33m{text}\x1b[0m"),
-                    (false, _) => println!("{text}"),
-                }
-            }
+            let colour = logging::colour_allowed(std::io::stdout().is_terminal());
+            print!(
+                "{}",
+                dropfeed::status::render_text(&report, verbose, colour)
+            );
             eprintln!(
-                "{} post files: {} published, {} with errors, {} warnings",
+                "{} post files: {} published, {} with errors, {warnings} warnings, {} notes{}",
                 report.posts.len(),
                 report.published,
                 report.count(PostState::Failed),
-                diagnostics
-                    .iter()
-                    .filter(|d| d.level == Level::Warning)
-                    .count()
+                report.count_level(Level::Info),
+                if verbose {
+                    ""
+                } else {
+                    " (shown with --verbose)"
+                },
             );
         }
     }
-    let errors = diagnostics.iter().any(|d| d.level == Level::Error);
-    Ok(match (errors, diagnostics.is_empty(), strict) {
+    Ok(match (errors > 0, warnings > 0, strict) {
         (true, _, _) => ExitCode::FAILURE,
-        (false, false, true) => ExitCode::from(2),
+        (false, true, true) => ExitCode::from(2),
         _ => ExitCode::SUCCESS,
     })
 }
@@ -301,28 +349,55 @@ fn serve(posts: &Path, listen: SocketAddr, config_path: Option<&Path>) -> Result
         .await;
         bar.abort();
         let mut running = started?;
-        eprintln!(
-            "dropfeed: serving {} published posts from {} on http://{}/",
-            running.published,
-            posts.display(),
-            running.addr
-        );
-        for media in dropfeed::render::FEED_FORMATS {
-            eprintln!("  {}", config.url(media.feed_file()));
-        }
-        let reloads = reload_on_hangup(posts.to_path_buf(), config_path, listen_url, &running);
+        let systemd = announce(&running, posts, &config);
+        let reload = Reload {
+            posts: posts.to_path_buf(),
+            config_path,
+            listen_url,
+            systemd: systemd.clone(),
+        };
+        let reloads = reload_on_hangup(reload, &running);
         tokio::select! {
-            () = shutdown_signal() => running.stop().await?,
+            () = cli::signals::shutdown_signal() => {
+                if let Some(systemd) = &systemd {
+                    systemd.stopping();
+                }
+                running.stop().await?
+            }
             result = running.wait() => result?,
         }
         reloads.abort();
-        eprintln!("dropfeed: stopped");
+        tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
     });
     // Dropping the runtime would wait for its blocking threads: a cold page still rendering
     // there would keep the process alive past the drain deadline, which already passed.
     runtime.shutdown_background();
     served
+}
+
+/// Says the service is up: a log line with the feeds' URLs, and `READY=1` to systemd when
+/// it started the service (returned for the reloads and the stop to come).
+fn announce(running: &app::Running, posts: &Path, config: &Config) -> Option<Arc<Notifier>> {
+    let feeds: Vec<String> = dropfeed::render::FEED_FORMATS
+        .iter()
+        .map(|media| config.url(media.feed_file()))
+        .collect();
+    tracing::info!(
+        posts = running.published,
+        folder = %posts.display(),
+        feeds = feeds.join(" "),
+        "serving on http://{}/",
+        running.addr
+    );
+    let systemd = Notifier::from_env().map(Arc::new);
+    if let Some(systemd) = &systemd {
+        systemd.ready(&format!(
+            "serving {} posts on http://{}/",
+            running.published, running.addr
+        ));
+    }
+    systemd
 }
 
 /// The async runtime for `serve`. `threads = 0`: one per core but one, at least one. The
@@ -345,35 +420,6 @@ fn runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
             .enable_all()
             .build()
     }
-}
-
-/// On every SIGHUP, reads the config again and hands it to the watcher, which re-reads every
-/// post and rebuilds; connections are not touched. A config with errors is refused and the
-/// old one stays.
-fn reload_on_hangup(
-    posts: PathBuf,
-    config_path: Option<PathBuf>,
-    listen_url: String,
-    running: &app::Running,
-) -> tokio::task::JoinHandle<()> {
-    let notifier = running.notifier();
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            let Ok(mut hangups) = signal(SignalKind::hangup()) else {
-                return;
-            };
-            while hangups.recv().await.is_some() {
-                match Config::discover(&posts, config_path.as_deref(), Some(&listen_url)) {
-                    Ok(config) => notifier(watch::Message::Reload(Arc::new(config))),
-                    Err(e) => notifier(watch::Message::ReloadFailed(format!("{e:#}"))),
-                }
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = (posts, config_path, listen_url, notifier);
-    })
 }
 
 /// On a terminal, a progress bar for a first load that takes more than a second.
@@ -404,21 +450,4 @@ impl Drop for ClearOnDrop {
     fn drop(&mut self) {
         self.0.finish_and_clear();
     }
-}
-
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .expect("installing a SIGTERM handler");
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = interrupt.await;
 }

@@ -1,9 +1,13 @@
-//! Prometheus text-format metrics: requests by route class and status, bytes sent by
-//! content-coding, rebuild count and duration histogram, posts by state, snapshot
-//! generation, open connections and those the server closed, cold pages rendered.
+//! Prometheus text-format metrics: requests by route class and status, their duration
+//! histogram by route class, bytes sent by content-coding, rebuild count and duration
+//! histogram, posts by state, snapshot generation, open connections and those the server
+//! closed, cold pages rendered, the version (`dropfeed_build_info`) and the process's own
+//! CPU, memory, file descriptors and start time ([`process`]).
 //!
 //! - Counters are plain atomics (relaxed): recording a request costs a few nanoseconds and
-//!   takes no lock.
+//!   takes no lock. A duration lands in one bucket (a binary search over fixed bounds and
+//!   one increment); buckets are made cumulative when scraped, so recording allocates
+//!   nothing.
 //! - Labels are classes (route kind, status, coding), never paths, so cardinality is fixed.
 //! - What the snapshot holds (posts by state, cold pages, generation) is read from the
 //!   snapshot being served at scrape time.
@@ -11,6 +15,8 @@
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+mod process;
 
 use crate::render::Media;
 use crate::snapshot::{Coding, Snapshot};
@@ -34,6 +40,24 @@ const STATUSES: [u16; 13] = [
 const CODINGS: [Coding; 4] = [Coding::Br, Coding::Zstd, Coding::Gzip, Coding::Identity];
 /// Upper bounds of the rebuild duration histogram, seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
+/// Upper bounds of the request duration histogram, nanoseconds (100 µs to 1 s): a hot
+/// resource is answered in microseconds, a cold page or `/status` rendered in milliseconds.
+const REQUEST_BOUNDS_NANOS: [u64; 12] = [
+    100_000,
+    250_000,
+    500_000,
+    1_000_000,
+    2_500_000,
+    5_000_000,
+    10_000_000,
+    25_000_000,
+    50_000_000,
+    100_000_000,
+    250_000_000,
+    1_000_000_000,
+];
+/// Request duration buckets: one per bound, and one past the last (`+Inf`).
+const REQUEST_BUCKETS: usize = REQUEST_BOUNDS_NANOS.len() + 1;
 
 /// Why the server closed a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,11 +72,17 @@ pub enum Closed {
 #[derive(Debug)]
 pub struct Metrics {
     requests: [[AtomicU64; STATUSES.len()]; ROUTES.len()],
+    /// Requests per route class and duration bucket (not cumulative: each in one bucket).
+    durations: [[AtomicU64; REQUEST_BUCKETS]; ROUTES.len()],
+    /// Sum of request durations per route class, nanoseconds.
+    duration_nanos: [AtomicU64; ROUTES.len()],
     bytes: [AtomicU64; CODINGS.len()],
     rebuilds: AtomicU64,
     rebuild_buckets: [AtomicU64; BUCKETS.len()],
     rebuild_micros: AtomicU64,
     connections_open: AtomicU64,
+    /// Access log lines dropped because its writer was behind.
+    access_log_dropped: AtomicU64,
     /// Closed by the server: `[idle, evicted]`.
     connections_closed: [AtomicU64; 2],
 }
@@ -61,11 +91,14 @@ impl Default for Metrics {
     fn default() -> Self {
         Metrics {
             requests: std::array::from_fn(|_| std::array::from_fn(|_| AtomicU64::new(0))),
+            durations: std::array::from_fn(|_| std::array::from_fn(|_| AtomicU64::new(0))),
+            duration_nanos: std::array::from_fn(|_| AtomicU64::new(0)),
             bytes: std::array::from_fn(|_| AtomicU64::new(0)),
             rebuilds: AtomicU64::new(0),
             rebuild_buckets: std::array::from_fn(|_| AtomicU64::new(0)),
             rebuild_micros: AtomicU64::new(0),
             connections_open: AtomicU64::new(0),
+            access_log_dropped: AtomicU64::new(0),
             connections_closed: std::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
@@ -110,6 +143,21 @@ impl Metrics {
         }
     }
 
+    /// Records how long a request took to answer (until its response was ready to send).
+    pub fn record_duration(&self, route_class: usize, took: Duration) {
+        let route = route_class.min(ROUTES.len() - 1);
+        let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        // The first bound at or above the duration: Prometheus buckets are `le`.
+        let bucket = REQUEST_BOUNDS_NANOS.partition_point(|&bound| bound < nanos);
+        self.durations[route][bucket].fetch_add(1, Ordering::Relaxed);
+        self.duration_nanos[route].fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    /// Counts an access log line dropped (its writer was behind).
+    pub fn access_log_dropped(&self) {
+        self.access_log_dropped.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Counts a connection given a slot.
     pub fn connection_opened(&self) {
         self.connections_open.fetch_add(1, Ordering::Relaxed);
@@ -140,13 +188,47 @@ impl Metrics {
 
     /// The metrics in Prometheus text format (version 0.0.4).
     pub fn render(&self, snapshot: &Snapshot) -> String {
-        let mut out = String::with_capacity(4096);
+        let mut out = String::with_capacity(16 * 1024);
+        let _ = writeln!(
+            out,
+            "# HELP dropfeed_build_info The dropfeed version serving.\n\
+             # TYPE dropfeed_build_info gauge\n\
+             dropfeed_build_info{{version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        );
         self.render_requests(&mut out);
+        self.render_durations(&mut out);
         self.render_bytes(&mut out);
         self.render_rebuilds(&mut out);
         self.render_connections(&mut out);
         render_snapshot(&mut out, snapshot);
+        process::render(&mut out);
         out
+    }
+
+    /// The request duration histogram, per route class.
+    fn render_durations(&self, out: &mut String) {
+        out.push_str("# HELP dropfeed_request_duration_seconds Time from a request's arrival to its response being ready to send, by route class.\n");
+        out.push_str("# TYPE dropfeed_request_duration_seconds histogram\n");
+        for (r, route) in ROUTES.iter().enumerate() {
+            let mut cumulative = 0;
+            for (bucket, bound) in self.durations[r].iter().zip(REQUEST_BOUNDS_NANOS) {
+                cumulative += get(bucket);
+                let le = bound as f64 / 1e9;
+                let _ = writeln!(
+                    out,
+                    "dropfeed_request_duration_seconds_bucket{{route=\"{route}\",le=\"{le}\"}} {cumulative}"
+                );
+            }
+            cumulative += get(&self.durations[r][REQUEST_BUCKETS - 1]);
+            let sum = get(&self.duration_nanos[r]) as f64 / 1e9;
+            let _ = writeln!(
+                out,
+                "dropfeed_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {cumulative}\n\
+                 dropfeed_request_duration_seconds_sum{{route=\"{route}\"}} {sum}\n\
+                 dropfeed_request_duration_seconds_count{{route=\"{route}\"}} {cumulative}"
+            );
+        }
     }
 
     /// Responses by route class and status, and the share of `304`s.
@@ -239,10 +321,15 @@ impl Metrics {
              their deadline, or the idlest when a new one needed room at max_connections.\n\
              # TYPE dropfeed_connections_closed_total counter\n\
              dropfeed_connections_closed_total{{reason=\"idle\"}} {}\n\
-             dropfeed_connections_closed_total{{reason=\"evicted\"}} {}",
+             dropfeed_connections_closed_total{{reason=\"evicted\"}} {}\n\
+             # HELP dropfeed_access_log_dropped_total Access log lines dropped because the \
+             writer could not keep up.\n\
+             # TYPE dropfeed_access_log_dropped_total counter\n\
+             dropfeed_access_log_dropped_total {}",
             get(&self.connections_open),
             get(&self.connections_closed[Closed::Idle as usize]),
             get(&self.connections_closed[Closed::Evicted as usize]),
+            get(&self.access_log_dropped),
         );
     }
 }

@@ -29,7 +29,7 @@ use crate::load::{Library, Linked, Skipped};
 use crate::post::{Post, PostError};
 use crate::site::{Held, Site};
 
-pub use page::{render_html, render_json, StatusPage};
+pub use page::{render_html, render_json, render_text, StatusPage};
 pub use report::report;
 
 /// Feeds larger than this earn a warning: many readers and aggregators refuse them.
@@ -43,14 +43,18 @@ pub enum Level {
     Error,
     /// Published, but something deserves a look.
     Warning,
+    /// Information: what dropfeed did for the author (a language detected with
+    /// confidence, relative links made absolute). Nothing to fix; `check --strict` passes.
+    Info,
 }
 
 impl Level {
-    /// `error` or `warning`.
+    /// `error`, `warning` or `info`.
     pub fn name(self) -> &'static str {
         match self {
             Level::Error => "error",
             Level::Warning => "warning",
+            Level::Info => "info",
         }
     }
 }
@@ -224,6 +228,14 @@ impl Report {
             .flat_map(|p| &p.diagnostics)
             .chain(&self.site)
             .collect()
+    }
+
+    /// How many diagnostics have a level.
+    pub fn count_level(&self, level: Level) -> usize {
+        self.diagnostics()
+            .iter()
+            .filter(|d| d.level == level)
+            .count()
     }
 
     /// Count of posts in a state.

@@ -14,6 +14,8 @@
 //!   staging folders from a crash, …), each checked the same way: expected exit, no staging
 //!   folder left, nothing outside the build's own paths changed.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -253,10 +255,9 @@ fn build_out_under_a_read_only_parent_fails_cleanly() {
     let probe = parent.join("probe");
     if std::fs::create_dir(&probe).is_ok() {
         std::fs::remove_dir(&probe).expect("remove the probe");
-        eprintln!(
-            "SKIPPED build_out_under_a_read_only_parent_fails_cleanly: this process writes \
-             into read-only folders (root?); see build_out_layouts' /proc row for a parent \
-             where nothing can be created"
+        common::skip::skipped(
+            "this process writes into read-only folders (root?); see build_out_layouts' /proc \
+             row for a parent where nothing can be created",
         );
         return;
     }

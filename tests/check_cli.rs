@@ -1,6 +1,9 @@
 //! `dropfeed check` and `dropfeed build` as an author meets them, run as the real binary:
 //!
-//! - `check` on a copy of the shipped `posts/` exits 0 and reports no error;
+//! - `check` on a copy of the shipped `posts/` exits 0 and reports no error; `check --strict`
+//!   exits 0 too: a language detected with confidence and links made absolute are
+//!   information (`info`), printed with `--verbose` and in the JSON, not warnings (regression:
+//!   they were warnings, so the shipped posts failed `--strict` with exit 2);
 //! - an unknown YAML front-matter key exits 1 and names `<folder>/bad.md:3:` and the key,
 //!   while the good post beside it gets no error;
 //! - a TOML date that is not a date (text or a malformed native literal) names its line;
@@ -70,6 +73,34 @@ fn shipped_posts_pass_check() {
     let run = dropfeed(&["check"], &posts);
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
     assert!(!run.stdout.contains("error:"), "{}", run.stdout);
+}
+
+#[test]
+fn shipped_posts_pass_check_strict() {
+    let (_dir, posts) = copy_posts(&sample_posts());
+    let run = dropfeed(&["check", "--strict"], &posts);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.stdout, "", "only information, shown with --verbose");
+    let verbose = dropfeed(&["check", "--strict", "--verbose"], &posts);
+    assert_eq!(verbose.code, Some(0), "{}", verbose.stderr);
+    let notes: Vec<&str> = verbose.stdout.lines().collect();
+    assert!(
+        notes
+            .iter()
+            .any(|l| l.contains(": info: language not given: detected as")),
+        "{notes:?}"
+    );
+    assert!(notes.iter().all(|l| l.contains(": info: ")), "{notes:?}");
+    let json = dropfeed(&["check", "--strict", "--format", "json"], &posts);
+    assert_eq!(json.code, Some(0), "{}", json.stderr);
+    let diagnostics: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let levels: BTreeSet<&str> = diagnostics
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|d| d["level"].as_str())
+        .collect();
+    assert_eq!(levels, BTreeSet::from(["info"]), "{diagnostics:#}");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //!   `tests/feedparser_check.py` (interpreter: `$DROPFEED_PYTHON`, else `python3`): not bozo,
 //!   versions `rss20` and `atom10`, entry titles (escaping and non-ASCII included) in order,
 //!   entry links absolute and on this server.
-//! - Without feedparser installed the test prints `SKIPPED: feedparser not installed` and
+//! - Without feedparser installed the test says `SKIPPED …: feedparser not installed` and
 //!   passes, unless `CI` is set, where it fails.
 
 mod common;
@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::server::Server;
+use common::skip::skipped;
 use hyper::StatusCode;
 use serde_json::Value;
 
@@ -32,7 +33,7 @@ fn feedparser(paths: &[PathBuf]) -> Option<Vec<Value>> {
     let on_ci = std::env::var_os("CI").is_some();
     let skip = |why: String| {
         assert!(!on_ci, "CI is set, so feedparser must be available: {why}");
-        println!("SKIPPED: feedparser not installed ({why})");
+        skipped(&format!("feedparser not installed ({why})"));
         None
     };
     let output = match Command::new(&python).arg(SCRIPT).args(paths).output() {

@@ -61,7 +61,9 @@ fn start(posts: &std::path::Path) -> (Served, String) {
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             if let Some(at) = line.find("on http://") {
-                let addr = line[at + 10..].trim_end_matches('/').to_string();
+                // `… on http://127.0.0.1:PORT/ posts=…`: the address ends at its slash.
+                let rest = &line[at + 10..];
+                let addr = rest.split('/').next().unwrap_or(rest).to_string();
                 let _ = tx.send(addr);
             }
         }

@@ -5,7 +5,7 @@
 //! post page are saved under `target/test-artifacts/html_pages/`.
 //!
 //! Without chromium the screenshot part prints
-//! "SKIPPED: chromium not installed; screenshots not taken" and passes.
+//! "SKIPPED html_pages: chromium not installed; screenshots not taken" and passes.
 
 mod common;
 
@@ -16,6 +16,7 @@ use std::time::Instant;
 use common::chromium;
 use common::feeds::sample_posts;
 use common::server::{header, Server};
+use common::skip::skipped;
 use dropfeed::pipeline::SystemClock;
 use hyper::StatusCode;
 
@@ -287,7 +288,7 @@ async fn home_and_post_pages_discover_feeds_and_render() {
 
 async fn screenshots(server: &Server, post_path: &str) {
     let Some(chromium) = chromium::find() else {
-        eprintln!("SKIPPED: chromium not installed; screenshots not taken");
+        skipped("chromium not installed; screenshots not taken");
         return;
     };
     let out = chromium::artifacts("html_pages");

@@ -10,7 +10,11 @@
 //! - 1 `GET` of an unknown path → `route="other",status="404"` +1;
 //! - the gzip answer's body length → `dropfeed_http_response_bytes_total{encoding="gzip"}`;
 //! - `dropfeed_posts{state="published"}` equals the posts served; adding a post raises it,
-//!   `dropfeed_snapshot_generation` and `dropfeed_rebuild_duration_seconds_count`.
+//!   `dropfeed_snapshot_generation` and `dropfeed_rebuild_duration_seconds_count`;
+//! - `dropfeed_build_info{version}` names this version; the process metrics (CPU seconds,
+//!   resident memory, open files, start time) are there and plausible;
+//! - `dropfeed_request_duration_seconds` is a histogram per route class whose buckets never
+//!   shrink towards `+Inf` and whose count grows by the requests made.
 
 mod common;
 
@@ -19,7 +23,7 @@ use std::sync::Arc;
 use common::server::{header, markdown_post, wait_until, Server, DEADLINE};
 use dropfeed::pipeline::SystemClock;
 use hyper::StatusCode;
-use prometheus_parse::{Scrape, Value};
+use prometheus_parse::{HistogramCount, Scrape, Value};
 
 /// One parsed scrape of `/metrics`.
 struct Metrics(Scrape);
@@ -46,6 +50,21 @@ impl Metrics {
             &[("route", route), ("status", status)],
         )
         .unwrap_or(0.0)
+    }
+
+    /// The buckets of a histogram's series whose labels include `labels`.
+    fn histogram(&self, name: &str, labels: &[(&str, &str)]) -> Vec<HistogramCount> {
+        let sample = self
+            .0
+            .samples
+            .iter()
+            .filter(|s| s.metric == name)
+            .find(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .unwrap_or_else(|| panic!("/metrics has no histogram {name}{labels:?}"));
+        match &sample.value {
+            Value::Histogram(buckets) => buckets.clone(),
+            other => panic!("{name} is not a histogram: {other:?}"),
+        }
     }
 
     /// A sample that must be present.
@@ -164,6 +183,75 @@ async fn counters_follow_known_requests() {
     assert_eq!(
         changed.must("dropfeed_posts", &[("state", "published")]),
         4.0
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn version_process_and_request_durations() {
+    let owned = posts();
+    let files: Vec<(&str, &str)> = owned
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let server = Server::start(&files).await;
+    let before = scrape(&server).await;
+    for _ in 0..5 {
+        let (status, _, _) = server.get("/atom.xml", &[]).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, _, _) = server.get("/", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let after = scrape(&server).await;
+
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        after.must("dropfeed_build_info", &[("version", version)]),
+        1.0
+    );
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs_f64();
+    let started = after.must("process_start_time_seconds", &[]);
+    assert!(
+        started <= now + 1.0 && started > now - 86_400.0,
+        "start {started}, now {now}"
+    );
+    assert!(after.must("process_cpu_seconds_total", &[]) > 0.0);
+    assert!(after.must("process_resident_memory_bytes", &[]) > 1e6);
+    assert!(after.must("process_open_fds", &[]) >= 3.0);
+
+    let count = |m: &Metrics, route: &str| {
+        let buckets = m.histogram("dropfeed_request_duration_seconds", &[("route", route)]);
+        for pair in buckets.windows(2) {
+            assert!(pair[0].less_than < pair[1].less_than, "{buckets:?}");
+            assert!(
+                pair[0].count <= pair[1].count,
+                "buckets shrink: {buckets:?}"
+            );
+        }
+        let last = buckets.last().expect("buckets");
+        assert!(last.less_than.is_infinite(), "{buckets:?}");
+        let total = m.must(
+            "dropfeed_request_duration_seconds_count",
+            &[("route", route)],
+        );
+        assert_eq!(last.count, total, "+Inf bucket and count differ");
+        total
+    };
+    assert_eq!(count(&after, "feed") - count(&before, "feed"), 5.0);
+    assert_eq!(count(&after, "home") - count(&before, "home"), 1.0);
+    let sum = |m: &Metrics| {
+        m.must(
+            "dropfeed_request_duration_seconds_sum",
+            &[("route", "feed")],
+        )
+    };
+    assert!(
+        sum(&after) > sum(&before),
+        "the feed durations' sum did not grow"
     );
     server.stop().await;
 }

@@ -15,6 +15,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::server::{markdown_post, wait_until, Server, DEADLINE};
+use common::skip::skipped;
 use serde_json::Value;
 
 /// Longer than several debounce periods (50 ms): what was not published by then was held.
@@ -202,7 +203,7 @@ fn unreadable_folder_keeps_its_posts_and_is_reported() {
     .unwrap();
     let binary = Path::new(env!("CARGO_BIN_EXE_dropfeed"));
     let Some(mut serve) = unprivileged(binary, dir.path()) else {
-        println!("SKIPPED unreadable_folder_keeps_its_posts_and_is_reported: setpriv cannot drop root here");
+        skipped("setpriv cannot drop root here");
         return;
     };
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use common::chromium;
 use common::server::{header, markdown_post, wait_until, Server, DEADLINE};
+use common::skip::skipped;
 use dropfeed::pipeline::SystemClock;
 use hyper::StatusCode;
 use serde_json::Value;
@@ -348,8 +349,9 @@ fn check_exit_codes_with_warnings_only() {
         markdown_post(
             "No Language",
             "2024-02-01",
-            "This post does not say which language it is written in, so the language has to be \
-             detected from this rather long English paragraph about feeds, folders and posts.",
+            // Too short to detect a language: the site's is used, and the author is warned
+            // (a language detected with confidence is only information).
+            "Too short to tell.",
         ),
     )
     .expect("write post");
@@ -383,10 +385,48 @@ fn check_exit_codes_with_warnings_only() {
 /// message) where chromium is not installed.
 fn screenshot(url: &str) {
     let Some(chromium) = chromium::find() else {
-        eprintln!("SKIPPED: chromium not installed; /status screenshot not taken");
+        skipped("chromium not installed; /status screenshot not taken");
         return;
     };
     let png = chromium::artifacts("status_page").join("status.png");
     chromium::screenshot(&chromium, url, &png, (1200, 900));
     eprintln!("screenshot of /status: {}", png.display());
+}
+
+/// A language detected with confidence is information: level `info` in `/status`'s JSON,
+/// a quiet `class="info"` line in its HTML, never a warning.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detected_language_is_information_on_status() {
+    let post = markdown_post(
+        "No Language",
+        "2024-02-01",
+        "This post does not say which language it is written in, so the language has to be \
+         detected from this rather long English paragraph about feeds, folders and posts.",
+    );
+    let server = Server::start(&[("no-lang.md", &post)]).await;
+    let (_, _, body) = server.get("/status?format=json", &[]).await;
+    let status: Value = serde_json::from_slice(&body).expect("JSON");
+    let diagnostics = status["posts"][0]["diagnostics"]
+        .as_array()
+        .expect("a list");
+    let detected = diagnostics
+        .iter()
+        .find(|d| {
+            d["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("detected as `en`"))
+        })
+        .unwrap_or_else(|| panic!("no language note: {status:#}"));
+    assert_eq!(detected["level"], "info", "{detected}");
+    assert!(
+        diagnostics.iter().all(|d| d["level"] == "info"),
+        "{status:#}"
+    );
+    let (_, _, html) = server.get("/status", &[]).await;
+    let html = String::from_utf8_lossy(&html);
+    assert!(
+        html.contains("<li class=\"info\">language not given: detected as `en`"),
+        "{html}"
+    );
+    server.stop().await;
 }

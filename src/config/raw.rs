@@ -43,6 +43,9 @@ pub struct RawConfig {
     /// HTTP server limits.
     #[serde(default)]
     pub server: RawServer,
+    /// Logs and the access log.
+    #[serde(default)]
+    pub log: super::log::RawLog,
 }
 
 /// `[cache]` as written.

@@ -52,6 +52,9 @@ pub enum SettingProblem {
     /// The WebSub hub is not a URL.
     #[error("websub.hub: {0}")]
     HubUrl(url::ParseError),
+    /// An access log file is named but the access log is off.
+    #[error("log.access_file is set but log.access is \"off\": say which format to write (\"common\", \"combined\" or \"json\")")]
+    AccessFileWithoutAccess,
 }
 
 /// Checks a written value; a refusal names where it was written.

@@ -18,6 +18,7 @@ use std::time::SystemTime;
 use super::format;
 use super::health::Health;
 use super::SharedHealth;
+use crate::logging::FINDINGS;
 
 /// One issued id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,8 +147,12 @@ impl Ledger {
             }
             for problem in is.read_problems() {
                 match problem.line {
-                    Some(line) => tracing::error!("{}:{line}: {}", path.display(), problem.message),
-                    None => tracing::error!("{}: {}", path.display(), problem.message),
+                    Some(line) => {
+                        tracing::error!(target: FINDINGS, "{}:{line}: {}", path.display(), problem.message)
+                    }
+                    None => {
+                        tracing::error!(target: FINDINGS, "{}: {}", path.display(), problem.message)
+                    }
                 }
             }
         }

@@ -10,6 +10,7 @@ use std::time::SystemTime;
 use chrono::{DateTime, Utc};
 
 use super::LoadProgress;
+use crate::logging::FINDINGS;
 use crate::post::{self, ParseContext, Post, PostError};
 
 /// What reading one file gave.
@@ -57,7 +58,7 @@ fn read_one(
             display.display(),
             meta.len()
         );
-        tracing::warn!("{reason}");
+        tracing::warn!(target: FINDINGS, "{reason}");
         return ReadResult::Skipped(reason);
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
@@ -80,7 +81,8 @@ fn read_one(
         }
     };
     if let Err(e) = &parsed {
-        tracing::warn!("{e}");
+        // An error, as the report calls it: the post (or its newest version) is not served.
+        tracing::error!(target: FINDINGS, "{e}");
     }
     ReadResult::Read {
         stamp: stamp(meta),

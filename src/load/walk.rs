@@ -7,6 +7,7 @@ use std::fs::{self, Metadata};
 use std::path::{Path, PathBuf};
 
 use super::{Library, Skipped, Staleness};
+use crate::logging::FINDINGS;
 use crate::post::Format;
 
 impl Library {
@@ -220,9 +221,9 @@ impl Library {
             // Logged when it starts, not again on every rescan.
             let file = self.display_root.join(rel).display().to_string();
             if error {
-                tracing::error!(file, "{reason}");
+                tracing::error!(target: FINDINGS, file, "{reason}");
             } else {
-                tracing::warn!(file, "{reason}");
+                tracing::warn!(target: FINDINGS, file, "{reason}");
             }
             self.skipped.insert(rel.to_string(), skipped);
             walk.reports_changed.push(rel.to_string());

@@ -22,6 +22,8 @@ pub struct Body {
     /// Things worth telling the author about the body (none yet: relative links are
     /// reported with their lines from [`Post::links`]).
     pub warnings: Vec<String>,
+    /// What was done for the author, nothing to fix (relative URLs made absolute).
+    pub notes: Vec<String>,
 }
 
 /// A post's [`Body`], or what it is made from until it is needed.
@@ -174,12 +176,16 @@ impl PostDraft {
             },
         };
         let cleaned = html::clean_html(&self.body_html, urls);
+        // Information about what was done for the author (none yet: links have their own
+        // reports with their lines).
+        let notes = Vec::new();
         Body {
             html: Content::new(&cleaned.html),
             summary,
             lang,
             lang_source,
             warnings: Vec::new(),
+            notes,
         }
     }
 }

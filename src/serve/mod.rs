@@ -9,6 +9,7 @@
 //! - [`conditional`]: when to answer `304` (and `412`, for files).
 //! - [`range`]: which bytes a `Range` header asks for.
 //! - [`limit`]: optional per-client rate limiting.
+//! - [`access_log`]: the optional access log, written by a thread of its own.
 //!
 //! Rules followed (RFC 9110): `GET` and `HEAD` only (others `405` with `Allow`); `HEAD`
 //! carries `GET`'s headers without a body; `304` repeats `ETag`, `Last-Modified`,
@@ -18,6 +19,7 @@
 //! the snapshot holds). A hot resource is answered without a lock, a disk read or
 //! compression; rendering (cold pages, `/status`) runs on the blocking pool.
 
+pub mod access_log;
 mod answer;
 pub mod body;
 pub mod conditional;
@@ -30,7 +32,7 @@ pub mod range;
 use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -43,6 +45,7 @@ use crate::config::ServerConfig;
 use crate::metrics::{self, Metrics};
 use crate::snapshot::{Coding, Cold, Resource, SharedSnapshot, Snapshot};
 
+use access_log::{AccessLog, Record};
 use answer::{answer, plain};
 use body::ResponseBody;
 use connections::Connections;
@@ -57,6 +60,8 @@ pub struct ServerState {
     pub metrics: Arc<Metrics>,
     /// Per-client limit, when configured.
     pub limiter: Option<RateLimiter>,
+    /// The access log, when `[log] access` is on.
+    pub access_log: Option<AccessLog>,
 }
 
 /// Serves `snapshot` on `listener` until `shutdown` resolves, then lets in-flight requests
@@ -66,6 +71,7 @@ pub async fn run(
     snapshot: SharedSnapshot,
     metrics: Arc<Metrics>,
     limits: ServerConfig,
+    access_log: Option<AccessLog>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let connections = Connections::new(&limits, Arc::clone(&metrics));
@@ -73,6 +79,7 @@ pub async fn run(
         snapshot,
         metrics,
         limiter: limits.rate_limit_per_minute.map(RateLimiter::new),
+        access_log,
     });
     tokio::pin!(shutdown);
     loop {
@@ -88,6 +95,16 @@ pub async fn run(
     }
     drop(listener);
     connections.drain().await;
+    if state.access_log.is_some() {
+        // Waits until the writer has written the last lines: off the async workers.
+        let state = Arc::clone(&state);
+        let flushed = tokio::task::spawn_blocking(move || {
+            if let Some(log) = &state.access_log {
+                log.flush(Duration::from_secs(2));
+            }
+        });
+        let _ = flushed.await;
+    }
     Ok(())
 }
 
@@ -99,7 +116,9 @@ async fn handle(
 ) -> Response<ResponseBody> {
     let path = request.uri().path();
     let class = metrics::route_class(path.strip_prefix('/').unwrap_or(path));
+    let arrived = Instant::now();
     let response = route(state, peer, request).await;
+    state.metrics.record_duration(class, arrived.elapsed());
     let coding = response
         .headers()
         .get(header::CONTENT_ENCODING)
@@ -111,9 +130,14 @@ async fn handle(
             _ => None,
         });
     let bytes = response.body().size_hint().exact().unwrap_or(0) as usize;
-    state
-        .metrics
-        .record(class, response.status().as_u16(), coding, bytes);
+    let status = response.status().as_u16();
+    state.metrics.record(class, status, coding, bytes);
+    if let Some(log) = &state.access_log {
+        let record = Record::of(request, peer, status, bytes as u64, arrived.elapsed());
+        if !log.record(record) {
+            state.metrics.access_log_dropped();
+        }
+    }
     response
 }
 

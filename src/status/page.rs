@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use super::{report, PostReport, PostState, RebuildInfo, Report, Served, StatusInputs};
+use super::{report, Level, PostReport, PostState, RebuildInfo, Report, Served, StatusInputs};
 use crate::post::html::escape_text as esc;
 use crate::render::{Lifetime, Media, Rendered};
 use crate::site::Site;
@@ -94,7 +94,7 @@ pub fn render_html(report: &Report, title: &str) -> Vec<u8> {
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>Status — {title}</title>\n<style>body{{font:1rem/1.5 system-ui,sans-serif;margin:1rem}}table{{border-collapse:collapse;width:100%}}\
          td,th{{border-bottom:1px solid #ddd;padding:.4rem;vertical-align:top;text-align:left}}tr.failed,tr.held{{background:#fde8e8}}\
-         tr.draft,tr.scheduled{{color:#555}}li.error{{color:#a00}}li.warning{{color:#8a5a00}}ul{{margin:0;padding-left:1rem}}</style>\n</head>\n<body>\n\
+         tr.draft,tr.scheduled{{color:#555}}li.error{{color:#a00}}li.warning{{color:#8a5a00}}li.info{{color:#777;font-size:.9em}}ul{{margin:0;padding-left:1rem}}</style>\n</head>\n<body>\n\
          <h1>Status — {title}</h1>\n<p>{published} posts published, {failed} failed, {drafts} drafts, {scheduled} scheduled. Snapshot generation {generation}.</p>\n\
          {rebuild}\n{site_block}<table>\n<thead><tr><th>File</th><th>Title</th><th>State</th><th>Notes</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n</body>\n</html>\n",
         title = esc(title),
@@ -181,5 +181,26 @@ fn rebuild_line(rebuild: Option<&RebuildInfo>) -> String {
 pub fn render_json(report: &Report) -> Vec<u8> {
     let mut out = serde_json::to_vec_pretty(report).unwrap_or_default();
     out.push(b'\n');
+    out
+}
+
+/// `dropfeed check`'s report: one `file:line: level: message` line per diagnostic, errors
+/// in red and warnings in yellow when `colour`; information only when `verbose`.
+pub fn render_text(report: &Report, verbose: bool, colour: bool) -> String {
+    let mut out = String::new();
+    for d in report.diagnostics() {
+        let paint = match d.level {
+            Level::Error => "\x1b[31m",
+            Level::Warning => "\x1b[33m",
+            Level::Info if !verbose => continue,
+            Level::Info => "\x1b[2m",
+        };
+        let line = if colour {
+            format!("{paint}{d}\x1b[0m\n")
+        } else {
+            format!("{d}\n")
+        };
+        out.push_str(&line);
+    }
     out
 }

@@ -267,8 +267,10 @@ fn resolved_against_post(post: &Post, written: &str) -> String {
         .map_or_else(|_| written.to_string(), String::from)
 }
 
+/// A post's warnings, then what dropfeed did for it (information).
 fn post_warnings(file: &str, post: &Post, now: DateTime<Utc>) -> Vec<Diagnostic> {
     let warn = |message: String| Diagnostic::new(file, None, Level::Warning, message);
+    let info = |message: String| Diagnostic::new(file, None, Level::Info, message);
     let mut out: Vec<Diagnostic> = post.warnings.iter().cloned().map(warn).collect();
     if post.updated != post.date && post.updated.with_timezone(&Utc) > now {
         out.push(warn(format!(
@@ -283,8 +285,10 @@ fn post_warnings(file: &str, post: &Post, now: DateTime<Utc>) -> Vec<Diagnostic>
         return out;
     };
     out.extend(body.warnings.iter().cloned().map(warn));
+    out.extend(body.notes.iter().cloned().map(info));
     match body.lang_source {
-        LangSource::Detected => out.push(warn(format!(
+        // Detection is only used when confident: nothing for the author to do.
+        LangSource::Detected => out.push(info(format!(
             "language not given: detected as `{}`",
             body.lang
         ))),

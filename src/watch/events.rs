@@ -98,6 +98,8 @@ pub(super) struct Pending {
     pub(super) writing: HashMap<PathBuf, Instant>,
     /// Act without waiting for a quiet period.
     pub(super) now: bool,
+    /// Who waits for what came before to be acted on ([`Message::Acted`]).
+    pub(super) acted: Vec<tokio::sync::oneshot::Sender<()>>,
     /// Walk the whole folder.
     pub(super) rescan: bool,
     /// Rebuild even when no file changed (the clock moved, the config changed).
@@ -126,6 +128,7 @@ impl Pending {
                 self.rescan = true;
                 self.woken = true;
             }
+            Message::Acted(done) => self.acted.push(done),
             Message::ReloadFailed(error) => {
                 tracing::error!("config not reloaded, the previous one stays in force: {error}");
                 state.library.config_error = Some(error);
@@ -133,6 +136,13 @@ impl Pending {
             }
         }
         ControlFlow::Continue(())
+    }
+
+    /// Tells whoever waits ([`Message::Acted`]) that what came before was acted on.
+    pub(super) fn answer_acted(&mut self) {
+        for done in self.acted.drain(..) {
+            let _ = done.send(());
+        }
     }
 
     fn wake(&mut self) {

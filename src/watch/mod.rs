@@ -47,6 +47,9 @@ pub enum Message {
     /// A reload was refused (the config file has errors): shown on `/status` until one
     /// succeeds; the configuration in force stays.
     ReloadFailed(String),
+    /// Answered once the messages sent before it have been acted on, the rebuild they made
+    /// due included (`dropfeed serve` tells systemd it is ready again after a reload).
+    Acted(tokio::sync::oneshot::Sender<()>),
     /// Stop the thread.
     Stop,
 }
@@ -200,12 +203,14 @@ fn run(
             // Folder gone: keep serving; when it returns, watch it afresh and rescan.
             if !root.is_dir() {
                 watcher = None;
+                pending.answer_acted();
                 continue;
             }
             watcher = new_watcher(&root, events.clone());
             pending.rescan = true;
         }
         if !pending.due() {
+            pending.answer_acted();
             continue;
         }
         if !pending.rescan {
@@ -221,6 +226,7 @@ fn run(
             next_rescan = started + state.config.watch.rescan;
         }
         state.act(&mut pending, started);
+        pending.answer_acted();
     }
 }
 

@@ -143,8 +143,8 @@ pub fn entry_link(entry: &feed_rs::model::Entry) -> &str {
 
 /// Parses feed files with Python feedparser through `tests/feedparser_check.py`: one JSON
 /// object per file (keys in the script's docstring). The interpreter is `$DROPFEED_PYTHON`,
-/// else `python3`. When feedparser (or the interpreter) is missing this prints
-/// "SKIPPED: feedparser not installed" and returns an empty list, so callers skip, unless `$CI`
+/// else `python3`. When feedparser (or the interpreter) is missing this says
+/// "SKIPPED <test>: feedparser not installed" and returns an empty list, so callers skip, unless `$CI`
 /// is set: there it fails, because CI must run every parser.
 pub fn feedparser(paths: &[&Path]) -> Vec<Value> {
     let python = std::env::var("DROPFEED_PYTHON").unwrap_or_else(|_| "python3".into());
@@ -182,10 +182,10 @@ fn skip(python: &str, why: &str) -> Vec<Value> {
         "feedparser not installed for {python} ({why}), and CI must run it \
          (set DROPFEED_PYTHON to a Python that has it)"
     );
-    eprintln!(
-        "SKIPPED: feedparser not installed for {python} ({why}); \
+    super::skip::skipped(&format!(
+        "feedparser not installed for {python} ({why}); \
          pip install feedparser and set DROPFEED_PYTHON"
-    );
+    ));
     Vec::new()
 }
 

@@ -4,6 +4,8 @@
 pub mod chromium;
 pub mod crawl;
 pub mod feeds;
+pub mod process;
 pub mod raw;
 pub mod server;
 pub mod sites;
+pub mod skip;
