@@ -189,6 +189,7 @@ fn check(posts: &Path, config: Option<&Path>, format: Format, strict: bool) -> R
                 match (colour, d.level) {
                     (true, Level::Error) => println!("\x1b[31m{text}\x1b[0m"),
                     (true, Level::Warning) => println!("\x1b[33m{text}\x1b[0m"),
+                    (true, Level::Note) => println!("\x1b[2m{text}\x1b[0m"),
                     (false, _) => println!("{text}"),
                 }
             }
@@ -205,9 +206,10 @@ fn check(posts: &Path, config: Option<&Path>, format: Format, strict: bool) -> R
         }
     }
     let errors = diagnostics.iter().any(|d| d.level == Level::Error);
-    Ok(match (errors, diagnostics.is_empty(), strict) {
+    let warnings = diagnostics.iter().any(|d| d.level == Level::Warning);
+    Ok(match (errors, warnings, strict) {
         (true, _, _) => ExitCode::FAILURE,
-        (false, false, true) => ExitCode::from(2),
+        (false, true, true) => ExitCode::from(2),
         _ => ExitCode::SUCCESS,
     })
 }

@@ -42,14 +42,17 @@ pub enum Level {
     Error,
     /// Published, but something deserves a look.
     Warning,
+    /// For information, nothing to do (another generator's keys ignored on purpose).
+    Note,
 }
 
 impl Level {
-    /// `error` or `warning`.
+    /// `error`, `warning` or `note`.
     pub fn name(self) -> &'static str {
         match self {
             Level::Error => "error",
             Level::Warning => "warning",
+            Level::Note => "note",
         }
     }
 }
@@ -291,7 +294,7 @@ impl StatusInputs {
             .map(|state| {
                 let count = match state {
                     PostState::Published => site.entries.len(),
-                    PostState::Draft => held(|h| matches!(h, Held::Draft)),
+                    PostState::Draft => held(|h| matches!(h, Held::Draft | Held::Expired(_))),
                     PostState::Scheduled => held(|h| matches!(h, Held::Scheduled(_))),
                     PostState::Failed => failed,
                     PostState::Duplicate => held(|h| matches!(h, Held::DuplicateId { .. })),

@@ -17,6 +17,8 @@ pub(crate) struct PostDraft {
     pub meta: frontmatter::FrontMatter,
     pub date: Option<DateTime<FixedOffset>>,
     pub updated: Option<DateTime<FixedOffset>>,
+    /// Not published from then on.
+    pub expires: Option<DateTime<FixedOffset>>,
     pub title: Option<String>,
     /// HTML before sanitising.
     pub body_html: String,
@@ -71,6 +73,7 @@ impl PostDraft {
         let body = self.body_cell(&post_url, ctx);
         let (tags, tag_slugs) = tags_of(&self.meta.tags.0, &mut warnings);
         let meta = self.meta;
+        warnings.extend(meta.warnings);
         Post {
             source: source.to_string(),
             id: meta
@@ -98,8 +101,11 @@ impl PostDraft {
                 url: absolute(&post_url, &e.url),
                 ..e
             }),
+            aliases: meta.aliases,
+            expires: self.expires,
             fingerprint: Fingerprint::default(),
             warnings,
+            notes: meta.notes,
             body,
         }
     }

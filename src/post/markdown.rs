@@ -36,6 +36,7 @@ fn parse(text: &str, ctx: &ParseContext, defer: bool) -> Result<PostDraft, LineE
     draft.meta = split.meta;
     draft.date = split.date;
     draft.updated = split.updated;
+    draft.expires = split.expires;
     Ok(draft)
 }
 

@@ -2,6 +2,7 @@
 //! caller reads the file and supplies everything else through [`ParseContext`].
 //!
 //! - [`frontmatter`]: YAML (`---`) or TOML (`+++`) metadata at the top of Markdown.
+//! - [`generators`]: the front matter keys of Hugo, Jekyll and Zola, read as ours.
 //! - [`markdown`]: CommonMark with tables, footnotes, strikethrough and task lists.
 //! - [`plaintext`]: articles exported from blogs (date line, title, paragraphs).
 //! - [`date`]: every date form an author may write.
@@ -20,6 +21,7 @@ pub mod date;
 mod draft;
 mod fingerprint;
 pub mod frontmatter;
+pub mod generators;
 pub mod html;
 pub mod lang;
 pub mod markdown;
@@ -155,12 +157,19 @@ pub struct Post {
     pub image: Option<String>,
     /// Attached media.
     pub enclosure: Option<Enclosure>,
+    /// Old addresses (site routes, no leading `/`) that answer `301` to the post.
+    pub aliases: Vec<String>,
+    /// Not published from this time on (Hugo `expiryDate`).
+    pub expires: Option<DateTime<FixedOffset>>,
     /// Changes whenever anything that shapes this post's output changes (its file's bytes,
     /// its path, the parse context); lets rendering skip documents whose inputs are the same.
     pub fingerprint: Fingerprint,
     /// Things worth telling the author that did not stop publication (about the body: see
     /// [`Body::warnings`]).
     pub warnings: Vec<String>,
+    /// Things the author may like to know that need no action (another generator's keys
+    /// ignored on purpose).
+    pub notes: Vec<String>,
     /// The content, rendered now or on first need.
     body: BodyCell,
 }

@@ -55,6 +55,8 @@ pub enum Held {
     Draft,
     /// Dated after "now"; appears at that time.
     Scheduled(DateTime<FixedOffset>),
+    /// Past its expiry (Hugo `expiryDate`): withdrawn at that time.
+    Expired(DateTime<FixedOffset>),
     /// Another post has the same id and won.
     DuplicateId {
         /// The post that kept the id.
@@ -94,7 +96,7 @@ pub struct Site {
     pub held: BTreeMap<String, Held>,
     /// Tags by slug.
     pub tags: BTreeMap<String, TagSet>,
-    /// The next scheduled publication, for the wake-up timer.
+    /// The next scheduled publication or expiry, for the wake-up timer.
     pub next_scheduled: Option<DateTime<Utc>>,
     /// Duplicate ids and slugs found while building.
     pub notices: Vec<Notice>,
@@ -137,6 +139,15 @@ impl Site {
         site.config_fingerprint = fingerprint_of(&site.config);
         let mut candidates: Vec<Entry> = Vec::new();
         for post in posts {
+            if let Some(at) = post.expires.filter(|_| !post.draft) {
+                let at_utc = at.with_timezone(&Utc);
+                if at_utc <= now {
+                    site.held.insert(post.source.clone(), Held::Expired(at));
+                    continue;
+                }
+                // Wake up then, to withdraw it.
+                site.next_scheduled = Some(site.next_scheduled.map_or(at_utc, |n| n.min(at_utc)));
+            }
             if post.draft {
                 site.held.insert(post.source.clone(), Held::Draft);
             } else if post.date.with_timezone(&Utc) > now {
@@ -193,6 +204,7 @@ impl Site {
             let same_place = !post.draft
                 && post.date.with_timezone(&Utc) <= now
                 && old.slug == post.slug
+                && old.expires == post.expires
                 && old.tags == post.tags
                 && old.tag_slugs == post.tag_slugs;
             let entry = site.entry_for(post, ids)?;
