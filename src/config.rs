@@ -6,8 +6,10 @@
 //! or has an unknown key, and values refused by validation ([`InvalidSetting`]).
 
 mod raw;
+mod redirects;
 mod validate;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -15,6 +17,7 @@ use chrono_tz::Tz;
 use url::Url;
 
 pub use raw::{RawCache, RawConfig, RawServer, RawWatch, RawWebSub};
+pub use redirects::route_of;
 pub use validate::{InvalidSetting, SettingProblem};
 
 /// A configuration problem, with the file and line the operator must fix.
@@ -75,6 +78,8 @@ pub struct Config {
     pub websub_hub: Option<Url>,
     /// HTTP server limits.
     pub server: ServerConfig,
+    /// `[redirects]`: old routes (no leading `/`) → the absolute URLs they answer `301` to.
+    pub redirects: BTreeMap<String, String>,
 }
 
 /// `Cache-Control` parameters, in seconds.
@@ -193,6 +198,7 @@ impl Config {
             .unwrap_or_else(|| base_url.host_str().unwrap_or("localhost").to_string());
         let link_base = validate::link_base(raw.link_base)?;
         let websub_hub = validate::hub(raw.websub.hub)?;
+        let redirects = redirects::redirects(raw.redirects, &base_url)?;
         Ok(Config {
             title: raw.title.unwrap_or_else(|| "dropfeed".into()),
             description: raw
@@ -212,6 +218,7 @@ impl Config {
             watch: validate::watch(raw.watch)?,
             websub_hub,
             server: validate::server(raw.server)?,
+            redirects,
         })
     }
 

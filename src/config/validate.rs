@@ -52,6 +52,9 @@ pub enum SettingProblem {
     /// The WebSub hub is not a URL.
     #[error("websub.hub: {0}")]
     HubUrl(url::ParseError),
+    /// A `[redirects]` entry that cannot be served.
+    #[error("redirects: {0}")]
+    Redirect(String),
 }
 
 /// Checks a written value; a refusal names where it was written.

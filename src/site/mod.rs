@@ -3,6 +3,7 @@
 
 mod duplicates;
 mod paging;
+mod redirects;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -98,8 +99,11 @@ pub struct Site {
     pub tags: BTreeMap<String, TagSet>,
     /// The next scheduled publication or expiry, for the wake-up timer.
     pub next_scheduled: Option<DateTime<Utc>>,
-    /// Duplicate ids and slugs found while building.
+    /// Duplicate ids and slugs, and refused aliases, found while building.
     pub notices: Vec<Notice>,
+    /// Old addresses: route (no leading `/`) → absolute URL answered with `301` (see
+    /// `redirects`).
+    pub redirects: Arc<BTreeMap<String, String>>,
     /// Digest of the configuration: every rendered byte depends on it.
     pub config_fingerprint: [u8; 16],
     /// The time the site was built for: what is published, and the latest `Last-Modified`
@@ -132,6 +136,7 @@ impl Site {
             tags: BTreeMap::new(),
             next_scheduled: None,
             notices: Vec::new(),
+            redirects: Arc::default(),
             config_fingerprint: [0; 16],
             now,
             page_index: Arc::default(),
@@ -169,6 +174,7 @@ impl Site {
         site.entries
             .sort_by(|a, b| b.post.date.cmp(&a.post.date).then_with(|| a.id.cmp(&b.id)));
         site.collect_tags();
+        site.collect_redirects();
         site
     }
 
@@ -205,6 +211,7 @@ impl Site {
                 && post.date.with_timezone(&Utc) <= now
                 && old.slug == post.slug
                 && old.expires == post.expires
+                && old.aliases == post.aliases
                 && old.tags == post.tags
                 && old.tag_slugs == post.tag_slugs;
             let entry = site.entry_for(post, ids)?;

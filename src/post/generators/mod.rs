@@ -315,30 +315,16 @@ fn edit_distance(a: &str, b: &str) -> usize {
     rows[a.len()][b.len()]
 }
 
-/// An old address as a site route (no leading `/`, percent-encoded as requests carry it):
-/// a path (`/2010/01/old.html`, `old-name/`) or a URL whose path is taken. `Err` says why
-/// it cannot be served.
+/// An old address as a site route (see [`crate::config::route_of`]); a Jekyll permalink
+/// with placeholders (`/:year/:title/`) is not one.
 pub fn alias_route(text: &str) -> Result<String, String> {
-    let text = text.trim();
-    if text.contains(':') && !text.starts_with("http://") && !text.starts_with("https://") {
+    if text.split('/').any(|segment| segment.starts_with(':')) {
         return Err(format!(
-            "`{text}` has a placeholder or a scheme other than http(s): not an address"
+            "`{}` has placeholders, not an address",
+            text.trim()
         ));
     }
-    let base = url::Url::parse("http://site.invalid/").expect("a valid URL");
-    let url = base
-        .join(text)
-        .map_err(|e| format!("`{text}` is not a path ({e})"))?;
-    if url.query().is_some() {
-        return Err(format!(
-            "`{text}` has a query (`?…`): only paths can be redirected"
-        ));
-    }
-    let route = url.path().trim_start_matches('/').to_string();
-    if route.is_empty() {
-        return Err(format!("`{text}` is the home page"));
-    }
-    Ok(route)
+    crate::config::route_of(text)
 }
 
 /// The front matter as dropfeed's fields, other generators' keys mapped onto them (see

@@ -91,4 +91,3 @@ fn aliases_become_routes() {
     assert!(alias_route("/:year/:title/").is_err());
     assert!(alias_route("javascript:alert(1)").is_err());
 }
-
