@@ -18,6 +18,7 @@
 //! - [`encoder`]: compresses new resources after they are published.
 //! - [`pipeline`]: posts → ids → site → snapshot in one straight line; `dropfeed check`.
 //! - [`export`]: a snapshot written to a folder for static hosting, with server configs.
+//! - [`import`]: another blog or feed moved in as posts, keeping its ids (`dropfeed import`).
 //! - [`watch`]: file events → rebuild → atomic swap.
 //! - [`serve`]: the hyper server answering from the current snapshot.
 //! - [`app`]: all of the above started together (what `dropfeed serve` runs).
@@ -29,6 +30,7 @@ pub mod config;
 pub mod encoder;
 pub mod export;
 pub mod ids;
+pub mod import;
 pub mod load;
 pub mod metrics;
 pub mod parallel;

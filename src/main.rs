@@ -85,6 +85,20 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Import another blog or feed as posts, keeping its ids: an RSS, Atom or JSON Feed
+    /// file or URL (archives followed), a WordPress export or a Blogger export. Run it again
+    /// at any time: files edited since are left alone.
+    Import {
+        /// A file, or an http(s) URL.
+        source: String,
+        /// The posts folder.
+        #[arg(long, default_value = "posts")]
+        posts: PathBuf,
+        /// Config file (default: dropfeed.toml next to the posts folder); a web feed's old
+        /// address is added to its [redirects].
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Configuration helpers.
     Config {
         /// Print an annotated dropfeed.toml with every key and its default.
@@ -130,6 +144,11 @@ fn main() -> ExitCode {
             posts,
             config,
         } => new_post(&posts, config.as_deref(), &title, &tags),
+        Command::Import {
+            source,
+            posts,
+            config,
+        } => import(&source, &posts, config.as_deref()),
         Command::Config { print_default } => {
             if print_default {
                 print!("{}", dropfeed::config::ANNOTATED_DEFAULT);
@@ -241,6 +260,57 @@ fn new_post(posts: &Path, config: Option<&Path>, title: &str, tags: &[String]) -
         .with_context(|| format!("{}: refusing to overwrite or cannot create", path.display()))?;
     std::io::Write::write_all(&mut file, text.as_bytes())?;
     println!("{}", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import(source: &str, posts: &Path, config_path: Option<&Path>) -> Result<ExitCode> {
+    use dropfeed::import::Action;
+    let config = Config::discover(posts, config_path, None)?;
+    let config_file = config_path.map(Path::to_path_buf).unwrap_or_else(|| {
+        let parent = posts.parent().unwrap_or(Path::new("."));
+        parent.join(dropfeed::config::CONFIG_FILE_NAME)
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let report = runtime.block_on(dropfeed::import::run(source, posts, &config, &config_file))?;
+    let mut counts = [0usize; 4];
+    for done in &report.done {
+        let file = done.file.as_deref().unwrap_or("-");
+        let (slot, what) = match &done.action {
+            Action::Imported => (0, "imported".to_string()),
+            Action::Updated => (1, "updated".to_string()),
+            Action::Unchanged => (2, "unchanged".to_string()),
+            Action::Skipped(why) => (3, format!("skipped: {why}")),
+        };
+        counts[slot] += 1;
+        if slot != 2 {
+            println!("{file}: {what} ({})", done.title);
+        }
+    }
+    if let Some(redirect) = &report.redirect {
+        let verb = if redirect.added {
+            "added to"
+        } else {
+            "already in"
+        };
+        println!(
+            "{}: \"{}\" = \"{}\" {verb} [redirects]",
+            config_file.display(),
+            redirect.from,
+            redirect.to
+        );
+    }
+    eprintln!(
+        "{} items from {} documents ({:?}): {} imported, {} updated, {} unchanged, {} skipped",
+        report.done.len(),
+        report.documents,
+        report.format,
+        counts[0],
+        counts[1],
+        counts[2],
+        counts[3]
+    );
     Ok(ExitCode::SUCCESS)
 }
 

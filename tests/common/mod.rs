@@ -3,5 +3,6 @@
 
 pub mod chromium;
 pub mod feeds;
+pub mod old_site;
 pub mod raw;
 pub mod server;
