@@ -172,7 +172,8 @@ pub fn html_block(html: &str) -> String {
         }
     }
     if out.is_empty() {
-        return "<div>\n</div>\n".to_string();
+        // The line between the tags must not be blank either.
+        return "<div>\n&#10;</div>\n".to_string();
     }
     format!("<div>\n{out}\n</div>\n")
 }
