@@ -124,7 +124,9 @@ pub fn split(text: &str, tz: Tz) -> Result<Split<'_>, LineError> {
             format!("front matter opened with `{first_line}` is never closed"),
         )
     })?;
-    let (keys, written): (BTreeMap<String, IgnoredAny>, Written) = if toml {
+    // The fields first: a value of the wrong type is reported where it is written (an
+    // unclosed `[` at its own line, not where the parser gave up on it).
+    let (written, keys): (Written, BTreeMap<String, IgnoredAny>) = if toml {
         (parse_toml(block)?, parse_toml(block)?)
     } else {
         (parse_yaml(block)?, parse_yaml(block)?)
