@@ -90,7 +90,7 @@ pub fn post_text(item: &Item, slug: &str) -> String {
 /// address (`/2020/01/hello-world/`, `2022/02/hello.html`), else its title's.
 pub fn slug_of(item: &Item) -> String {
     let from_link = item.link.as_deref().and_then(|link| {
-        let url = url::Url::parse(link).ok()?;
+        let url = address(link)?;
         let last = url.path_segments()?.rev().find(|s| !s.is_empty())?;
         let stem = last.rsplit_once('.').map_or(last, |(stem, _)| stem);
         Some(stem.to_string()).filter(|s| s != "index")
@@ -105,10 +105,16 @@ pub fn slug_of(item: &Item) -> String {
 
 /// The path of the old address, when it is not where the post will be served anyway.
 fn old_path(link: &str, slug: &str) -> Option<String> {
-    let url = url::Url::parse(link).ok()?;
+    let url = address(link)?;
     let path = url.path();
     let ours = format!("/posts/{slug}/");
     (path != "/" && path != ours && url.query().is_none()).then(|| path.to_string())
+}
+
+/// An old address: a URL, or a path (Blogger's `blogger:filename`).
+fn address(link: &str) -> Option<url::Url> {
+    let base = url::Url::parse("http://site.invalid/").ok()?;
+    url::Url::parse(link).or_else(|_| base.join(link)).ok()
 }
 
 /// The language the feed gave, when it is a plain tag; else the one the text is in.

@@ -78,6 +78,12 @@ pub fn import_items(
         // The same item in two archive documents: the newer document's, read first, wins.
         if seen.insert(item.key()) {
             done.push(planner.plan(&item));
+        } else {
+            done.push(Done {
+                file: None,
+                title: item.title.clone().unwrap_or_else(|| item.key()),
+                action: Action::Skipped("listed again further on in the source".into()),
+            });
         }
     }
     let writes = std::mem::take(&mut planner.writes);
@@ -137,6 +143,11 @@ impl Planner<'_> {
 
     /// An item imported before: rewritten only if its file is as the import left it.
     fn again(&mut self, item: &Item, key: &str, before: &Imported) -> Action {
+        // The record is ours, but it is a file in the posts folder: never follow it outside.
+        let plain_name = !before.file.contains(['/', '\\']) && !before.file.starts_with('.');
+        if !plain_name {
+            return Action::Skipped(format!("the import record names `{}`", before.file));
+        }
         let path = self.posts.join(&before.file);
         let on_disk = match fs::read(&path) {
             Ok(bytes) => bytes,
