@@ -264,7 +264,6 @@ fn new_post(posts: &Path, config: Option<&Path>, title: &str, tags: &[String]) -
 }
 
 fn import(source: &str, posts: &Path, config_path: Option<&Path>) -> Result<ExitCode> {
-    use dropfeed::import::Action;
     let config = Config::discover(posts, config_path, None)?;
     let config_file = config_path.map(Path::to_path_buf).unwrap_or_else(|| {
         let parent = posts.parent().unwrap_or(Path::new("."));
@@ -274,43 +273,10 @@ fn import(source: &str, posts: &Path, config_path: Option<&Path>) -> Result<Exit
         .enable_all()
         .build()?;
     let report = runtime.block_on(dropfeed::import::run(source, posts, &config, &config_file))?;
-    let mut counts = [0usize; 4];
-    for done in &report.done {
-        let file = done.file.as_deref().unwrap_or("-");
-        let (slot, what) = match &done.action {
-            Action::Imported => (0, "imported".to_string()),
-            Action::Updated => (1, "updated".to_string()),
-            Action::Unchanged => (2, "unchanged".to_string()),
-            Action::Skipped(why) => (3, format!("skipped: {why}")),
-        };
-        counts[slot] += 1;
-        if slot != 2 {
-            println!("{file}: {what} ({})", done.title);
-        }
+    for line in report.lines(&config_file) {
+        println!("{line}");
     }
-    if let Some(redirect) = &report.redirect {
-        let verb = if redirect.added {
-            "added to"
-        } else {
-            "already in"
-        };
-        println!(
-            "{}: \"{}\" = \"{}\" {verb} [redirects]",
-            config_file.display(),
-            redirect.from,
-            redirect.to
-        );
-    }
-    eprintln!(
-        "{} items from {} documents ({:?}): {} imported, {} updated, {} unchanged, {} skipped",
-        report.done.len(),
-        report.documents,
-        report.format,
-        counts[0],
-        counts[1],
-        counts[2],
-        counts[3]
-    );
+    eprintln!("{}", report.summary());
     Ok(ExitCode::SUCCESS)
 }
 

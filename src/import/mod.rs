@@ -161,6 +161,52 @@ pub struct Report {
     pub redirect: Option<FeedRedirect>,
 }
 
+impl Report {
+    /// One line per item that was written or skipped (unchanged ones are not news), then
+    /// the old feed's redirect, if any, in the config file `config_file`.
+    pub fn lines(&self, config_file: &Path) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .done
+            .iter()
+            .filter_map(|done| {
+                let what = match &done.action {
+                    Action::Imported => "imported".to_string(),
+                    Action::Updated => "updated".to_string(),
+                    Action::Unchanged => return None,
+                    Action::Skipped(why) => format!("skipped: {why}"),
+                };
+                let file = done.file.as_deref().unwrap_or("-");
+                Some(format!("{file}: {what} ({})", done.title))
+            })
+            .collect();
+        if let Some(r) = &self.redirect {
+            let verb = if r.added { "added to" } else { "already in" };
+            let file = config_file.display();
+            out.push(format!(
+                "{file}: \"{}\" = \"{}\" {verb} [redirects]",
+                r.from, r.to
+            ));
+        }
+        out
+    }
+
+    /// How many items were imported, updated, unchanged and skipped.
+    pub fn summary(&self) -> String {
+        let count =
+            |want: fn(&Action) -> bool| self.done.iter().filter(|d| want(&d.action)).count();
+        format!(
+            "{} items from {} documents ({:?}): {} imported, {} updated, {} unchanged, {} skipped",
+            self.done.len(),
+            self.documents,
+            self.format,
+            count(|a| *a == Action::Imported),
+            count(|a| *a == Action::Updated),
+            count(|a| *a == Action::Unchanged),
+            count(|a| matches!(a, Action::Skipped(_))),
+        )
+    }
+}
+
 /// Parses one document of any kind dropfeed imports.
 pub fn parse_document(bytes: &[u8]) -> Result<Document, String> {
     let text = String::from_utf8_lossy(bytes);
