@@ -7,8 +7,10 @@
 
 mod log;
 mod raw;
+mod redirects;
 mod validate;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -17,6 +19,7 @@ use url::Url;
 
 pub use log::{AccessFormat, LogConfig, LogFormat, RawLog};
 pub use raw::{RawCache, RawConfig, RawServer, RawWatch, RawWebSub};
+pub use redirects::route_of;
 pub use validate::{InvalidSetting, SettingProblem};
 
 /// A configuration problem, with the file and line the operator must fix.
@@ -79,6 +82,8 @@ pub struct Config {
     pub server: ServerConfig,
     /// Log format and access log.
     pub log: LogConfig,
+    /// `[redirects]`: old routes (no leading `/`) → the absolute URLs they answer `301` to.
+    pub redirects: BTreeMap<String, String>,
 }
 
 /// `Cache-Control` parameters, in seconds.
@@ -197,6 +202,7 @@ impl Config {
             .unwrap_or_else(|| base_url.host_str().unwrap_or("localhost").to_string());
         let link_base = validate::link_base(raw.link_base)?;
         let websub_hub = validate::hub(raw.websub.hub)?;
+        let redirects = redirects::redirects(raw.redirects, &base_url)?;
         Ok(Config {
             title: raw.title.unwrap_or_else(|| "dropfeed".into()),
             description: raw
@@ -217,6 +223,7 @@ impl Config {
             websub_hub,
             server: validate::server(raw.server)?,
             log: log::validate(raw.log)?,
+            redirects,
         })
     }
 

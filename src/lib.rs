@@ -21,6 +21,7 @@
 //! - [`encoder`]: compresses new resources after they are published.
 //! - [`pipeline`]: posts → ids → site → snapshot in one straight line; `dropfeed check`.
 //! - [`export`]: a snapshot written to a folder for static hosting, with server configs.
+//! - [`import`]: another blog or feed moved in as posts, keeping its ids (`dropfeed import`).
 //! - [`watch`]: file events → rebuild → atomic swap.
 //! - [`serve`]: the hyper server answering from the current snapshot (files beside posts
 //!   streamed from disk, with ranges).
@@ -36,6 +37,7 @@ pub mod encoder;
 pub mod export;
 pub mod healthcheck;
 pub mod ids;
+pub mod import;
 pub mod load;
 pub mod logging;
 pub mod metrics;

@@ -95,6 +95,20 @@ enum Command {
         #[arg(long, env = "DROPFEED_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Import another blog or feed as posts, keeping its ids: an RSS, Atom or JSON Feed
+    /// file or URL (archives followed), a WordPress export or a Blogger export. Run it again
+    /// at any time: files edited since are left alone.
+    Import {
+        /// A file, or an http(s) URL.
+        source: String,
+        /// The posts folder.
+        #[arg(long, default_value = "posts")]
+        posts: PathBuf,
+        /// Config file (default: dropfeed.toml next to the posts folder); a web feed's old
+        /// address is added to its [redirects].
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Configuration helpers.
     Config {
         /// Print an annotated dropfeed.toml with every key and its default.
@@ -168,6 +182,11 @@ fn main() -> ExitCode {
             listen,
             timeout,
         } => cli::docs::healthcheck(url, listen, timeout),
+        Command::Import {
+            source,
+            posts,
+            config,
+        } => import(&source, &posts, config.as_deref()),
         Command::Config { print_default } => print_config(print_default),
     };
     match result {
@@ -287,6 +306,23 @@ fn new_post(posts: &Path, config: Option<&Path>, title: &str, tags: &[String]) -
         .with_context(|| format!("{}: refusing to overwrite or cannot create", path.display()))?;
     std::io::Write::write_all(&mut file, text.as_bytes())?;
     println!("{}", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import(source: &str, posts: &Path, config_path: Option<&Path>) -> Result<ExitCode> {
+    let config = Config::discover(posts, config_path, None)?;
+    let config_file = config_path.map(Path::to_path_buf).unwrap_or_else(|| {
+        let parent = posts.parent().unwrap_or(Path::new("."));
+        parent.join(dropfeed::config::CONFIG_FILE_NAME)
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let report = runtime.block_on(dropfeed::import::run(source, posts, &config, &config_file))?;
+    for line in report.lines(&config_file) {
+        println!("{line}");
+    }
+    eprintln!("{}", report.summary());
     Ok(ExitCode::SUCCESS)
 }
 

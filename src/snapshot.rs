@@ -199,6 +199,20 @@ impl Snapshot {
         }
     }
 
+    /// Where an old address has moved (`[redirects]`, post aliases), with or without its
+    /// trailing slash: an absolute URL. The server asks only for routes no resource has.
+    pub fn redirect(&self, route: &str) -> Option<&str> {
+        let redirects = &self.site.as_ref()?.redirects;
+        let other = match route.strip_suffix('/') {
+            Some(bare) => bare.to_string(),
+            None => format!("{route}/"),
+        };
+        redirects
+            .get(route)
+            .or_else(|| redirects.get(&other))
+            .map(String::as_str)
+    }
+
     /// Whether it answers `/status`.
     pub fn has_status(&self) -> bool {
         self.status.is_some()

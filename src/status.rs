@@ -321,7 +321,7 @@ impl StatusInputs {
             .map(|state| {
                 let count = match state {
                     PostState::Published => site.entries.len(),
-                    PostState::Draft => held(|h| matches!(h, Held::Draft)),
+                    PostState::Draft => held(|h| matches!(h, Held::Draft | Held::Expired(_))),
                     PostState::Scheduled => held(|h| matches!(h, Held::Scheduled(_))),
                     PostState::Failed => failed,
                     PostState::Duplicate => held(|h| matches!(h, Held::DuplicateId { .. })),

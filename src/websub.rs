@@ -52,24 +52,7 @@ pub enum Outcome {
 impl Publisher {
     /// A publisher whose pings run on `runtime`.
     pub fn new(runtime: Handle) -> Publisher {
-        let tls = rustls::ClientConfig::builder_with_provider(
-            rustls::crypto::ring::default_provider().into(),
-        )
-        .with_safe_default_protocol_versions()
-        .map(|builder| {
-            builder
-                .with_root_certificates(rustls::RootCertStore {
-                    roots: webpki_roots_certs(),
-                })
-                .with_no_client_auth()
-        })
-        .expect("ring supports the default protocol versions");
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client = Client::builder(TokioExecutor::new()).build(connector);
+        let client = Client::builder(TokioExecutor::new()).build(https_connector());
         Publisher {
             client,
             runtime,
@@ -143,6 +126,28 @@ impl Publisher {
         }
         Outcome::GaveUp(last)
     }
+}
+
+/// An http and https connector trusting the web's root certificates (ring, HTTP/1): the
+/// client of WebSub pings and of `dropfeed import`.
+pub fn https_connector() -> HttpsConnector<HttpConnector> {
+    let tls = rustls::ClientConfig::builder_with_provider(
+        rustls::crypto::ring::default_provider().into(),
+    )
+    .with_safe_default_protocol_versions()
+    .map(|builder| {
+        builder
+            .with_root_certificates(rustls::RootCertStore {
+                roots: webpki_roots_certs(),
+            })
+            .with_no_client_auth()
+    })
+    .expect("ring supports the default protocol versions");
+    hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .build()
 }
 
 fn webpki_roots_certs() -> Vec<rustls::pki_types::TrustAnchor<'static>> {

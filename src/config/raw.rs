@@ -1,6 +1,8 @@
 //! `dropfeed.toml` exactly as written: serde types that refuse unknown keys. A value that
 //! validation may refuse is kept [`Spanned`], so the refusal can name its line.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -46,6 +48,9 @@ pub struct RawConfig {
     /// Logs and the access log.
     #[serde(default)]
     pub log: super::log::RawLog,
+    /// Old paths → new paths (or URLs), answered with `301`.
+    #[serde(default)]
+    pub redirects: BTreeMap<String, Spanned<String>>,
 }
 
 /// `[cache]` as written.

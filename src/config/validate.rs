@@ -55,6 +55,9 @@ pub enum SettingProblem {
     /// An access log file is named but the access log is off.
     #[error("log.access_file is set but log.access is \"off\": say which format to write (\"common\", \"combined\" or \"json\")")]
     AccessFileWithoutAccess,
+    /// A `[redirects]` entry that cannot be served.
+    #[error("redirects: {0}")]
+    Redirect(String),
 }
 
 /// Checks a written value; a refusal names where it was written.

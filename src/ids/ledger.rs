@@ -19,6 +19,7 @@ use super::format;
 use super::health::Health;
 use super::SharedHealth;
 use crate::logging::FINDINGS;
+use crate::post::Post;
 
 /// One issued id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +34,20 @@ pub struct Issued {
     pub slug: String,
     /// Its title when last seen.
     pub title: String,
+}
+
+/// Why [`Ledger::record_imported`] refused an id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportedIdTaken {
+    /// The path already has another id.
+    #[error("the ledger already gives this file the id `{0}`")]
+    PathHasId(String),
+    /// The id already belongs to another file.
+    #[error("the id is already recorded for {0}")]
+    IdHasPath(String),
+    /// The ledger cannot be read whole: nothing is recorded until it is fixed.
+    #[error("the id ledger cannot be read whole; fix it first (dropfeed check tells where)")]
+    Unreadable,
 }
 
 /// Ids issued so far, by source path.
@@ -168,6 +183,44 @@ impl Ledger {
     /// The id recorded for a source path.
     pub fn id_of(&self, source: &str) -> Option<&str> {
         self.entries.get(source).map(|e| &*e.id)
+    }
+
+    /// The source path an id is recorded for.
+    pub fn source_of(&self, id: &str) -> Option<&str> {
+        self.entries
+            .values()
+            .find(|e| &*e.id == id)
+            .map(|e| e.source.as_str())
+    }
+
+    /// Records the id a post had before it was imported (a feed's guid, an Atom id), so the
+    /// feeds go on carrying it and readers see nothing new. `post` is the imported file as
+    /// parsed; its path is `post.source`. Recording the same id for the same path again
+    /// changes nothing; an id or a path that already has another entry is refused, since
+    /// every id recorded stays its post's for good.
+    pub fn record_imported(&mut self, id: &str, post: &Post) -> Result<(), ImportedIdTaken> {
+        if !self.health.issuing() {
+            return Err(ImportedIdTaken::Unreadable);
+        }
+        if let Some(recorded) = self.id_of(&post.source) {
+            return match recorded == id {
+                true => Ok(()),
+                false => Err(ImportedIdTaken::PathHasId(recorded.to_string())),
+            };
+        }
+        if let Some(source) = self.source_of(id) {
+            return Err(ImportedIdTaken::IdHasPath(source.to_string()));
+        }
+        let entry = Issued {
+            id: id.into(),
+            source: post.source.clone(),
+            date: post.date.to_rfc3339(),
+            slug: post.slug.clone(),
+            title: post.title.clone(),
+        };
+        self.entries.insert(post.source.clone(), entry);
+        self.dirty = true;
+        Ok(())
     }
 
     /// Writes the ledger if it changed: atomically (a temporary file, flushed to disk, renamed

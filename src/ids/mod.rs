@@ -9,6 +9,9 @@
 //!   with the same publication date and the same title or slug; otherwise it gets
 //!   [`default_id`], deterministic so two replicas that issue one at once issue the same one.
 //! - [`format`]: the file's lines; [`Health`]: whether it could be read whole and written.
+//! - [`Ledger::record_imported`]: the one way an id comes from outside: `dropfeed import`
+//!   records the id a post had on the site it came from (a guid, an Atom id), so its
+//!   readers see nothing new.
 //!
 //! The only file I/O of the stage, [`Ledger::prepare`], runs before a build: it reads what
 //! other replicas recorded since, and looks on disk for the files a new post may have been
@@ -28,7 +31,7 @@ use crate::post::Post;
 
 pub use assign::Presence;
 pub use health::{BadLine, Health, Problem, SharedHealth};
-pub use ledger::{temporary_path, Issued, Ledger, FILE_NAME, STATE_DIR};
+pub use ledger::{temporary_path, ImportedIdTaken, Issued, Ledger, FILE_NAME, STATE_DIR};
 
 /// Where recorded ids come from: the ledger, or a map in tests and benchmarks.
 pub trait IdSource {

@@ -375,3 +375,32 @@ mod properties {
         sorted[hit - 1].clone()
     }
 }
+
+#[test]
+fn an_imported_id_is_kept_through_assign_and_never_given_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = Ledger::open(dir.path());
+    let imported = post("2025-05-01-hello.md", HELLO);
+    let guid = "https://old.example/?p=12";
+    ledger.record_imported(guid, &imported).unwrap();
+    // Again, the same: nothing changes.
+    ledger.record_imported(guid, &imported).unwrap();
+    let other = post("other.md", HELLO);
+    assert_eq!(
+        ledger.record_imported(guid, &other),
+        Err(ImportedIdTaken::IdHasPath("2025-05-01-hello.md".into()))
+    );
+    ledger.save().unwrap();
+    let mut ledger = Ledger::open(dir.path());
+    ledger.assign(
+        &[imported],
+        &Presence::of(["2025-05-01-hello.md"]),
+        "ex.org",
+        now(),
+    );
+    assert_eq!(ledger.id_of("2025-05-01-hello.md"), Some(guid));
+    assert_eq!(
+        ledger.record_imported("another", &post("2025-05-01-hello.md", HELLO)),
+        Err(ImportedIdTaken::PathHasId(guid.into()))
+    );
+}

@@ -18,6 +18,8 @@ pub(crate) struct PostDraft {
     pub meta: frontmatter::FrontMatter,
     pub date: Option<DateTime<FixedOffset>>,
     pub updated: Option<DateTime<FixedOffset>>,
+    /// Not published from then on.
+    pub expires: Option<DateTime<FixedOffset>>,
     pub title: Option<String>,
     /// HTML before sanitising.
     pub body_html: String,
@@ -84,6 +86,7 @@ impl PostDraft {
         let links = relative_links(source, &self.links);
         let absolute = |url: &str| links::absolute(source, &post_url, &ctx.site_base, url);
         let meta = self.meta;
+        warnings.extend(meta.warnings);
         Post {
             source: source.to_string(),
             id: meta
@@ -111,9 +114,12 @@ impl PostDraft {
                 url: absolute(&e.url),
                 ..e
             }),
+            aliases: meta.aliases,
+            expires: self.expires,
             fingerprint: Fingerprint::default(),
             warnings,
             links,
+            notes: meta.notes,
             body,
         }
     }

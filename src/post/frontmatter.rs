@@ -1,23 +1,23 @@
 //! Front matter: YAML between `---` lines or TOML between `+++` lines at the very top of a
-//! Markdown post. Unknown fields are errors, reported at the line of the offending key.
+//! Markdown post. The keys of Hugo, Jekyll and Zola are read too (see [`super::generators`]);
+//! a typo of one of dropfeed's keys is an error reported at its line.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::date::parse_date_checked;
+use super::generators::{self, Written};
 use super::Enclosure;
 
-/// The fields an author may set. Anything else is refused.
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The fields of a post, as dropfeed's keys or another generator's say them.
+#[derive(Debug, Default, Clone)]
 pub struct FrontMatter {
     /// Title.
     pub title: Option<String>,
-    /// Publication date.
-    pub date: Option<DateValue>,
-    /// Last significant change.
-    pub updated: Option<DateValue>,
     /// Permanent id; wins over generated ids.
     pub id: Option<String>,
     /// URL segment.
@@ -25,20 +25,23 @@ pub struct FrontMatter {
     /// Plain-text summary.
     pub summary: Option<String>,
     /// Tags: a list, or one string.
-    #[serde(default)]
     pub tags: OneOrMany,
     /// Authors: a list, or one string.
-    #[serde(default)]
     pub authors: OneOrMany,
     /// Language tag.
     pub lang: Option<String>,
     /// Never published while true.
-    #[serde(default)]
     pub draft: bool,
     /// Lead image URL.
     pub image: Option<String>,
     /// Attached media.
     pub enclosure: Option<Enclosure>,
+    /// Old addresses of the post, as site routes (see [`generators::alias_route`]).
+    pub aliases: Vec<String>,
+    /// Keys ignored on purpose (another generator's layout settings), in words.
+    pub notes: Vec<String>,
+    /// Keys ignored because dropfeed does not know them, and old addresses it cannot serve.
+    pub warnings: Vec<String>,
 }
 
 /// A date as YAML (always text) or TOML (text or a native datetime) delivers it.
@@ -52,7 +55,7 @@ pub enum DateValue {
 }
 
 impl DateValue {
-    fn text(&self) -> String {
+    pub(super) fn text(&self) -> String {
         match self {
             DateValue::Text(t) => t.clone(),
             DateValue::Toml(d) => d.to_string(),
@@ -90,6 +93,8 @@ pub struct Split<'a> {
     pub date: Option<DateTime<FixedOffset>>,
     /// Resolved `updated`.
     pub updated: Option<DateTime<FixedOffset>>,
+    /// Resolved Hugo `expiryDate`: not published from then on.
+    pub expires: Option<DateTime<FixedOffset>>,
     /// The Markdown after the front matter.
     pub body: &'a str,
     /// 1-based line in the file where `body` starts.
@@ -121,23 +126,26 @@ pub fn split(text: &str, tz: Tz) -> Result<Split<'_>, LineError> {
             format!("front matter opened with `{first_line}` is never closed"),
         )
     })?;
-    let meta = if toml {
-        parse_toml(block)?
+    // The fields first: a value of the wrong type is reported where it is written (an
+    // unclosed `[` at its own line, not where the parser gave up on it).
+    let (written, keys): (Written, BTreeMap<String, IgnoredAny>) = if toml {
+        (parse_toml(block)?, parse_toml(block)?)
     } else {
-        parse_yaml(block)?
+        (parse_yaml(block)?, parse_yaml(block)?)
     };
-    check_fields(block, &meta)?;
-    let date = resolve(block, "date", meta.date.as_ref(), tz)?;
-    let updated = resolve(block, "updated", meta.updated.as_ref(), tz)?;
+    let mut keys: Vec<&str> = keys.keys().map(String::as_str).collect();
+    keys.sort_by_key(|key| key_line(block, key));
+    let line_of = |key: &str| BLOCK_FIRST_LINE + key_line(block, key).unwrap_or(1) - 1;
+    let report = generators::classify_keys(keys, line_of)?;
+    let mut split = generators::read(block, written, tz)?;
+    split.meta.notes.splice(0..0, report.notes);
+    split.meta.warnings.splice(0..0, report.warnings);
+    check_fields(block, &split.meta)?;
+    split.body = body;
+    split.body_line = closing_line + 1;
     let file_line = |key| key_line(block, key).map(|l| BLOCK_FIRST_LINE + l - 1);
-    Ok(Split {
-        meta,
-        date,
-        updated,
-        body,
-        body_line: closing_line + 1,
-        url_lines: (file_line("image"), file_line("url")),
-    })
+    split.url_lines = (file_line("image"), file_line("url"));
+    Ok(split)
 }
 
 /// Finds the block between the opening line and the matching closing one. Returns the block,
@@ -158,7 +166,7 @@ fn find_block<'a>(text: &'a str, delimiter: &str) -> Option<(&'a str, &'a str, u
 /// Front matter starts on the file's second line.
 const BLOCK_FIRST_LINE: usize = 2;
 
-fn parse_toml(block: &str) -> Result<FrontMatter, LineError> {
+fn parse_toml<T: serde::de::DeserializeOwned>(block: &str) -> Result<T, LineError> {
     toml::from_str(block).map_err(|e| {
         let line = e
             .span()
@@ -172,9 +180,9 @@ fn parse_toml(block: &str) -> Result<FrontMatter, LineError> {
     })
 }
 
-fn parse_yaml(block: &str) -> Result<FrontMatter, LineError> {
+fn parse_yaml<T: serde::de::DeserializeOwned + Default>(block: &str) -> Result<T, LineError> {
     if block.trim().is_empty() {
-        return Ok(FrontMatter::default());
+        return Ok(T::default());
     }
     serde_saphyr::from_str(block).map_err(|e| {
         let message = first_line_of(&e.to_string());
@@ -222,7 +230,7 @@ fn key_line_from_message(block: &str, message: &str) -> Option<usize> {
 }
 
 /// 1-based line in `block` where `key` is assigned (`key:` in YAML, `key =` in TOML).
-fn key_line(block: &str, key: &str) -> Option<usize> {
+pub(super) fn key_line(block: &str, key: &str) -> Option<usize> {
     block
         .lines()
         .position(|line| {
@@ -297,7 +305,7 @@ fn is_media_type(text: &str) -> bool {
     matches!(essence.split_once('/'), Some((kind, sub)) if name(kind) && name(sub)) && printable
 }
 
-fn resolve(
+pub(super) fn resolve(
     block: &str,
     key: &str,
     value: Option<&DateValue>,
@@ -367,7 +375,7 @@ mod tests {
         let (line, message) = split("---\ntitle: x\ntitel: y\n---\n", Tz::UTC).unwrap_err();
         assert_eq!(line, 3);
         assert!(message.contains("unknown field `titel`"), "{message}");
-        assert!(message.contains("expected one of"), "{message}");
+        assert!(message.contains("did you mean `title`"), "{message}");
     }
 
     #[test]

@@ -7,8 +7,6 @@ use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use super::frontmatter::{self, LineError};
 use super::{links, ParseContext, PostDraft};
 
-const MORE_MARKER: &str = "<!-- more -->";
-
 /// Parses a Markdown post into a draft, rendering its body.
 #[cfg(test)]
 pub(crate) fn parse_markdown(text: &str, ctx: &ParseContext) -> Result<PostDraft, LineError> {
@@ -48,6 +46,7 @@ fn parse(text: &str, ctx: &ParseContext, defer: bool) -> Result<PostDraft, LineE
     draft.links = links;
     draft.date = split.date;
     draft.updated = split.updated;
+    draft.expires = split.expires;
     Ok(draft)
 }
 
@@ -144,9 +143,7 @@ fn extract_text(events: &[Event]) -> Extracted {
                     p.push(' ');
                 }
             }
-            Event::Html(h) | Event::InlineHtml(h)
-                if out.lead.is_none() && h.contains(MORE_MARKER) =>
-            {
+            Event::Html(h) | Event::InlineHtml(h) if out.lead.is_none() && has_more_marker(h) => {
                 out.lead = Some(out.all.clone());
             }
             Event::End(_) => out.all.push(' '),
@@ -154,6 +151,23 @@ fn extract_text(events: &[Event]) -> Extracted {
         }
     }
     out
+}
+
+/// Whether raw HTML holds the summary divider `<!-- more -->`, in any spacing or case
+/// (`<!--more-->`, `<!-- More -->`, as WordPress, Blogger, Hugo and Jekyll write it).
+fn has_more_marker(html: &str) -> bool {
+    let mut rest = html;
+    while let Some(start) = rest.find("<!--") {
+        let after = &rest[start + 4..];
+        let Some(end) = after.find("-->") else {
+            return false;
+        };
+        if after[..end].trim().eq_ignore_ascii_case("more") {
+            return true;
+        }
+        rest = &after[end + 3..];
+    }
+    false
 }
 
 #[cfg(test)]
@@ -199,6 +213,34 @@ mod tests {
             draft.lead_text.as_deref().map(str::trim),
             Some("Intro line.")
         );
+    }
+
+    #[test]
+    fn more_marker_in_any_spacing_or_case() {
+        for marker in [
+            "<!--more-->",
+            "<!-- More -->",
+            "<!--   MORE\t-->",
+            "<!-- more-->",
+        ] {
+            for text in [
+                format!("Intro line.\n\n{marker}\n\nRest of it.\n"),
+                format!("Intro line. {marker} Rest of it.\n"),
+            ] {
+                let draft = parse_markdown(&text, &ctx()).unwrap();
+                let lead = draft.lead_text.as_deref().map(str::trim);
+                assert_eq!(lead, Some("Intro line."), "{text:?}");
+            }
+        }
+        for not_marker in [
+            "<!-- more to come -->",
+            "<!-- moreover -->",
+            "<!-- m ore -->",
+        ] {
+            let text = format!("Intro line.\n\n{not_marker}\n\nRest of it.\n");
+            let draft = parse_markdown(&text, &ctx()).unwrap();
+            assert_eq!(draft.lead_text, None, "{text:?}");
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! caller reads the file and supplies everything else through [`ParseContext`].
 //!
 //! - [`frontmatter`]: YAML (`---`) or TOML (`+++`) metadata at the top of Markdown.
+//! - [`generators`]: the front matter keys of Hugo, Jekyll and Zola, read as ours.
 //! - [`markdown`]: CommonMark with tables, footnotes, strikethrough and task lists.
 //! - [`plaintext`]: articles exported from blogs (date line, title, paragraphs).
 //! - [`date`]: every date form an author may write.
@@ -21,6 +22,7 @@ pub mod date;
 mod draft;
 mod fingerprint;
 pub mod frontmatter;
+pub mod generators;
 pub mod html;
 pub mod lang;
 pub mod links;
@@ -163,6 +165,10 @@ pub struct Post {
     pub image: Option<String>,
     /// Attached media.
     pub enclosure: Option<Enclosure>,
+    /// Old addresses (site routes, no leading `/`) that answer `301` to the post.
+    pub aliases: Vec<String>,
+    /// Not published from this time on (Hugo `expiryDate`).
+    pub expires: Option<DateTime<FixedOffset>>,
     /// Changes whenever anything that shapes this post's output changes (its file's bytes,
     /// its path, the parse context); lets rendering skip documents whose inputs are the same.
     pub fingerprint: Fingerprint,
@@ -172,6 +178,9 @@ pub struct Post {
     /// Its relative links (body, `image`, enclosure), one per target, with their lines:
     /// the files beside it to publish, and the links to warn about.
     pub links: Vec<Link>,
+    /// Things the author may like to know that need no action (another generator's keys
+    /// ignored on purpose).
+    pub notes: Vec<String>,
     /// The content, rendered now or on first need.
     body: BodyCell,
 }

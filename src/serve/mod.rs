@@ -144,7 +144,8 @@ async fn handle(
 /// Which answer a request gets, in order: `429` past the rate limit, `405` for methods other
 /// than `GET` and `HEAD`, then a file beside posts (`/files/…`, a lookup), `/metrics`,
 /// `/healthz`, a hot resource (a lookup), `/status` and cold pages (rendered off the async
-/// runtime), a folder route without its slash (`308`), and `404` for anything else.
+/// runtime), an old address (`301`, only when no resource has the route), a folder route
+/// without its slash (`308`), and `404` for anything else.
 async fn route(
     state: &ServerState,
     peer: IpAddr,
@@ -203,6 +204,8 @@ async fn route_page(
         off_runtime(move || snapshot.status_resource(json)).await
     } else if let Some(cold) = snapshot.cold_route(route) {
         cold_page(cold).await
+    } else if let Some(location) = snapshot.redirect(route) {
+        return moved_permanently(location);
     } else {
         return redirect_to_folder(&snapshot, path, route);
     };
@@ -260,6 +263,15 @@ fn redirect_to_folder(snapshot: &Snapshot, path: &str, route: &str) -> Response<
     }
     let mut response = plain(StatusCode::PERMANENT_REDIRECT, "moved\n");
     if let Ok(location) = HeaderValue::from_str(&format!("{path}/")) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// `301` to an old address's new absolute URL (`[redirects]`, post aliases).
+fn moved_permanently(location: &str) -> Response<Full<Bytes>> {
+    let mut response = plain(StatusCode::MOVED_PERMANENTLY, "moved\n");
+    if let Ok(location) = HeaderValue::from_str(location) {
         response.headers_mut().insert(header::LOCATION, location);
     }
     response

@@ -3,6 +3,7 @@
 
 mod duplicates;
 mod paging;
+mod redirects;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -55,6 +56,8 @@ pub enum Held {
     Draft,
     /// Dated after "now"; appears at that time.
     Scheduled(DateTime<FixedOffset>),
+    /// Past its expiry (Hugo `expiryDate`): withdrawn at that time.
+    Expired(DateTime<FixedOffset>),
     /// Another post has the same id and won.
     DuplicateId {
         /// The post that kept the id.
@@ -94,10 +97,13 @@ pub struct Site {
     pub held: BTreeMap<String, Held>,
     /// Tags by slug.
     pub tags: BTreeMap<String, TagSet>,
-    /// The next scheduled publication, for the wake-up timer.
+    /// The next scheduled publication or expiry, for the wake-up timer.
     pub next_scheduled: Option<DateTime<Utc>>,
-    /// Duplicate ids and slugs found while building.
+    /// Duplicate ids and slugs, and refused aliases, found while building.
     pub notices: Vec<Notice>,
+    /// Old addresses: route (no leading `/`) → absolute URL answered with `301` (see
+    /// `redirects`).
+    pub redirects: Arc<BTreeMap<String, String>>,
     /// Digest of the configuration: every rendered byte depends on it.
     pub config_fingerprint: [u8; 16],
     /// The time the site was built for: what is published, and the latest `Last-Modified`
@@ -130,6 +136,7 @@ impl Site {
             tags: BTreeMap::new(),
             next_scheduled: None,
             notices: Vec::new(),
+            redirects: Arc::default(),
             config_fingerprint: [0; 16],
             now,
             page_index: Arc::default(),
@@ -137,6 +144,15 @@ impl Site {
         site.config_fingerprint = fingerprint_of(&site.config);
         let mut candidates: Vec<Entry> = Vec::new();
         for post in posts {
+            if let Some(at) = post.expires.filter(|_| !post.draft) {
+                let at_utc = at.with_timezone(&Utc);
+                if at_utc <= now {
+                    site.held.insert(post.source.clone(), Held::Expired(at));
+                    continue;
+                }
+                // Wake up then, to withdraw it.
+                site.next_scheduled = Some(site.next_scheduled.map_or(at_utc, |n| n.min(at_utc)));
+            }
             if post.draft {
                 site.held.insert(post.source.clone(), Held::Draft);
             } else if post.date.with_timezone(&Utc) > now {
@@ -158,6 +174,7 @@ impl Site {
         site.entries
             .sort_by(|a, b| b.post.date.cmp(&a.post.date).then_with(|| a.id.cmp(&b.id)));
         site.collect_tags();
+        site.collect_redirects();
         site
     }
 
@@ -193,6 +210,8 @@ impl Site {
             let same_place = !post.draft
                 && post.date.with_timezone(&Utc) <= now
                 && old.slug == post.slug
+                && old.expires == post.expires
+                && old.aliases == post.aliases
                 && old.tags == post.tags
                 && old.tag_slugs == post.tag_slugs;
             let entry = site.entry_for(post, ids)?;

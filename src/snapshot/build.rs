@@ -41,9 +41,27 @@ impl Snapshot {
         let files = build_files(&site, linked, previous.map(|p| &*p.files));
         let generation = generation(previous, &resources, &files);
         let cold = previous.map(|p| Arc::clone(&p.cold)).unwrap_or_default();
-        Ok(Snapshot::assemble(
-            resources, files, generation, site, cold, status,
-        ))
+        let snapshot = Snapshot::assemble(resources, files, generation, site, cold, status);
+        warn_shadowed_redirects(&snapshot, previous);
+        Ok(snapshot)
+    }
+}
+
+/// Logs the redirects that a page or feed of the site hides (the server answers with the
+/// resource: a redirect never shadows a real route), when the redirects changed.
+fn warn_shadowed_redirects(snapshot: &Snapshot, previous: Option<&Snapshot>) {
+    let redirects = |s: &Snapshot| s.site().map(|site| Arc::clone(&site.redirects));
+    let now = redirects(snapshot).unwrap_or_default();
+    if previous
+        .and_then(redirects)
+        .is_some_and(|before| before == now)
+    {
+        return;
+    }
+    for (route, to) in now.iter().filter(|(route, _)| snapshot.contains(route)) {
+        tracing::warn!(
+            "redirect of /{route} to {to} is never used: /{route} is a page or feed of this site"
+        );
     }
 }
 

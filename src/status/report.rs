@@ -112,6 +112,10 @@ impl<'a> Files<'a> {
         }
         match self.site.held.get(source) {
             Some(Held::Draft) => (PostState::Draft, "draft: not published".to_string()),
+            Some(Held::Expired(at)) => (
+                PostState::Draft,
+                format!("expired {}: not published (expiryDate)", at.to_rfc3339()),
+            ),
             Some(Held::Scheduled(at)) => (
                 PostState::Scheduled,
                 format!("scheduled for {}", at.to_rfc3339()),
@@ -272,6 +276,7 @@ fn post_warnings(file: &str, post: &Post, now: DateTime<Utc>) -> Vec<Diagnostic>
     let warn = |message: String| Diagnostic::new(file, None, Level::Warning, message);
     let info = |message: String| Diagnostic::new(file, None, Level::Info, message);
     let mut out: Vec<Diagnostic> = post.warnings.iter().cloned().map(warn).collect();
+    out.extend(post.notes.iter().cloned().map(info));
     if post.updated != post.date && post.updated.with_timezone(&Utc) > now {
         out.push(warn(format!(
             "`updated` {} is in the future: feeds show it as written, but no Last-Modified \
