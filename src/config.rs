@@ -59,7 +59,7 @@ pub struct Config {
     pub author: String,
     /// Entries in each subscription feed.
     pub feed_limit: usize,
-    /// Entries in each full archive page.
+    /// Entries in each archive page.
     pub archive_page_size: usize,
     /// Authority of generated `tag:` ids (RFC 4151); default: the host of `base_url`.
     pub id_authority: String,

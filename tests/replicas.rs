@@ -15,7 +15,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 /// Routes compared: the home page, the three subscription feeds, tag feeds, archive pages
-/// (live and immutable), post pages, a redirect and a 404.
+/// (all immutable), post pages, a redirect and a 404.
 const ROUTES: [(&str, u16); 14] = [
     ("/", 200),
     ("/feed.xml", 200),
@@ -36,8 +36,10 @@ const ROUTES: [(&str, u16); 14] = [
 /// `Accept-Encoding` values sent; each must come back in that coding (or identity).
 const ENCODINGS: [&str; 4] = ["identity", "gzip", "br", "zstd"];
 
-/// Same for both replicas. `feed_limit = 2` so the sample posts also fill archive pages.
-const CONFIG: &str = "base_url = \"https://feeds.example.org/\"\nfeed_limit = 2\n";
+/// Same for both replicas. `feed_limit = 2` and pages of one entry so the sample posts
+/// also fill archive pages, of the site and of a tag.
+const CONFIG: &str =
+    "base_url = \"https://feeds.example.org/\"\nfeed_limit = 2\narchive_page_size = 1\n";
 
 /// How long a replica may take to load the posts and answer `/healthz` (a debug build
 /// compresses every resource with brotli, which is slow without optimisations).

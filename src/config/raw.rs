@@ -23,7 +23,7 @@ pub struct RawConfig {
     pub author: Option<String>,
     /// Entries in each subscription feed.
     pub feed_limit: Option<Spanned<usize>>,
-    /// Entries in each full archive page.
+    /// Entries in each archive page.
     pub archive_page_size: Option<Spanned<usize>>,
     /// Authority of generated `tag:` ids.
     pub id_authority: Option<String>,

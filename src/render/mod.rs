@@ -32,7 +32,7 @@ pub use error::{DocError, RenderError};
 pub use feed::{FeedDoc, FEED_HISTORY_NS};
 pub use plan::{all_routes, entries_of, plan_cold, plan_hot, Doc, Planned};
 
-use feed::{collection, feed_doc, paging};
+use feed::feed_doc;
 
 /// The feed formats, in the order every list of feeds shows them: RSS, Atom, JSON Feed.
 pub const FEED_FORMATS: [Media; 3] = [Media::Rss, Media::Atom, Media::Json];
@@ -109,7 +109,7 @@ impl Media {
 pub enum Lifetime {
     /// Changes as posts change: the configured `max-age`.
     Live,
-    /// A full archive page: never changes, cached for a year.
+    /// An archive page: never changes as posts are added, cached for a year.
     Immutable,
     /// Operator pages (`/status`): always revalidated.
     NoCache,
@@ -186,10 +186,10 @@ fn render_feed(
             doc.self_url(media)
         )
     });
-    let count = collection(site, prefix).map_or(0, |(_, i)| i.len());
+    // Every archive page is whole and never changes as posts are added (RFC 5005 §4).
     let lifetime = match page {
-        Some(n) if paging(site, count).is_full(n) => Lifetime::Immutable,
-        _ => Lifetime::Live,
+        Some(_) => Lifetime::Immutable,
+        None => Lifetime::Live,
     };
     Ok(Rendered {
         path: route.to_string(),

@@ -122,13 +122,7 @@ fn plan(site: &Site, route: &str, doc: Doc) -> Option<Planned> {
             media,
         } => {
             let feed = feed_doc(site, prefix, *page)?;
-            hasher.update(
-                format!(
-                    "{media:?}|{:?}|{:?}|{}",
-                    feed.prev_archive, feed.next_archive, feed.title
-                )
-                .as_bytes(),
-            );
+            hasher.update(format!("{media:?}|{:?}|{}", feed.prev_archive, feed.title).as_bytes());
             hash_entries(&mut hasher, feed.entries.iter().copied());
         }
         Doc::Index => hash_entries(&mut hasher, site.entries.iter().take(html::HOME_POSTS)),
