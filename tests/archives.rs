@@ -7,6 +7,8 @@
 //!   `feed_limit + archive_page_size − 1` entries);
 //! - adding posts, one at a time until a new archive page appears, keeps every existing
 //!   archive page's ETag;
+//! - (regression) a tag called `archive` has its archive pages: their routes,
+//!   `tags/archive/archive/{n}/…`, were split at the first `archive/` and answered 404;
 //! - a property over generated sites (sizes, `feed_limit`, `archive_page_size`, tags):
 //!   adding newer posts never changes the bytes of an archive page that existed before, in
 //!   any format, for the site or a tag, and every entry is in exactly one document of its
@@ -247,6 +249,31 @@ async fn prev_archive_chains_visit_every_post_once() {
                 etag,
                 "archive page {path} is unchanged after post {newest}"
             );
+        }
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tag_called_archive_has_its_archive_pages() {
+    let texts: Vec<(String, String)> = (1..=3 * FEED_LIMIT)
+        .map(|n| {
+            let text = format!(
+                "---\ntitle: Post {n}\ndate: 2026-02-{n:02}T09:00:00Z\ntags: [archive, my-archive]\n---\n\nBody {n}.\n"
+            );
+            (post_name(n), text)
+        })
+        .collect();
+    let posts: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let server = Server::start_with(&posts, CONFIG, Arc::new(SystemClock)).await;
+    for tag in ["archive", "my-archive"] {
+        for format in ["feed.xml", "atom.xml", "feed.json"] {
+            let start = format!("/tags/{tag}/{format}");
+            let pages = walk(&server, &start).await;
+            check_chain(&start, &pages, 3 * FEED_LIMIT, 2);
         }
     }
     server.stop().await;

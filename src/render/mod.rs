@@ -7,6 +7,7 @@
 //! - [`FeedDoc`]: one feed document (a subscription feed or an archive page).
 //! - [`rss`], [`atom`], [`json`]: one feed document in each format.
 //! - [`html`]: the home page and one page per post.
+//! - [`tag_pages`]: `/tags/` and one page per tag, the home of each tag feed.
 //! - [`RenderError`]: why a document could not be rendered.
 //!
 //! Feeds come in collections: the whole site and each tag. Each collection has a
@@ -19,6 +20,7 @@ pub mod html;
 pub mod json;
 mod plan;
 pub mod rss;
+pub mod tag_pages;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -153,6 +155,8 @@ pub fn render(site: &Site, planned: &Planned) -> Result<Rendered, RenderError> {
     };
     let mut rendered = match &planned.doc {
         Doc::Index => html::render_index(site).map_err(failed),
+        Doc::TagIndex => tag_pages::render_tag_index(site).map_err(failed),
+        Doc::TagPage(slug) => tag_pages::render_tag_page(site, slug).map_err(failed),
         Doc::PostPage(index) => html::render_post(site, &site.entries[*index]).map_err(failed),
         Doc::Feed {
             prefix,
