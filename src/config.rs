@@ -5,6 +5,7 @@
 //! error names the file and, when the problem is in it, the line: TOML that does not parse
 //! or has an unknown key, and values refused by validation ([`InvalidSetting`]).
 
+mod admin;
 mod raw;
 mod validate;
 
@@ -14,7 +15,8 @@ use std::time::Duration;
 use chrono_tz::Tz;
 use url::Url;
 
-pub use raw::{RawCache, RawConfig, RawServer, RawWatch, RawWebSub};
+pub use admin::{AdminConfig, AdminListen, AdminToken, DEFAULT_ADMIN_LISTEN};
+pub use raw::{RawAdmin, RawCache, RawConfig, RawServer, RawWatch, RawWebSub};
 pub use validate::{InvalidSetting, SettingProblem};
 
 /// A configuration problem, with the file and line the operator must fix.
@@ -75,6 +77,8 @@ pub struct Config {
     pub websub_hub: Option<Url>,
     /// HTTP server limits.
     pub server: ServerConfig,
+    /// The admin listener (`/status`, `/metrics`).
+    pub admin: AdminConfig,
 }
 
 /// `Cache-Control` parameters, in seconds.
@@ -212,6 +216,7 @@ impl Config {
             watch: validate::watch(raw.watch)?,
             websub_hub,
             server: validate::server(raw.server)?,
+            admin: admin::validate(raw.admin)?,
         })
     }
 
@@ -337,6 +342,8 @@ mod tests {
             ("base_url = \"ftp://ex.org/\"\n", 1, "http or https"),
             ("\nlink_base = \"/relative\"\n", 2, "link_base"),
             ("\n\n\ntimezone = \"Mars/Base\"", 4, "Mars/Base"),
+            ("[admin]\nlisten = \"nowhere\"\n", 2, "admin.listen"),
+            ("[admin]\n\ntoken = \"two words\"\n", 3, "admin.token"),
         ];
         for (text, line, says) in cases {
             let err = Config::parse(Path::new("d.toml"), text, None).unwrap_err();

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 use dropfeed::app;
-use dropfeed::config::Config;
+use dropfeed::config::{AdminListen, Config};
 use dropfeed::export;
 use dropfeed::ids::Ledger;
 use dropfeed::load::Library;
@@ -39,6 +39,10 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Address of the admin listener (/status, /metrics), or `off`; overrides
+        /// `[admin] listen` (default 127.0.0.1:8081).
+        #[arg(long, value_name = "ADDR|off", value_parser = AdminListen::parse)]
+        admin_listen: Option<AdminListen>,
         /// Config file (default: dropfeed.toml next to the posts folder, if any).
         #[arg(long)]
         config: Option<PathBuf>,
@@ -115,8 +119,9 @@ fn main() -> ExitCode {
         Command::Serve {
             posts,
             listen,
+            admin_listen,
             config,
-        } => serve(&posts, listen, config.as_deref()),
+        } => serve(&posts, listen, admin_listen, config.as_deref()),
         Command::Build { posts, out, config } => build(&posts, &out, config.as_deref()),
         Command::Check {
             posts,
@@ -279,36 +284,35 @@ fn build(posts: &Path, out: &Path, config: Option<&Path>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn serve(posts: &Path, listen: SocketAddr, config_path: Option<&Path>) -> Result<ExitCode> {
+fn serve(
+    posts: &Path,
+    listen: SocketAddr,
+    admin_listen: Option<AdminListen>,
+    config_path: Option<&Path>,
+) -> Result<ExitCode> {
     let listen_url = format!("http://{listen}/");
-    let config = Arc::new(Config::discover(posts, config_path, Some(&listen_url))?);
+    let mut config = Config::discover(posts, config_path, Some(&listen_url))?;
+    if let Some(admin_listen) = admin_listen {
+        config.admin.listen = admin_listen;
+    }
+    let config = Arc::new(config);
     let config_path = config_path.map(Path::to_path_buf);
     let runtime = runtime(config.server.threads)?;
     let served = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("cannot listen on {listen}"))?;
+        let listeners = bind(listen, &config).await?;
         let progress = Arc::new(LoadProgress::default());
         let bar = show_progress(Arc::clone(&progress));
         let started = app::start_with_progress(
             posts,
             Arc::clone(&config),
             Arc::new(SystemClock),
-            listener,
+            listeners,
             progress,
         )
         .await;
         bar.abort();
         let mut running = started?;
-        eprintln!(
-            "dropfeed: serving {} published posts from {} on http://{}/",
-            running.published,
-            posts.display(),
-            running.addr
-        );
-        for media in dropfeed::render::FEED_FORMATS {
-            eprintln!("  {}", config.url(media.feed_file()));
-        }
+        print_addresses(&running, posts, &config);
         let reloads = reload_on_hangup(posts.to_path_buf(), config_path, listen_url, &running);
         tokio::select! {
             () = shutdown_signal() => running.stop().await?,
@@ -322,6 +326,44 @@ fn serve(posts: &Path, listen: SocketAddr, config_path: Option<&Path>) -> Result
     // there would keep the process alive past the drain deadline, which already passed.
     runtime.shutdown_background();
     served
+}
+
+/// The public listener, and the admin one unless it is off.
+async fn bind(listen: SocketAddr, config: &Config) -> Result<app::Listeners> {
+    let public = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let admin = match config.admin.listen.addr() {
+        None => None,
+        Some(addr) => Some(tokio::net::TcpListener::bind(addr).await.with_context(|| {
+            format!("cannot listen on {addr} for the admin listener (/status, /metrics); choose another address with --admin-listen or [admin] listen, or `off`")
+        })?),
+    };
+    Ok(app::Listeners { public, admin })
+}
+
+/// Where the service answers: the site, its feeds, and the admin listener.
+fn print_addresses(running: &app::Running, posts: &Path, config: &Config) {
+    eprintln!(
+        "dropfeed: serving {} published posts from {} on http://{}/",
+        running.published,
+        posts.display(),
+        running.addr
+    );
+    for media in dropfeed::render::FEED_FORMATS {
+        eprintln!("  {}", config.url(media.feed_file()));
+    }
+    match running.admin_addr {
+        Some(addr) => {
+            eprintln!("  admin (/status, /metrics): http://{addr}/status");
+            if !addr.ip().is_loopback() && config.admin.token.is_none() {
+                tracing::warn!(
+                    "the admin listener on {addr} shows drafts and scheduled posts to anyone who can reach it: set [admin] token"
+                );
+            }
+        }
+        None => eprintln!("  admin listener off: no /status, no /metrics"),
+    }
 }
 
 /// The async runtime for `serve`. `threads = 0`: one per core but one, at least one. The

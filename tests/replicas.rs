@@ -49,13 +49,15 @@ const START_DEADLINE: Duration = Duration::from_secs(90);
 struct Replica {
     name: &'static str,
     addr: SocketAddr,
+    /// Its admin listener (`/metrics`).
+    admin: SocketAddr,
     log: PathBuf,
     child: Child,
 }
 
 impl Replica {
     fn start(name: &'static str, dir: &Path, posts: &Path, config: &Path) -> Replica {
-        let addr = free_port();
+        let (addr, admin) = (free_port(), free_port());
         let log = dir.join(format!("{name}.log"));
         let child = Command::new(env!("CARGO_BIN_EXE_dropfeed"))
             .arg("serve")
@@ -65,6 +67,8 @@ impl Replica {
             .arg(config)
             .arg("--listen")
             .arg(addr.to_string())
+            .arg("--admin-listen")
+            .arg(admin.to_string())
             .env("HOSTNAME", name)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
@@ -75,6 +79,7 @@ impl Replica {
         Replica {
             name,
             addr,
+            admin,
             log,
             child,
         }
@@ -90,7 +95,7 @@ impl Replica {
             let healthy = get(self.addr, "/healthz", "identity")
                 .is_ok_and(|r| r.status == 200 && r.body == b"ok\n");
             let encoded = healthy
-                && get(self.addr, "/metrics", "identity").is_ok_and(|r| {
+                && get(self.admin, "/metrics", "identity").is_ok_and(|r| {
                     String::from_utf8_lossy(&r.body)
                         .lines()
                         .any(|l| l == "dropfeed_resources_pending_compression 0")

@@ -42,7 +42,7 @@ const BURST_REWRITES: usize = 3;
 
 /// `dropfeed_rebuild_duration_seconds_count` from `/metrics`.
 async fn rebuilds(server: &Server) -> u64 {
-    let (code, _, body) = server.get("/metrics", &[]).await;
+    let (code, _, body) = server.admin_get("/metrics", &[]).await;
     assert_eq!(code, StatusCode::OK, "GET /metrics");
     let text = String::from_utf8(body.to_vec()).expect("metrics are text");
     text.lines()
@@ -55,7 +55,7 @@ async fn rebuilds(server: &Server) -> u64 {
 
 /// `/status?format=json`, parsed.
 async fn status(server: &Server) -> Value {
-    let (code, _, body) = server.get("/status?format=json", &[]).await;
+    let (code, _, body) = server.admin_get("/status?format=json", &[]).await;
     assert_eq!(code, StatusCode::OK, "GET /status?format=json");
     serde_json::from_slice(&body).expect("/status?format=json is JSON")
 }

@@ -1,4 +1,4 @@
-//! `/status` and `dropfeed check` on a fixture with one post in each state:
+//! `/status` (on the admin listener) and `dropfeed check` on a fixture with one post in each state:
 //!
 //! - `published.md` (good), `draft.md` (`draft: true`), `scheduled.md` (dated 2099);
 //! - `failed-later.md`: good at start, then overwritten with an unknown front-matter key
@@ -124,7 +124,7 @@ fn post<'a>(report: &'a Value, name: &str) -> &'a Value {
 }
 
 async fn status_json(server: &Server, path: &str, headers: &[(&str, &str)]) -> Value {
-    let (status, h, body) = server.get(path, headers).await;
+    let (status, h, body) = server.admin_get(path, headers).await;
     assert_eq!(status, StatusCode::OK, "GET {path}");
     assert!(
         header(&h, "content-type").starts_with("application/json"),
@@ -262,7 +262,7 @@ async fn status_and_check_report_every_state() {
     }
 
     // HTML by default.
-    let (status, h, body) = server.get("/status", &[]).await;
+    let (status, h, body) = server.admin_get("/status", &[]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         header(&h, "content-type").starts_with("text/html"),
@@ -277,7 +277,7 @@ async fn status_and_check_report_every_state() {
     assert!(html.contains(&format!("line {BROKEN_LINE}")), "{html}");
 
     // On a blocking thread: the server keeps answering chromium meanwhile.
-    let url = server.url("/status");
+    let url = server.admin_url("/status");
     tokio::task::spawn_blocking(move || screenshot(&url))
         .await
         .expect("screenshot");

@@ -43,6 +43,19 @@ pub struct RawConfig {
     /// HTTP server limits.
     #[serde(default)]
     pub server: RawServer,
+    /// The admin listener.
+    #[serde(default)]
+    pub admin: RawAdmin,
+}
+
+/// `[admin]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAdmin {
+    /// Address of the admin listener, or `off`.
+    pub listen: Option<Spanned<String>>,
+    /// Bearer token the admin listener requires.
+    pub token: Option<Spanned<String>>,
 }
 
 /// `[cache]` as written.

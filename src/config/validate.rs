@@ -52,6 +52,12 @@ pub enum SettingProblem {
     /// The WebSub hub is not a URL.
     #[error("websub.hub: {0}")]
     HubUrl(url::ParseError),
+    /// `admin.listen` is neither `off` nor a socket address.
+    #[error("admin.listen: {0}")]
+    AdminListen(String),
+    /// `admin.token` is empty or holds characters a header cannot carry.
+    #[error("admin.token must be visible ASCII characters without spaces, and not empty")]
+    AdminToken,
 }
 
 /// Checks a written value; a refusal names where it was written.

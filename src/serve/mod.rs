@@ -3,6 +3,7 @@
 //!
 //! - [`connections`]: accepting, connection slots, idle deadlines, draining on shutdown.
 //! - `route` (below): the one routing function: which answer a request gets.
+//! - `admin`: the admin listener's answers (`/status`, `/metrics`, `/healthz`, bearer token).
 //! - `answer`: a resource's answer: negotiation, `304`, headers.
 //! - [`negotiate`]: which content-coding to send.
 //! - [`conditional`]: when to answer `304`.
@@ -14,7 +15,12 @@
 //! redirected (`308`). Routing is a map lookup: no request path ever reaches the disk. A hot
 //! resource is answered without a lock, a disk read or compression; rendering (cold pages,
 //! `/status`) runs on the blocking pool.
+//!
+//! Two listeners share this code: the public one ([`run`]) serves the site and `/healthz`
+//! and answers `/status` and `/metrics` like any route that does not exist (`404`): they tell
+//! of drafts and scheduled posts. The admin one ([`run_admin`]) serves only those.
 
+mod admin;
 mod answer;
 pub mod conditional;
 pub mod connections;
@@ -29,7 +35,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::{Body, Incoming};
-use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use tokio::net::TcpListener;
 
@@ -37,6 +43,7 @@ use crate::config::ServerConfig;
 use crate::metrics::{self, Metrics};
 use crate::snapshot::{Coding, Cold, Resource, SharedSnapshot, Snapshot};
 
+pub use admin::Admin;
 use answer::{answer, plain};
 use connections::Connections;
 use limit::RateLimiter;
@@ -50,6 +57,8 @@ pub struct ServerState {
     pub metrics: Arc<Metrics>,
     /// Per-client limit, when configured.
     pub limiter: Option<RateLimiter>,
+    /// Set on the admin listener: it answers only the admin routes.
+    pub admin: Option<Admin>,
 }
 
 /// Serves `snapshot` on `listener` until `shutdown` resolves, then lets in-flight requests
@@ -61,12 +70,45 @@ pub async fn run(
     limits: ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let connections = Connections::new(&limits, Arc::clone(&metrics));
-    let state = Arc::new(ServerState {
+    let state = ServerState {
         snapshot,
         metrics,
         limiter: limits.rate_limit_per_minute.map(RateLimiter::new),
-    });
+        admin: None,
+    };
+    serve_on(listener, state, &limits, shutdown).await
+}
+
+/// Serves the admin routes (`/status`, `/metrics`, `/healthz`) of `snapshot` on `listener`
+/// until `shutdown` resolves, with the same connection limits as the public listener but no
+/// per-client rate limit.
+pub async fn run_admin(
+    listener: TcpListener,
+    snapshot: SharedSnapshot,
+    metrics: Arc<Metrics>,
+    limits: ServerConfig,
+    admin: Admin,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let state = ServerState {
+        snapshot,
+        metrics,
+        limiter: None,
+        admin: Some(admin),
+    };
+    serve_on(listener, state, &limits, shutdown).await
+}
+
+/// Accepts, admits and serves connections on `listener` until `shutdown` resolves, then
+/// drains them.
+async fn serve_on(
+    listener: TcpListener,
+    state: ServerState,
+    limits: &ServerConfig,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let connections = Connections::new(limits, Arc::clone(&state.metrics));
+    let state = Arc::new(state);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -110,15 +152,19 @@ async fn handle(
     response
 }
 
-/// Which answer a request gets, in order: `429` past the rate limit, `405` for methods other
-/// than `GET` and `HEAD`, then `/metrics`, `/healthz`, a hot resource (a lookup), `/status`
-/// and cold pages (rendered off the async runtime), a folder route without its slash
-/// (`308`), and `404` for anything else.
+/// Which answer a request gets. On the admin listener, see `admin`. On the public one, in
+/// order: `429` past the rate limit, `405` for methods other than `GET` and `HEAD`, then
+/// `/healthz`, a hot resource (a lookup), cold pages (rendered off the async runtime), a
+/// folder route without its slash (`308`), and `404` for anything else (`/status` and
+/// `/metrics` included).
 async fn route(
     state: &ServerState,
     peer: IpAddr,
     request: &Request<Incoming>,
 ) -> Response<Full<Bytes>> {
+    if let Some(admin) = &state.admin {
+        return admin::route(state, admin, request).await;
+    }
     let limited = state
         .limiter
         .as_ref()
@@ -131,30 +177,21 @@ async fn route(
         Method::HEAD => true,
         _ => return method_not_allowed(),
     };
-    let (uri, headers) = (request.uri(), request.headers());
-    let path = uri.path();
+    let headers = request.headers();
+    let path = request.uri().path();
     let Some(route) = path.strip_prefix('/') else {
         return not_found();
     };
-    let snapshot = state.snapshot.load_full();
-    match route {
-        "metrics" => return metrics_page(&state.metrics, &snapshot),
-        "healthz" => return plain(StatusCode::OK, "ok\n"),
-        _ => {}
+    if route == "healthz" {
+        return plain(StatusCode::OK, "ok\n");
     }
+    let snapshot = state.snapshot.load_full();
     if let Some(hot) = snapshot.get(route) {
         return answer(hot, head, headers);
     }
-    let rendered = if route == "status" {
-        if !snapshot.has_status() {
-            return not_found();
-        }
-        let json = wants_json(uri.query(), headers);
-        off_runtime(move || snapshot.status_resource(json)).await
-    } else if let Some(cold) = snapshot.cold_route(route) {
-        cold_page(cold).await
-    } else {
-        return redirect_to_folder(&snapshot, path, route);
+    let rendered = match snapshot.cold_route(route) {
+        Some(cold) => cold_page(cold).await,
+        None => return redirect_to_folder(&snapshot, path, route),
     };
     match rendered {
         Some(resource) => answer(&resource, head, headers),
@@ -180,16 +217,6 @@ async fn off_runtime(
     work: impl FnOnce() -> Option<Arc<Resource>> + Send + 'static,
 ) -> Option<Arc<Resource>> {
     tokio::task::spawn_blocking(work).await.ok().flatten()
-}
-
-/// `/status?format=json`, or an `Accept` header preferring JSON.
-fn wants_json(query: Option<&str>, headers: &HeaderMap) -> bool {
-    let by_query = query.is_some_and(|q| q.split('&').any(|pair| pair == "format=json"));
-    let by_accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("application/json") && !accept.contains("text/html"));
-    by_query || by_accept
 }
 
 /// `/metrics`: Prometheus text, made on every scrape.
