@@ -75,13 +75,18 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
-    /// Create a new Markdown post with front matter and the current date.
+    /// Create a new Markdown post with front matter and the current date: a draft, which
+    /// no reader sees until its `draft: true` line is removed.
     New {
         /// The post's title.
         title: String,
         /// Comma-separated tags.
         #[arg(long, value_delimiter = ',')]
         tags: Vec<String>,
+        /// Write it published at once (no `draft: true` line): it is in the feeds as soon
+        /// as a running `dropfeed serve` sees it.
+        #[arg(long)]
+        publish: bool,
         /// The posts folder.
         #[arg(long, default_value = "posts")]
         posts: PathBuf,
@@ -132,9 +137,10 @@ fn main() -> ExitCode {
         Command::New {
             title,
             tags,
+            publish,
             posts,
             config,
-        } => new_post(&posts, config.as_deref(), &title, &tags),
+        } => new_post(&posts, config.as_deref(), &title, &tags, publish),
         Command::Config { print_default } => {
             if print_default {
                 print!("{}", dropfeed::config::ANNOTATED_DEFAULT);
@@ -217,7 +223,15 @@ fn check(posts: &Path, config: Option<&Path>, format: Format, strict: bool) -> R
     })
 }
 
-fn new_post(posts: &Path, config: Option<&Path>, title: &str, tags: &[String]) -> Result<ExitCode> {
+/// `dropfeed new`: writes a post (a draft unless `publish`), never over an existing file;
+/// prints its path on stdout and how to publish it on stderr.
+fn new_post(
+    posts: &Path,
+    config: Option<&Path>,
+    title: &str,
+    tags: &[String],
+    publish: bool,
+) -> Result<ExitCode> {
     let config = Config::discover(posts, config, None)?;
     let now = SystemClock.now().with_timezone(&config.timezone);
     let slug = Some(dropfeed::post::slugify(title))
@@ -230,8 +244,9 @@ fn new_post(posts: &Path, config: Option<&Path>, title: &str, tags: &[String]) -
         .map(|t| quote(t.trim()))
         .filter(|t| t != "\"\"")
         .collect();
+    let draft = if publish { "" } else { "draft: true\n" };
     let text = format!(
-        "---\ntitle: {}\ndate: {}\ntags: [{}]\n---\n\nWrite here. The first paragraph becomes the summary.\n",
+        "---\ntitle: {}\ndate: {}\ntags: [{}]\n{draft}---\n\nWrite here. The first paragraph becomes the summary.\n",
         quote(title),
         now.format("%Y-%m-%d %H:%M"),
         tags.join(", ")
@@ -244,6 +259,15 @@ fn new_post(posts: &Path, config: Option<&Path>, title: &str, tags: &[String]) -
         .with_context(|| format!("{}: refusing to overwrite or cannot create", path.display()))?;
     std::io::Write::write_all(&mut file, text.as_bytes())?;
     println!("{}", path.display());
+    if publish {
+        eprintln!("Published: a running `dropfeed serve` puts it in the feeds at once.");
+    } else {
+        eprintln!(
+            "A draft: no reader sees it. To publish it, remove its `draft: true` line (or set it \
+             to false); update `date` then if days have passed.\nUntil then it shows only on \
+             /status, on the admin listener."
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
