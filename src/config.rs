@@ -65,6 +65,10 @@ pub struct Config {
     pub archive_page_size: usize,
     /// Authority of generated `tag:` ids (RFC 4151); default: the host of `base_url`.
     pub id_authority: String,
+    /// Whether new ids are provisional: neither `base_url` nor `id_authority` is configured,
+    /// so the authority would be the listen address's host (a trial run). Provisional ids are
+    /// never recorded in the ledger (see `ids::Issuer`).
+    pub provisional_ids: bool,
     /// Base URL that item links point at instead of dropfeed's own post pages.
     pub link_base: Option<Url>,
     /// Post files larger than this are refused without being read.
@@ -192,6 +196,7 @@ impl Config {
         let feed_limit = validate::positive(raw.feed_limit, 20, "feed_limit")?;
         let archive_page_size =
             validate::positive(raw.archive_page_size, feed_limit, "archive_page_size")?;
+        let provisional_ids = !base_url_configured && raw.id_authority.is_none();
         let id_authority = raw
             .id_authority
             .unwrap_or_else(|| base_url.host_str().unwrap_or("localhost").to_string());
@@ -210,6 +215,7 @@ impl Config {
             feed_limit,
             archive_page_size,
             id_authority,
+            provisional_ids,
             link_base,
             max_post_bytes: raw.max_post_bytes.unwrap_or(1024 * 1024),
             cache: validate::cache(raw.cache),

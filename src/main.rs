@@ -377,6 +377,12 @@ fn print_addresses(running: &app::Running, posts: &Path, config: &Config) {
     for media in dropfeed::render::FEED_FORMATS {
         eprintln!("  {}", config.url(media.feed_file()));
     }
+    if config.provisional_ids {
+        tracing::warn!(
+            "{}",
+            dropfeed::status::provisional_ids_message(config.base_url.as_str())
+        );
+    }
     match running.admin_addr {
         Some(addr) => {
             eprintln!("  admin (/status, /metrics): http://{addr}/status");

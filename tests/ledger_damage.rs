@@ -77,7 +77,9 @@ impl Instance {
         };
         let (public, admin) = (bind().await, Some(bind().await));
         let base = format!("http://{}/", public.local_addr().expect("local addr"));
-        let config = Config::parse(Path::new("test.toml"), "", Some(&base)).expect("config");
+        // A base_url: without one ids are provisional, and none would be recorded.
+        let toml = "base_url = \"https://example.org/\"\n";
+        let config = Config::parse(Path::new("test.toml"), toml, Some(&base)).expect("config");
         let listeners = app::Listeners { public, admin };
         let running = app::start(posts, Arc::new(config), Arc::new(SystemClock), listeners)
             .await

@@ -140,7 +140,7 @@ fn sighup_reloads_config_without_dropping_connections() {
     until_status(&mut admin, |status| config_notes(status).next().is_none());
 }
 
-/// Site-wide `/status` messages about the configuration.
+/// Site-wide `/status` messages about a refused configuration reload.
 fn config_notes(status: &serde_json::Value) -> impl Iterator<Item = &str> {
     status["site"]
         .as_array()
@@ -148,6 +148,7 @@ fn config_notes(status: &serde_json::Value) -> impl Iterator<Item = &str> {
         .flatten()
         .filter(|d| d["file"] == "config")
         .filter_map(|d| d["message"].as_str())
+        .filter(|m| m.contains("not reloaded"))
 }
 
 /// Polls `/status?format=json` on a connection until `done` holds (10 s at most).

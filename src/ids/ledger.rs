@@ -32,6 +32,9 @@ pub struct Issued {
     pub slug: String,
     /// Its title when last seen.
     pub title: String,
+    /// Issued while ids are provisional (no `base_url` configured): kept in memory only,
+    /// never written to the file, and issued again once ids are permanent.
+    pub provisional: bool,
 }
 
 /// Ids issued so far, by source path.
@@ -119,7 +122,12 @@ impl Ledger {
                 let known: HashSet<Arc<str>> =
                     self.entries.values().map(|e| Arc::clone(&e.id)).collect();
                 for entry in parsed.entries {
-                    if !known.contains(&entry.id) && !self.entries.contains_key(&entry.source) {
+                    // A recorded id beats one this process holds only provisionally.
+                    let free = self
+                        .entries
+                        .get(&entry.source)
+                        .is_none_or(|e| e.provisional);
+                    if !known.contains(&entry.id) && free {
                         self.entries.insert(entry.source.clone(), entry);
                     }
                 }
@@ -196,7 +204,8 @@ impl Ledger {
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir)?;
         }
-        let text = format::write(self.entries.values());
+        let recorded: Vec<&Issued> = self.entries.values().filter(|e| !e.provisional).collect();
+        let text = format::write(recorded.into_iter());
         let temporary = temporary_beside(path);
         let written = fs::File::create(&temporary).and_then(|mut file| {
             file.write_all(text.as_bytes())?;
