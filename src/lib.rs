@@ -10,7 +10,7 @@
 //! - [`load`]: the posts folder → posts, re-reading only changed files.
 //! - [`ids`]: posts → permanent ids, issued once and recorded in the ledger.
 //! - [`site`]: posts and ids → [`site::Site`]: order, drafts, schedule, tags, archive paging.
-//! - [`render`]: site → bytes of every resource (feeds, HTML pages).
+//! - [`render`]: site → bytes of every resource (feeds, HTML pages, tag pages).
 //! - [`status`]: every post's state and problems, for `/status` and `dropfeed check`.
 //! - [`snapshot`]: resources → [`snapshot::Snapshot`] with encodings and validators.
 //! - [`metrics`]: Prometheus counters of requests, rebuilds and connections.
@@ -19,7 +19,8 @@
 //! - [`pipeline`]: posts → ids → site → snapshot in one straight line; `dropfeed check`.
 //! - [`export`]: a snapshot written to a folder for static hosting, with server configs.
 //! - [`watch`]: file events → rebuild → atomic swap.
-//! - [`serve`]: the hyper server answering from the current snapshot.
+//! - [`serve`]: the hyper server answering from the current snapshot: the public listener
+//!   (the site) and the admin one (`/status`, `/metrics`).
 //! - [`app`]: all of the above started together (what `dropfeed serve` runs).
 
 #![warn(missing_docs)]

@@ -1,5 +1,5 @@
-//! `/metrics` (on the admin listener) as Prometheus sees it: the body is parsed with the `prometheus-parse` crate
-//! (an independent text-format parser), and counters are asserted after known requests.
+//! `/metrics` (on the admin listener) as Prometheus sees it: the body is parsed with the
+//! `prometheus-parse` crate (an independent text-format parser), and counters are asserted after known requests.
 //!
 //! Counters are compared between two scrapes (deltas), so requests made by anything else
 //! before the first scrape cannot skew the numbers; the scrape itself is counted only in

@@ -1,4 +1,5 @@
-//! `/status` (on the admin listener) and `dropfeed check` on a fixture with one post in each state:
+//! `/status` (on the admin listener) and `dropfeed check` on a fixture with one post in each
+//! state:
 //!
 //! - `published.md` (good), `draft.md` (`draft: true`), `scheduled.md` (dated 2099);
 //! - `failed-later.md`: good at start, then overwritten with an unknown front-matter key
