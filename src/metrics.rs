@@ -28,7 +28,8 @@ const ROUTES: [&str; 10] = [
     "healthz",
     "other",
 ];
-const STATUSES: [u16; 9] = [200, 304, 308, 404, 405, 406, 429, 500, 0];
+/// Response statuses counted apart (401: the admin listener refused a request's token).
+const STATUSES: [u16; 10] = [200, 304, 308, 401, 404, 405, 406, 429, 500, 0];
 const CODINGS: [Coding; 4] = [Coding::Br, Coding::Zstd, Coding::Gzip, Coding::Identity];
 /// Upper bounds of the rebuild duration histogram, seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];

@@ -133,6 +133,14 @@ async fn a_token_is_required_when_set() {
         let (status, _, _) = server.admin_get("/metrics", &with).await;
         assert_eq!(status, StatusCode::OK, "{authorization}");
     }
+    // Refusals are counted, for the operator to see.
+    let with = [("authorization", good.as_str())];
+    let (_, _, metrics) = server.admin_get("/metrics", &with).await;
+    let metrics = String::from_utf8_lossy(&metrics);
+    assert!(
+        metrics.contains("dropfeed_http_requests_total{route=\"status\",status=\"401\"} 2"),
+        "{metrics}"
+    );
     // Readers need no token.
     for path in ["/healthz", "/feed.xml", "/"] {
         let (status, _, _) = server.get(path, &[]).await;
