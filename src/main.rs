@@ -273,6 +273,13 @@ fn new_post(
 
 fn build(posts: &Path, out: &Path, config: Option<&Path>) -> Result<ExitCode> {
     let (config, library) = load(posts, config, None)?;
+    if config.provisional_ids {
+        // An export is usually deployed as is: say so before its links and ids go out.
+        tracing::warn!(
+            "{}",
+            dropfeed::status::provisional_ids_message(config.base_url.as_str())
+        );
+    }
     let mut ledger = Ledger::open(posts);
     let now = SystemClock.now();
     let built = pipeline::build(

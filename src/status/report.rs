@@ -177,7 +177,7 @@ pub fn provisional_ids_message(base_url: &str) -> String {
     format!(
         "base_url is not set: links are built on {base_url} and entry ids are provisional \
          (not recorded in the id ledger); set base_url (or id_authority) before readers \
-         subscribe, and the next start issues the ids for good"
+         subscribe, and the next run (a restart, a reload, a build) issues the ids for good"
     )
 }
 
