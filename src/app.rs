@@ -113,13 +113,14 @@ impl Running {
             let _ = stop.send(());
         }
         let result = (&mut self.server).await.unwrap_or(Ok(()));
-        if let Some(admin) = self.admin.take() {
-            admin.await.unwrap_or(Ok(()))?;
-        }
+        let admin = match self.admin.take() {
+            Some(admin) => admin.await.unwrap_or(Ok(())),
+            None => Ok(()),
+        };
         if let Some(watcher) = self.watcher.take() {
             let _ = tokio::task::spawn_blocking(move || watcher.stop()).await;
         }
-        result
+        result.and(admin)
     }
 }
 
