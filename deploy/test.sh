@@ -10,7 +10,9 @@
 #   (a) a cache MISS then a HIT, compressed bodies passed through with their own ETags;
 #   (b) after max-age, a revalidation with the cached ETag that a replica answers 304;
 #   (c) a new post visible through the cache within max-age + 1 s;
-#   (d) one replica killed, the feed still served 200 for 10 consecutive requests.
+#   (d) one replica killed, the feed still served 200 for 10 consecutive requests;
+#   (e) /status and /metrics answer 404 through nginx and on the replicas' public ports,
+#       200 only on their admin listeners (checked before (d)).
 # Set KEEP_TMP=1 to keep the temporary folder (logs, generated config) afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -94,10 +96,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Three distinct free loopback ports (all bound at once so they differ, then released).
-read -r PROXY P1 P2 < <(python3 -c '
+# Five distinct free loopback ports (all bound at once so they differ, then released): the
+# proxy, the replicas, and the replicas' admin listeners (/metrics).
+read -r PROXY P1 P2 A1 A2 < <(python3 -c '
 import socket
-socks = [socket.socket() for _ in range(3)]
+socks = [socket.socket() for _ in range(5)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))
@@ -148,28 +151,28 @@ wait_for() { # URL, deadline in seconds
     sleep 0.1
   done
 }
-start_replica() { # number, port
+start_replica() { # number, port, admin port
   RUST_LOG=info HOSTNAME="replica-$1" "$BIN" serve --posts "$TMP/posts" --config "$TMP/dropfeed.toml" \
-    --listen "127.0.0.1:$2" >"$TMP/replica-$1.log" 2>&1 &
+    --listen "127.0.0.1:$2" --admin-listen "127.0.0.1:$3" >"$TMP/replica-$1.log" 2>&1 &
   PIDS+=($!)
 }
-start_replica 1 "$P1"
+start_replica 1 "$P1" "$A1"
 R1=$!
-start_replica 2 "$P2"
+start_replica 2 "$P2" "$A2"
 R2=$!
 wait_for "http://127.0.0.1:$P1/healthz" 15
 wait_for "http://127.0.0.1:$P2/healthz" 15
 # A replica serves new resources in identity first and adds the compressed codings moments
 # later; the checks below are about the steady state, so wait for it.
-wait_encoded() { # port, deadline in seconds
+wait_encoded() { # admin port, deadline in seconds
   local deadline=$(($(date +%s) + $2))
   until curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null | grep -qx 'dropfeed_resources_pending_compression 0'; do
     [ "$(date +%s)" -lt "$deadline" ] || fail "replica on port $1 did not finish compressing within $2 s"
     sleep 0.1
   done
 }
-wait_encoded "$P1" 30
-wait_encoded "$P2" 30
+wait_encoded "$A1" 30
+wait_encoded "$A2" 30
 "$BIN" healthcheck "http://127.0.0.1:$P1/healthz" || fail "(0) dropfeed healthcheck: replica 1 is serving, yet exit $?"
 DROPFEED_LISTEN="127.0.0.1:$P2" "$BIN" healthcheck || fail "(0) dropfeed healthcheck with DROPFEED_LISTEN: replica 2 is serving, yet exit $?"
 pass "(0) dropfeed healthcheck: exit 0 for both serving replicas"
@@ -192,7 +195,7 @@ header() {
   awk -v f="$(echo "$2" | tr '[:upper:]' '[:lower:]')" -F': ' \
     'tolower($1) == f { sub(/\r$/, "", $2); print $2 }' "$TMP/$1.headers" | tail -n 1
 }
-# A replica's count of 304s on the feed routes.
+# A replica's count of 304s on the feed routes (from its admin listener's /metrics).
 not_modified() {
   curl -fsS "http://127.0.0.1:$1/metrics" |
     awk '$1 == "dropfeed_http_requests_total{route=\"feed\",status=\"304\"}" { n = $2 } END { print n + 0 }'
@@ -231,7 +234,7 @@ grep -q '<rss' "$TMP/a4.body" || fail "(a) identity body is not the RSS feed"
 pass "(a) cache: MISS then HIT for $FEED (gzip passed through, ETag $ETAG_GZ); identity variant MISS then HIT (ETag $ETAG_ID)"
 
 # ---- (b) after max-age: revalidation answered 304 by a replica ----
-before=$(($(not_modified "$P1") + $(not_modified "$P2")))
+before=$(($(not_modified "$A1") + $(not_modified "$A2")))
 revalidated_before=$(cache_lines "$FEED" REVALIDATED)
 sleep $((MAX_AGE + 1))
 tb=$(date +%s.%N)
@@ -246,7 +249,7 @@ esac
 cmp -s "$TMP/b1.body" "$TMP/a2.body" || fail "(b) body changed although no post did"
 deadline=$(($(date +%s) + 5))
 while :; do
-  after=$(($(not_modified "$P1") + $(not_modified "$P2")))
+  after=$(($(not_modified "$A1") + $(not_modified "$A2")))
   [ "$after" -gt "$before" ] && [ "$(cache_lines "$FEED" REVALIDATED)" -gt "$revalidated_before" ] && break
   [ "$(date +%s)" -lt "$deadline" ] || fail "(b) no revalidation seen: replica feed 304s $before -> $after, access-log REVALIDATED lines $revalidated_before -> $(cache_lines "$FEED" REVALIDATED)"
   sleep 0.1
@@ -273,8 +276,8 @@ until fetch c "$URL" >/dev/null && grep -q "$TITLE" "$TMP/c.body"; do
   sleep 0.2
 done
 took_c=$(elapsed "$tc")
-wait_encoded "$P1" 30 # compare the steady state, not the moment before compression
-wait_encoded "$P2" 30
+wait_encoded "$A1" 30 # compare the steady state, not the moment before compression
+wait_encoded "$A2" 30
 for n in 1 2; do
   port=$([ "$n" = 1 ] && echo "$P1" || echo "$P2")
   s=$(fetch "c-replica-$n" "http://127.0.0.1:$port$FEED")
@@ -286,6 +289,19 @@ cmp -s "$TMP/c-replica-1.body" "$TMP/c-replica-2.body" || fail "(c) replicas ser
 [ "$e1" = "$e2" ] || fail "(c) replicas disagree after the change: ETag $e1 vs $e2"
 [ "$e1" != "$ETAG_ID" ] || fail "(c) the ETag did not change with the new post"
 pass "(c) new post visible through nginx after $took_c s (limit $((MAX_AGE + 1)) s, $polls stale polls, X-Cache-Status $(header c X-Cache-Status)); both replicas agree on ETag $e1"
+
+# ---- (e) the operator's pages only on the admin listeners ----
+for path in /status /metrics "/status?format=json"; do
+  for where in "127.0.0.1:$PROXY" "127.0.0.1:$P1" "127.0.0.1:$P2"; do
+    s=$(fetch e "http://$where$path")
+    [ "$s" = 404 ] || fail "(e) $path on $where: status $s, want 404 (it shows drafts and scheduled posts)"
+  done
+  for where in "127.0.0.1:$A1" "127.0.0.1:$A2"; do
+    s=$(fetch e "http://$where$path")
+    [ "$s" = 200 ] || fail "(e) $path on the admin listener $where: status $s, want 200"
+  done
+done
+pass "(e) /status and /metrics: 404 through nginx and on the public ports, 200 on the admin listeners"
 
 # ---- (d) one replica killed: the feed is still served ----
 kill "$R1"

@@ -127,8 +127,8 @@ chmod -R a+rX "$SITE"
 
 THREADS=${DROPFEED_THREADS:-$(nproc)}
 PORT_D=$(free_port)
-"$BIN" serve --posts "$POSTS" --listen "127.0.0.1:$PORT_D" --config "$TMP/dropfeed.toml" \
-    2>"$TMP/dropfeed.log" &
+"$BIN" serve --posts "$POSTS" --listen "127.0.0.1:$PORT_D" --admin-listen off \
+    --config "$TMP/dropfeed.toml" 2>"$TMP/dropfeed.log" &
 PIDS+=($!)
 DROPFEED_PID=$!
 

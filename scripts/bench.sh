@@ -128,7 +128,8 @@ log = open(a.log, "w")
 env = dict(os.environ, NO_COLOR="1", RUST_LOG="info")
 started = time.perf_counter()
 proc = subprocess.Popen([a.bin, "serve", "--posts", a.posts, "--config", a.config,
-                         "--listen", f"127.0.0.1:{port}"], stderr=log, stdout=log, env=env)
+                         "--listen", f"127.0.0.1:{port}", "--admin-listen", "off"],
+                        stderr=log, stdout=log, env=env)
 with open(a.pidfile, "w") as f:
     f.write(str(proc.pid))
 try:

@@ -1,5 +1,6 @@
-//! A whole running service — library, first snapshot, watcher, HTTP server — started from a
-//! posts folder. `dropfeed serve` and the integration tests both start it this way.
+//! A whole running service — library, first snapshot, watcher, HTTP servers (public, and
+//! admin when given a listener for it) — started from a posts folder. `dropfeed serve` and
+//! the integration tests both start it this way.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -39,17 +40,40 @@ pub enum StartError {
     Io(#[from] std::io::Error),
 }
 
+/// The sockets a service answers on. A lone [`TcpListener`] converts into one with no admin
+/// listener.
+#[derive(Debug)]
+pub struct Listeners {
+    /// Where readers are served the site (and `/healthz`).
+    pub public: TcpListener,
+    /// Where the operator is served `/status`, `/metrics` and `/healthz`; `None` for no
+    /// admin listener at all.
+    pub admin: Option<TcpListener>,
+}
+
+impl From<TcpListener> for Listeners {
+    fn from(public: TcpListener) -> Listeners {
+        Listeners {
+            public,
+            admin: None,
+        }
+    }
+}
+
 /// A started service. Stop it with [`Running::stop`].
 pub struct Running {
     /// The address it listens on.
     pub addr: SocketAddr,
+    /// The address of the admin listener, if it has one.
+    pub admin_addr: Option<SocketAddr>,
     /// The snapshot being served.
     pub snapshot: SharedSnapshot,
     /// How many posts the first build published.
     pub published: usize,
     watcher: Option<WatchHandle>,
-    stop: Option<oneshot::Sender<()>>,
-    server: JoinHandle<std::io::Result<()>>,
+    stop: Vec<oneshot::Sender<()>>,
+    server: Server,
+    admin: Option<Server>,
 }
 
 impl Running {
@@ -83,27 +107,32 @@ impl Running {
         (&mut self.server).await.unwrap_or(Ok(()))
     }
 
-    /// Stops serving (in-flight requests finish) and stops the watcher.
+    /// Stops serving on both listeners (in-flight requests finish) and stops the watcher.
     pub async fn stop(mut self) -> std::io::Result<()> {
-        if let Some(stop) = self.stop.take() {
+        for stop in self.stop.drain(..) {
             let _ = stop.send(());
         }
         let result = (&mut self.server).await.unwrap_or(Ok(()));
+        let admin = match self.admin.take() {
+            Some(admin) => admin.await.unwrap_or(Ok(())),
+            None => Ok(()),
+        };
         if let Some(watcher) = self.watcher.take() {
             let _ = tokio::task::spawn_blocking(move || watcher.stop()).await;
         }
-        result
+        result.and(admin)
     }
 }
 
-/// Loads the posts, builds the first snapshot, starts the watcher and serves on `listener`.
+/// Loads the posts, builds the first snapshot, starts the watcher and serves on
+/// `listeners` (a [`TcpListener`] alone: no admin listener).
 pub async fn start(
     posts: &Path,
     config: Arc<Config>,
     clock: Arc<dyn Clock>,
-    listener: TcpListener,
+    listeners: impl Into<Listeners>,
 ) -> Result<Running, StartError> {
-    start_with_progress(posts, config, clock, listener, Arc::default()).await
+    start_with_progress(posts, config, clock, listeners, Arc::default()).await
 }
 
 /// [`start`], reporting how far the first scan has got through `progress`.
@@ -111,9 +140,10 @@ pub async fn start_with_progress(
     posts: &Path,
     config: Arc<Config>,
     clock: Arc<dyn Clock>,
-    listener: TcpListener,
+    listeners: impl Into<Listeners>,
     progress: Arc<LoadProgress>,
 ) -> Result<Running, StartError> {
+    let listeners = listeners.into();
     let started = Instant::now();
     // Opened first: a log file that cannot be written stops the start before any work.
     let access_log = AccessLog::start(&config.log)?;
@@ -142,25 +172,63 @@ pub async fn start_with_progress(
     };
     let watcher = watch::spawn(first.watch, first.library, first.ledger, context)?;
     metrics.record_rebuild(started.elapsed());
-    let addr = listener.local_addr()?;
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(serve::run(
-        listener,
-        Arc::clone(&snapshot),
-        metrics,
-        config.server.clone(),
-        access_log,
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let addr = listeners.public.local_addr()?;
+    let admin_addr = listeners.admin.as_ref().map(TcpListener::local_addr);
+    let admin_addr = admin_addr.transpose()?;
+    let (stop, server, admin) = serve_both(listeners, &snapshot, metrics, &config, access_log);
     Ok(Running {
         addr,
+        admin_addr,
         snapshot,
         published,
         watcher: Some(watcher),
-        stop: Some(stop),
+        stop,
         server,
+        admin,
+    })
+}
+
+/// A server task.
+type Server = JoinHandle<std::io::Result<()>>;
+
+/// Starts the public server and, with a listener for it, the admin one; returns what stops
+/// them and their tasks.
+fn serve_both(
+    listeners: Listeners,
+    snapshot: &SharedSnapshot,
+    metrics: Arc<Metrics>,
+    config: &Config,
+    access_log: Option<AccessLog>,
+) -> (Vec<oneshot::Sender<()>>, Server, Option<Server>) {
+    let (stop, stopped) = stop_signal();
+    let server = tokio::spawn(serve::run(
+        listeners.public,
+        Arc::clone(snapshot),
+        Arc::clone(&metrics),
+        config.server.clone(),
+        access_log,
+        stopped,
+    ));
+    let mut stops = vec![stop];
+    let admin = listeners.admin.map(|listener| {
+        let (stop, stopped) = stop_signal();
+        stops.push(stop);
+        let admin = serve::Admin {
+            token: config.admin.token.clone(),
+        };
+        let (snapshot, limits) = (Arc::clone(snapshot), config.server.clone());
+        tokio::spawn(serve::run_admin(
+            listener, snapshot, metrics, limits, admin, stopped,
+        ))
+    });
+    (stops, server, admin)
+}
+
+/// A sender that tells a server to stop, and the future the server waits on.
+fn stop_signal() -> (oneshot::Sender<()>, impl std::future::Future<Output = ()>) {
+    let (stop, stopped) = oneshot::channel::<()>();
+    (stop, async move {
+        let _ = stopped.await;
     })
 }
 

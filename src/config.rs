@@ -5,6 +5,7 @@
 //! error names the file and, when the problem is in it, the line: TOML that does not parse
 //! or has an unknown key, and values refused by validation ([`InvalidSetting`]).
 
+mod admin;
 mod log;
 mod raw;
 mod redirects;
@@ -17,8 +18,9 @@ use std::time::Duration;
 use chrono_tz::Tz;
 use url::Url;
 
+pub use admin::{AdminConfig, AdminListen, AdminToken, DEFAULT_ADMIN_LISTEN};
 pub use log::{AccessFormat, LogConfig, LogFormat, RawLog};
-pub use raw::{RawCache, RawConfig, RawServer, RawWatch, RawWebSub};
+pub use raw::{RawAdmin, RawCache, RawConfig, RawServer, RawWatch, RawWebSub};
 pub use redirects::route_of;
 pub use validate::{InvalidSetting, SettingProblem};
 
@@ -64,10 +66,14 @@ pub struct Config {
     pub author: String,
     /// Entries in each subscription feed.
     pub feed_limit: usize,
-    /// Entries in each full archive page.
+    /// Entries in each archive page.
     pub archive_page_size: usize,
     /// Authority of generated `tag:` ids (RFC 4151); default: the host of `base_url`.
     pub id_authority: String,
+    /// Whether new ids are provisional: neither `base_url` nor `id_authority` is configured,
+    /// so the authority would be the listen address's host (a trial run). Provisional ids are
+    /// never recorded in the ledger (see `ids::Issuer`).
+    pub provisional_ids: bool,
     /// Base URL that item links point at instead of dropfeed's own post pages.
     pub link_base: Option<Url>,
     /// Post files larger than this are refused without being read.
@@ -84,6 +90,8 @@ pub struct Config {
     pub log: LogConfig,
     /// `[redirects]`: old routes (no leading `/`) → the absolute URLs they answer `301` to.
     pub redirects: BTreeMap<String, String>,
+    /// The admin listener (`/status`, `/metrics`).
+    pub admin: AdminConfig,
 }
 
 /// `Cache-Control` parameters, in seconds.
@@ -197,6 +205,7 @@ impl Config {
         let feed_limit = validate::positive(raw.feed_limit, 20, "feed_limit")?;
         let archive_page_size =
             validate::positive(raw.archive_page_size, feed_limit, "archive_page_size")?;
+        let provisional_ids = !base_url_configured && raw.id_authority.is_none();
         let id_authority = raw
             .id_authority
             .unwrap_or_else(|| base_url.host_str().unwrap_or("localhost").to_string());
@@ -216,6 +225,7 @@ impl Config {
             feed_limit,
             archive_page_size,
             id_authority,
+            provisional_ids,
             link_base,
             max_post_bytes: raw.max_post_bytes.unwrap_or(1024 * 1024),
             cache: validate::cache(raw.cache),
@@ -224,6 +234,7 @@ impl Config {
             server: validate::server(raw.server)?,
             log: log::validate(raw.log)?,
             redirects,
+            admin: admin::validate(raw.admin)?,
         })
     }
 
@@ -351,6 +362,8 @@ mod tests {
             ("\n\n\ntimezone = \"Mars/Base\"", 4, "Mars/Base"),
             ("[log]\naccess_file = \"a.log\"\n", 2, "log.access"),
             ("[log]\n\naccess = \"apache\"\n", 3, "apache"),
+            ("[admin]\nlisten = \"nowhere\"\n", 2, "admin.listen"),
+            ("[admin]\n\ntoken = \"two words\"\n", 3, "admin.token"),
         ];
         for (text, line, says) in cases {
             let err = Config::parse(Path::new("d.toml"), text, None).unwrap_err();

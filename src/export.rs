@@ -135,7 +135,7 @@ fn write_file(path: &Path, bytes: &[u8], modified: Option<SystemTime>) -> io::Re
     Ok(())
 }
 
-/// Routes whose `Cache-Control` differs from the live default (full archive pages).
+/// Routes whose `Cache-Control` differs from the live default (archive pages).
 fn immutable_routes<'a>(routes: &[(&'a String, &'a Arc<Resource>)]) -> Vec<&'a str> {
     routes
         .iter()

@@ -12,7 +12,7 @@
 //!   posts that posts link to (located and hashed).
 //! - [`ids`]: posts → permanent ids, issued once and recorded in the ledger.
 //! - [`site`]: posts and ids → [`site::Site`]: order, drafts, schedule, tags, archive paging.
-//! - [`render`]: site → bytes of every resource (feeds, HTML pages).
+//! - [`render`]: site → bytes of every resource (feeds, HTML pages, tag pages).
 //! - [`status`]: every post's state and problems, for `/status` and `dropfeed check`.
 //! - [`snapshot`]: resources → [`snapshot::Snapshot`] with encodings and validators, and the
 //!   files beside posts that published posts link to.
@@ -23,8 +23,8 @@
 //! - [`export`]: a snapshot written to a folder for static hosting, with server configs.
 //! - [`import`]: another blog or feed moved in as posts, keeping its ids (`dropfeed import`).
 //! - [`watch`]: file events → rebuild → atomic swap.
-//! - [`serve`]: the hyper server answering from the current snapshot (files beside posts
-//!   streamed from disk, with ranges).
+//! - [`serve`]: the hyper server answering from the current snapshot: the public listener
+//!   (the site) and the admin one (`/status`, `/metrics`).
 //! - [`healthcheck`]: `dropfeed healthcheck`, one bounded `GET /healthz` for containers.
 //! - [`systemd`]: readiness, reload and stop notifications for `Type=notify` units.
 //! - [`app`]: all of the above started together (what `dropfeed serve` runs).

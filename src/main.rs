@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 
 use cli::signals::{reload_on_hangup, Reload};
 use dropfeed::app;
-use dropfeed::config::Config;
+use dropfeed::config::{AdminListen, Config};
 use dropfeed::export;
 use dropfeed::ids::Ledger;
 use dropfeed::load::Library;
@@ -46,6 +46,10 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080", env = "DROPFEED_LISTEN")]
         listen: SocketAddr,
+        /// Address of the admin listener (/status, /metrics), or `off`; overrides
+        /// `[admin] listen` (default 127.0.0.1:8081).
+        #[arg(long, value_name = "ADDR|off", value_parser = AdminListen::parse)]
+        admin_listen: Option<AdminListen>,
         /// Config file (default: dropfeed.toml next to the posts folder, if any).
         #[arg(long, env = "DROPFEED_CONFIG")]
         config: Option<PathBuf>,
@@ -81,13 +85,18 @@ enum Command {
         #[arg(long, short)]
         verbose: bool,
     },
-    /// Create a new Markdown post with front matter and the current date.
+    /// Create a new Markdown post with front matter and the current date: a draft, which
+    /// no reader sees until its `draft: true` line is removed.
     New {
         /// The post's title.
         title: String,
         /// Comma-separated tags.
         #[arg(long, value_delimiter = ',')]
         tags: Vec<String>,
+        /// Write it published at once (no `draft: true` line): it is in the feeds as soon
+        /// as a running `dropfeed serve` sees it.
+        #[arg(long)]
+        publish: bool,
         /// The posts folder.
         #[arg(long, default_value = "posts", env = "DROPFEED_POSTS")]
         posts: PathBuf,
@@ -159,8 +168,9 @@ fn main() -> ExitCode {
         Command::Serve {
             posts,
             listen,
+            admin_listen,
             config,
-        } => serve(&posts, listen, config.as_deref()),
+        } => serve(&posts, listen, admin_listen, config.as_deref()),
         Command::Build { posts, out, config } => build(&posts, &out, config.as_deref()),
         Command::Check {
             posts,
@@ -172,9 +182,10 @@ fn main() -> ExitCode {
         Command::New {
             title,
             tags,
+            publish,
             posts,
             config,
-        } => new_post(&posts, config.as_deref(), &title, &tags),
+        } => new_post(&posts, config.as_deref(), &title, &tags, publish),
         Command::Completions { shell } => cli::docs::completions(shell),
         Command::Man { out_dir } => cli::docs::manual(out_dir.as_deref()),
         Command::Healthcheck {
@@ -279,7 +290,15 @@ fn check(
     })
 }
 
-fn new_post(posts: &Path, config: Option<&Path>, title: &str, tags: &[String]) -> Result<ExitCode> {
+/// `dropfeed new`: writes a post (a draft unless `publish`), never over an existing file;
+/// prints its path on stdout and how to publish it on stderr.
+fn new_post(
+    posts: &Path,
+    config: Option<&Path>,
+    title: &str,
+    tags: &[String],
+    publish: bool,
+) -> Result<ExitCode> {
     let config = Config::discover(posts, config, None)?;
     let now = SystemClock.now().with_timezone(&config.timezone);
     let slug = Some(dropfeed::post::slugify(title))
@@ -292,8 +311,9 @@ fn new_post(posts: &Path, config: Option<&Path>, title: &str, tags: &[String]) -
         .map(|t| quote(t.trim()))
         .filter(|t| t != "\"\"")
         .collect();
+    let draft = if publish { "" } else { "draft: true\n" };
     let text = format!(
-        "---\ntitle: {}\ndate: {}\ntags: [{}]\n---\n\nWrite here. The first paragraph becomes the summary.\n",
+        "---\ntitle: {}\ndate: {}\ntags: [{}]\n{draft}---\n\nWrite here. The first paragraph becomes the summary.\n",
         quote(title),
         now.format("%Y-%m-%d %H:%M"),
         tags.join(", ")
@@ -306,6 +326,15 @@ fn new_post(posts: &Path, config: Option<&Path>, title: &str, tags: &[String]) -
         .with_context(|| format!("{}: refusing to overwrite or cannot create", path.display()))?;
     std::io::Write::write_all(&mut file, text.as_bytes())?;
     println!("{}", path.display());
+    if publish {
+        eprintln!("Published: a running `dropfeed serve` puts it in the feeds at once.");
+    } else {
+        eprintln!(
+            "A draft: no reader sees it. To publish it, remove its `draft: true` line (or set it \
+             to false); update `date` then if days have passed.\nUntil then it shows only on \
+             /status, on the admin listener."
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -328,6 +357,13 @@ fn import(source: &str, posts: &Path, config_path: Option<&Path>) -> Result<Exit
 
 fn build(posts: &Path, out: &Path, config: Option<&Path>) -> Result<ExitCode> {
     let (config, library) = load(posts, config, None)?;
+    if config.provisional_ids {
+        // An export is usually deployed as is: say so before its links and ids go out.
+        tracing::warn!(
+            "{}",
+            dropfeed::status::provisional_ids_message(config.base_url.as_str())
+        );
+    }
     let mut ledger = Ledger::open(posts);
     let now = SystemClock.now();
     let built = pipeline::build(
@@ -364,22 +400,29 @@ fn build(posts: &Path, out: &Path, config: Option<&Path>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn serve(posts: &Path, listen: SocketAddr, config_path: Option<&Path>) -> Result<ExitCode> {
+fn serve(
+    posts: &Path,
+    listen: SocketAddr,
+    admin_listen: Option<AdminListen>,
+    config_path: Option<&Path>,
+) -> Result<ExitCode> {
     let listen_url = format!("http://{listen}/");
-    let config = Arc::new(Config::discover(posts, config_path, Some(&listen_url))?);
+    let mut config = Config::discover(posts, config_path, Some(&listen_url))?;
+    if let Some(admin_listen) = admin_listen {
+        config.admin.listen = admin_listen;
+    }
+    let config = Arc::new(config);
     let config_path = config_path.map(Path::to_path_buf);
     let runtime = runtime(config.server.threads)?;
     let served = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("cannot listen on {listen}"))?;
+        let listeners = bind(listen, &config).await?;
         let progress = Arc::new(LoadProgress::default());
         let bar = show_progress(Arc::clone(&progress));
         let started = app::start_with_progress(
             posts,
             Arc::clone(&config),
             Arc::new(SystemClock),
-            listener,
+            listeners,
             progress,
         )
         .await;
@@ -412,8 +455,23 @@ fn serve(posts: &Path, listen: SocketAddr, config_path: Option<&Path>) -> Result
     served
 }
 
-/// Says the service is up: a log line with the feeds' URLs, and `READY=1` to systemd when
-/// it started the service (returned for the reloads and the stop to come).
+/// The public listener, and the admin one unless it is off.
+async fn bind(listen: SocketAddr, config: &Config) -> Result<app::Listeners> {
+    let public = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let admin = match config.admin.listen.addr() {
+        None => None,
+        Some(addr) => Some(tokio::net::TcpListener::bind(addr).await.with_context(|| {
+            format!("cannot listen on {addr} for the admin listener (/status, /metrics); choose another address with --admin-listen or [admin] listen, or `off`")
+        })?),
+    };
+    Ok(app::Listeners { public, admin })
+}
+
+/// Says the service is up: log lines with the feeds' URLs and the admin listener, and
+/// `READY=1` to systemd when it started the service (returned for the reloads and the stop
+/// to come).
 fn announce(running: &app::Running, posts: &Path, config: &Config) -> Option<Arc<Notifier>> {
     let feeds: Vec<String> = dropfeed::render::FEED_FORMATS
         .iter()
@@ -426,6 +484,11 @@ fn announce(running: &app::Running, posts: &Path, config: &Config) -> Option<Arc
         "serving on http://{}/",
         running.addr
     );
+    announce_admin(running, config);
+    if config.provisional_ids {
+        let message = dropfeed::status::provisional_ids_message(config.base_url.as_str());
+        tracing::warn!("{message}");
+    }
     let systemd = Notifier::from_env().map(Arc::new);
     if let Some(systemd) = &systemd {
         systemd.ready(&format!(
@@ -434,6 +497,21 @@ fn announce(running: &app::Running, posts: &Path, config: &Config) -> Option<Arc
         ));
     }
     systemd
+}
+
+/// Where the admin listener answers, with a warning when anyone may reach it.
+fn announce_admin(running: &app::Running, config: &Config) {
+    match running.admin_addr {
+        Some(addr) => {
+            tracing::info!("admin (/status, /metrics): http://{addr}/status");
+            if !addr.ip().is_loopback() && config.admin.token.is_none() {
+                tracing::warn!(
+                    "the admin listener on {addr} shows drafts and scheduled posts to anyone who can reach it: set [admin] token"
+                );
+            }
+        }
+        None => tracing::info!("admin listener off: no /status, no /metrics"),
+    }
 }
 
 /// The async runtime for `serve`. `threads = 0`: one per core but one, at least one. The

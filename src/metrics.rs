@@ -22,20 +22,22 @@ use crate::render::Media;
 use crate::snapshot::{Coding, Snapshot};
 
 /// Route classes: a label per kind of resource, not per path, so cardinality stays small.
-const ROUTES: [&str; 10] = [
+const ROUTES: [&str; 11] = [
     "home",
     "feed",
     "tag_feed",
     "archive",
     "post_page",
     "file",
+    "tag_page",
     "status",
     "metrics",
     "healthz",
     "other",
 ];
-const STATUSES: [u16; 13] = [
-    200, 206, 304, 308, 404, 405, 406, 412, 416, 429, 500, 503, 0,
+/// Response statuses counted apart (401: the admin listener refused a request's token).
+const STATUSES: [u16; 15] = [
+    200, 206, 301, 304, 308, 401, 404, 405, 406, 412, 416, 429, 500, 503, 0,
 ];
 const CODINGS: [Coding; 4] = [Coding::Br, Coding::Zstd, Coding::Gzip, Coding::Identity];
 /// Upper bounds of the rebuild duration histogram, seconds.
@@ -114,6 +116,9 @@ pub fn route_class(route: &str) -> usize {
         "healthz" => "healthz",
         r if r.starts_with("archive/") || (r.starts_with("tags/") && r.contains("/archive/")) => {
             "archive"
+        }
+        r if r.starts_with("tags/") && r.ends_with('/') && r.matches('/').count() <= 2 => {
+            "tag_page"
         }
         r if r.starts_with("tags/") => "tag_feed",
         r if r.starts_with("posts/") => "post_page",
@@ -366,4 +371,20 @@ fn render_snapshot(out: &mut String, snapshot: &Snapshot) {
 /// A counter's value (relaxed: each is read on its own, not as a consistent set).
 fn get(counter: &AtomicU64) -> u64 {
     counter.load(Ordering::Relaxed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_pages_have_a_route_class_of_their_own() {
+        let class = |route: &str| ROUTES[route_class(route)];
+        assert_eq!(class("tags/"), "tag_page");
+        assert_eq!(class("tags/rust/"), "tag_page");
+        assert_eq!(class("tags/rust/atom.xml"), "tag_feed");
+        assert_eq!(class("tags/rust/archive/1/atom.xml"), "archive");
+        assert_eq!(class("posts/x/"), "post_page");
+        assert_eq!(class("feed.json"), "feed");
+    }
 }

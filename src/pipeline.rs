@@ -11,7 +11,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
-use crate::ids::{Ledger, Presence};
+use crate::ids::{Issuer, Ledger, Presence};
 use crate::load::{Changes, Library};
 use crate::post::Post;
 use crate::render::RenderError;
@@ -164,16 +164,16 @@ fn build_with(
         ledger,
         presence,
     } = inputs;
-    let authority = &config.id_authority;
+    let issuer = Issuer::of(config);
     // An edit that moves nothing patches the previous site (see `Site::patched`).
     let patched = edits(library, previous, changes).and_then(|(site, edited)| {
-        ledger.assign(&edited, &presence, authority, now);
+        ledger.assign(&edited, &presence, issuer, now);
         Site::patched(site, config, &edited, &*ledger, now)
     });
     let was_patched = patched.is_some();
     let site = Arc::new(patched.unwrap_or_else(|| {
         let posts = library.posts();
-        ledger.assign(&posts, &presence, authority, now);
+        ledger.assign(&posts, &presence, issuer, now);
         Site::build(Arc::clone(config), &posts, &*ledger, now)
     }));
     let site_done = started.elapsed();

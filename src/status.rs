@@ -30,7 +30,7 @@ use crate::post::{Post, PostError};
 use crate::site::{Held, Site};
 
 pub use page::{render_html, render_json, render_text, StatusPage};
-pub use report::report;
+pub use report::{provisional_ids_message, report};
 
 /// Feeds larger than this earn a warning: many readers and aggregators refuse them.
 pub const FEED_WARN_BYTES: usize = 1024 * 1024;

@@ -1,7 +1,18 @@
-//! Issue 4, RFC 5005 archives: with 3 × `feed_limit` + 1 posts, following `prev-archive`
-//! (RSS, Atom) or `next_url` (JSON Feed) from each subscription feed over HTTP visits every
-//! post exactly once; archive pages carry `fh:archive`; full archive pages are immutable and
-//! keep their ETags when a post is added.
+//! RFC 5005 archives (issues 4 and 13):
+//!
+//! - with 3 × `feed_limit` + 1 posts, following `prev-archive` (RSS, Atom) or `next_url`
+//!   (JSON Feed) from each subscription feed over HTTP visits every post exactly once;
+//!   archive pages carry `fh:archive`, each holds exactly `archive_page_size` entries and is
+//!   immutable, and the subscription feed holds the rest (`feed_limit` to
+//!   `feed_limit + archive_page_size − 1` entries);
+//! - adding posts, one at a time until a new archive page appears, keeps every existing
+//!   archive page's ETag;
+//! - (regression) a tag called `archive` has its archive pages: their routes,
+//!   `tags/archive/archive/{n}/…`, were split at the first `archive/` and answered 404;
+//! - a property over generated sites (sizes, `feed_limit`, `archive_page_size`, tags):
+//!   adding newer posts never changes the bytes of an archive page that existed before, in
+//!   any format, for the site or a tag, and every entry is in exactly one document of its
+//!   collection.
 
 mod common;
 
@@ -135,8 +146,9 @@ async fn walk(server: &Server, start: &str) -> Vec<Page> {
     pages
 }
 
-/// Asserts that the chain visits `expected` posts, each exactly once, and checks the pages.
-fn check_chain(start: &str, pages: &[Page], expected: usize) {
+/// Asserts that the chain visits `expected` posts, each exactly once, through `archives`
+/// whole, immutable archive pages, and checks the pages.
+fn check_chain(start: &str, pages: &[Page], expected: usize, archives: usize) {
     let all: Vec<&String> = pages.iter().flat_map(|p| &p.ids).collect();
     let distinct: BTreeSet<&String> = all.iter().copied().collect();
     let summary: Vec<(&str, usize)> = pages.iter().map(|p| (&*p.path, p.ids.len())).collect();
@@ -150,8 +162,11 @@ fn check_chain(start: &str, pages: &[Page], expected: usize) {
         expected,
         "{start}: every post, once: {summary:?}"
     );
-    assert!(pages.len() > 1, "{start} links to archive pages");
-    assert_eq!(pages[0].ids.len(), FEED_LIMIT, "{start} holds feed_limit");
+    assert_eq!(pages.len(), 1 + archives, "{start}: {summary:?}");
+    assert!(
+        (FEED_LIMIT..2 * FEED_LIMIT).contains(&pages[0].ids.len()),
+        "{start} holds feed_limit to feed_limit + archive_page_size - 1 entries: {summary:?}"
+    );
     let xml = !start.ends_with(".json");
     if xml {
         assert!(
@@ -173,27 +188,19 @@ fn check_chain(start: &str, pages: &[Page], expected: usize) {
                 page.body
             );
         }
-        if page.ids.len() == FEED_LIMIT {
-            assert!(
-                page.cache_control.contains("immutable"),
-                "full archive page {} is immutable: {}",
-                page.path,
-                page.cache_control
-            );
-        } else {
-            assert!(
-                !page.cache_control.contains("immutable"),
-                "the partial page {} may still change: {}",
-                page.path,
-                page.cache_control
-            );
-        }
+        assert_eq!(
+            page.ids.len(),
+            FEED_LIMIT,
+            "{} is whole: {summary:?}",
+            page.path
+        );
+        assert!(
+            page.cache_control.contains("immutable"),
+            "archive page {} is immutable: {}",
+            page.path,
+            page.cache_control
+        );
     }
-    let full = pages[1..]
-        .iter()
-        .filter(|p| p.ids.len() == FEED_LIMIT)
-        .count();
-    assert_eq!(full, 2, "{start}: two full archive pages: {summary:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,38 +215,188 @@ async fn prev_archive_chains_visit_every_post_once() {
         .collect();
     let server = Server::start_with(&posts, CONFIG, Arc::new(SystemClock)).await;
 
-    let mut full_etags = BTreeMap::new();
+    let mut archive_etags = BTreeMap::new();
     for start in ["/feed.xml", "/atom.xml", "/feed.json"] {
         let pages = walk(&server, start).await;
-        check_chain(start, &pages, total);
-        for page in pages[1..].iter().filter(|p| p.ids.len() == FEED_LIMIT) {
+        check_chain(start, &pages, total, 2);
+        for page in &pages[1..] {
             assert!(!page.etag.is_empty(), "{} has an ETag", page.path);
-            full_etags.insert(page.path.clone(), page.etag.clone());
+            archive_etags.insert(page.path.clone(), page.etag.clone());
         }
     }
     assert_eq!(
-        full_etags.len(),
+        archive_etags.len(),
         6,
-        "two full pages per format: {full_etags:?}"
+        "two archive pages per format: {archive_etags:?}"
     );
 
-    // An 11th post: the subscription feeds change, the full archive pages do not.
-    let newest = total + 1;
-    server.write_post(&post_name(newest), &post_text(newest));
-    let title = format!("Post {newest}");
-    for start in ["/feed.xml", "/atom.xml", "/feed.json"] {
-        server
-            .until_titles(start, "the new post first", |t| t.first() == Some(&title))
-            .await;
-        let pages = walk(&server, start).await;
-        check_chain(start, &pages, newest);
-    }
-    for (path, etag) in &full_etags {
-        assert_eq!(
-            &server.etag(path).await,
-            etag,
-            "full archive page {path} is unchanged"
-        );
+    // Posts 11, 12 and 13, one at a time: the subscription feeds grow until a third archive
+    // page appears with the 13th; the archive pages that existed never change.
+    for newest in total + 1..=total + FEED_LIMIT {
+        server.write_post(&post_name(newest), &post_text(newest));
+        let title = format!("Post {newest}");
+        let archives = (newest - FEED_LIMIT) / FEED_LIMIT;
+        for start in ["/feed.xml", "/atom.xml", "/feed.json"] {
+            server
+                .until_titles(start, "the new post first", |t| t.first() == Some(&title))
+                .await;
+            let pages = walk(&server, start).await;
+            check_chain(start, &pages, newest, archives);
+        }
+        for (path, etag) in &archive_etags {
+            assert_eq!(
+                &server.etag(path).await,
+                etag,
+                "archive page {path} is unchanged after post {newest}"
+            );
+        }
     }
     server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tag_called_archive_has_its_archive_pages() {
+    let texts: Vec<(String, String)> = (1..=3 * FEED_LIMIT)
+        .map(|n| {
+            let text = format!(
+                "---\ntitle: Post {n}\ndate: 2026-02-{n:02}T09:00:00Z\ntags: [archive, my-archive]\n---\n\nBody {n}.\n"
+            );
+            (post_name(n), text)
+        })
+        .collect();
+    let posts: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let server = Server::start_with(&posts, CONFIG, Arc::new(SystemClock)).await;
+    for tag in ["archive", "my-archive"] {
+        for format in ["feed.xml", "atom.xml", "feed.json"] {
+            let start = format!("/tags/{tag}/{format}");
+            let pages = walk(&server, &start).await;
+            check_chain(&start, &pages, 3 * FEED_LIMIT, 2);
+        }
+    }
+    server.stop().await;
+}
+
+mod adding_posts {
+    //! The property: adding newer posts never changes an archive page that exists.
+
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use chrono::{TimeZone, Utc};
+    use dropfeed::config::Config;
+    use dropfeed::load::parse_context;
+    use dropfeed::post::{self, Post};
+    use dropfeed::render::render_site;
+    use dropfeed::site::Site;
+    use proptest::prelude::*;
+
+    const TAGS: [&str; 3] = ["red", "green", "blue"];
+
+    /// Post `n` (dated `n` hours after 2026-01-01), with the tags picked by `mask`'s bits.
+    fn post(config: &Config, n: usize, mask: u8) -> Arc<Post> {
+        let tags: Vec<&str> = (0..3)
+            .filter(|bit| mask & (1 << bit) != 0)
+            .map(|bit| TAGS[bit])
+            .collect();
+        let date =
+            Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + chrono::Duration::hours(n as i64);
+        let text = format!(
+            "---\ntitle: Post {n}\ndate: {}\ntags: [{}]\n---\n\nBody {n}.\n",
+            date.to_rfc3339(),
+            tags.join(", ")
+        );
+        let name = format!("p{n:03}.md");
+        let parsed = post::parse(&name, Path::new(&name), &text, &parse_context(config));
+        Arc::new(parsed.expect("generated post parses"))
+    }
+
+    /// Every route of the site rendered: route → bytes.
+    fn rendered(config: &Arc<Config>, posts: &[Arc<Post>]) -> BTreeMap<String, Vec<u8>> {
+        let now = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+        let ids: std::collections::HashMap<String, String> = Default::default();
+        let site = Site::build(Arc::clone(config), posts, &ids, now);
+        let all = render_site(&site).expect("the site renders");
+        all.into_iter().map(|r| (r.path, r.body)).collect()
+    }
+
+    /// Entry ids of a JSON Feed document.
+    fn ids_in(json: &[u8]) -> Vec<String> {
+        let doc: serde_json::Value = serde_json::from_slice(json).expect("JSON Feed");
+        let items = doc["items"].as_array().expect("items").iter();
+        items
+            .map(|i| i["id"].as_str().expect("id").to_string())
+            .collect()
+    }
+
+    /// Each collection (site, tags) shows every entry it should exactly once across its
+    /// subscription feed and archive pages.
+    fn each_entry_once(routes: &BTreeMap<String, Vec<u8>>, posts: &[Arc<Post>], masks: &[u8]) {
+        let collections = std::iter::once((String::new(), None)).chain(
+            TAGS.iter()
+                .enumerate()
+                .map(|(bit, t)| (format!("tags/{t}/"), Some(bit))),
+        );
+        for (prefix, bit) in collections {
+            let want: BTreeSet<String> = posts
+                .iter()
+                .zip(masks)
+                .filter(|(_, m)| bit.is_none_or(|b| *m & (1 << b) != 0))
+                .map(|(p, _)| format!("tag:example.org,{}:{}", p.date.format("%Y-%m-%d"), p.slug))
+                .collect();
+            let mut seen = Vec::new();
+            for (route, body) in routes {
+                let Some(rest) = route.strip_prefix(&prefix) else {
+                    continue;
+                };
+                let archive_page = rest.strip_prefix("archive/").is_some_and(|r| {
+                    r.split_once('/')
+                        .is_some_and(|(n, f)| !n.contains('/') && f == "feed.json")
+                });
+                if rest == "feed.json" || archive_page {
+                    seen.extend(ids_in(body));
+                }
+            }
+            let distinct: BTreeSet<String> = seen.iter().cloned().collect();
+            assert_eq!(
+                distinct.len(),
+                seen.len(),
+                "/{prefix}: an entry shows twice"
+            );
+            assert_eq!(distinct, want, "/{prefix}: every entry");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+        #[test]
+        fn adding_newer_posts_never_changes_an_archive_page(
+            feed_limit in 1usize..6,
+            page_size in 1usize..6,
+            masks in prop::collection::vec(0u8..8, 0..40),
+            added in 1usize..15,
+        ) {
+            let toml = format!(
+                "base_url = \"https://example.org/\"\nfeed_limit = {feed_limit}\n\
+                 archive_page_size = {page_size}\n"
+            );
+            let config = Arc::new(Config::parse(Path::new("t.toml"), &toml, None).unwrap());
+            let masks_after: Vec<u8> = masks.iter().copied()
+                .chain((0..added).map(|i| (i % 8) as u8)).collect();
+            let posts: Vec<Arc<Post>> =
+                masks_after.iter().enumerate().map(|(n, m)| post(&config, n, *m)).collect();
+            let before = rendered(&config, &posts[..masks.len()]);
+            let after = rendered(&config, &posts);
+            each_entry_once(&before, &posts[..masks.len()], &masks);
+            each_entry_once(&after, &posts, &masks_after);
+            for (route, bytes) in before.iter().filter(|(r, _)| r.contains("archive/")) {
+                let now = after.get(route);
+                prop_assert!(now == Some(bytes), "/{} changed or vanished", route);
+            }
+        }
+    }
 }

@@ -77,7 +77,9 @@ fn tree(root: &Path) -> BTreeMap<PathBuf, Node> {
 }
 
 /// A temporary root with `site/posts/` holding two posts and their id ledger (written by a
-/// first build into a folder outside the root, so the ledger is in place before any test).
+/// first build into a folder outside the root, so the ledger is in place before any test),
+/// and `site/dropfeed.toml` setting `base_url` (without one, ids are provisional and no
+/// ledger is written).
 struct Layout {
     root: TempDir,
     _elsewhere: TempDir,
@@ -98,6 +100,11 @@ impl Layout {
             "3 January 2024\n\nPlain\n\nA plain text post.\n",
         )
         .expect("write a post");
+        std::fs::write(
+            root.path().join("site/dropfeed.toml"),
+            "base_url = \"https://example.org/\"\n",
+        )
+        .expect("write the config");
         let elsewhere = tempfile::tempdir().expect("tempdir");
         let first = build(root.path(), &posts, &elsewhere.path().join("out"));
         assert_eq!(first.code, Some(0), "{}", first.stderr);

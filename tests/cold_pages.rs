@@ -90,7 +90,7 @@ async fn identical_concurrent_requests_for_a_cold_page_render_it_once() {
         .collect();
     let config = "feed_limit = 1\narchive_page_size = 40\n";
     let server = Arc::new(Server::start_with(&posts, config, Arc::new(SystemClock)).await);
-    let (_, _, before) = server.get("/metrics", &[]).await;
+    let (_, _, before) = server.admin_get("/metrics", &[]).await;
     let started = Instant::now();
     let mut requests = Vec::new();
     for _ in 0..REQUESTS {
@@ -107,7 +107,7 @@ async fn identical_concurrent_requests_for_a_cold_page_render_it_once() {
         etags.insert(header(&headers, "etag").to_string());
     }
     let took = started.elapsed();
-    let (_, _, after) = server.get("/metrics", &[]).await;
+    let (_, _, after) = server.admin_get("/metrics", &[]).await;
     let renders = sample(&after, "dropfeed_cold_renders_total")
         - sample(&before, "dropfeed_cold_renders_total");
     eprintln!("{REQUESTS} identical requests for a cold page: {renders} render(s), all answered in {took:?}");
@@ -310,6 +310,8 @@ fn serve(dir: &Path, port: u16) -> Process {
         .arg("--config")
         .arg(dir.join("dropfeed.toml"))
         .args(["--listen", &format!("127.0.0.1:{port}")])
+        // No admin listener: tests run side by side, and its default port is fixed.
+        .args(["--admin-listen", "off"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -167,7 +167,7 @@ fn environment_names_the_listen_address() {
     let log = dir.path().join("stderr.log");
     let mut command = dropfeed();
     command
-        .arg("serve")
+        .args(["serve", "--admin-listen", "off"])
         .env("DROPFEED_POSTS", &posts)
         .env("DROPFEED_LISTEN", addr.to_string())
         .stderr(std::fs::File::create(&log).expect("log"));

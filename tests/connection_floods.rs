@@ -142,7 +142,7 @@ async fn idle_connections_past_max_connections_do_not_lock_out_new_clients() {
     }
     eprintln!("new clients behind 160 idle connections (cap 50) served in {times:?}");
     // Operators see it happen.
-    let (_, _, metrics) = server.get("/metrics", &[]).await;
+    let (_, _, metrics) = server.admin_get("/metrics", &[]).await;
     let evicted = String::from_utf8_lossy(&metrics)
         .lines()
         .find_map(|l| l.strip_prefix("dropfeed_connections_closed_total{reason=\"evicted\"} "))

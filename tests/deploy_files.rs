@@ -76,6 +76,10 @@ fn nginx_upstream_is_the_template_instances() {
         template.contains("--listen 127.0.0.1:%i"),
         "the template listens on its instance name"
     );
+    assert!(
+        template.contains("--admin-listen 127.0.0.1:1%i"),
+        "the template's admin listeners never take an upstream port"
+    );
 }
 
 #[test]
@@ -83,7 +87,15 @@ fn template_unit_is_the_single_unit_per_port() {
     let single: Vec<String> = settings(&read("dropfeed.service"))
         .into_iter()
         .filter(|l| !l.starts_with("Description="))
-        .map(|l| l.replace("--listen 127.0.0.1:8080", "--listen 127.0.0.1:%i"))
+        .map(|l| {
+            // The template's admin listener is on 1<port> (18081 for 8081), the single
+            // unit's on the default 8081.
+            l.replace("--listen 127.0.0.1:8080", "--listen 127.0.0.1:%i")
+                .replace(
+                    "--admin-listen 127.0.0.1:8081",
+                    "--admin-listen 127.0.0.1:1%i",
+                )
+        })
         .collect();
     let template: Vec<String> = settings(&read("dropfeed@.service"))
         .into_iter()

@@ -5,7 +5,12 @@
 //!   bytes (identity and every precompressed variant) and identical ETags;
 //! - building twice from one library, the second time reusing the first snapshot, changes
 //!   no byte and no ETag;
-//! - a restart (a new library reading the id ledger the first build wrote) changes nothing.
+//! - a restart (a new library reading the id ledger the first build wrote) changes nothing;
+//! - (regression) after an edit to the `updated` of a post older than the home page lists,
+//!   a rebuild reusing the previous snapshot serves what a fresh build serves, validators
+//!   included: the home page's `Last-Modified` was the newest `updated` of every post while
+//!   its fingerprint covers only the posts it lists, so the rebuild kept the old date and a
+//!   fresh replica sent the new one.
 
 mod common;
 
@@ -69,6 +74,10 @@ fn assert_same_site(a: &Built, b: &Built) {
             String::from_utf8_lossy(&rb.identity.body)
         );
         assert_eq!(ra.identity.etag, rb.identity.etag, "`{route}` ETag");
+        assert_eq!(
+            ra.last_modified_header, rb.last_modified_header,
+            "`{route}` Last-Modified"
+        );
         for coding in [Coding::Br, Coding::Zstd, Coding::Gzip] {
             let (va, vb) = (ra.variant(coding), rb.variant(coding));
             assert_eq!(
@@ -124,4 +133,39 @@ fn restarting_over_the_recorded_ids_changes_nothing() {
     assert!(ledger.is_file(), "the first build records its ids");
     let after_restart = build(&posts, EXAMPLE_CONFIG, fixed_now());
     assert_same_site(&first_run, &after_restart);
+}
+
+#[test]
+fn an_old_posts_new_updated_date_is_served_alike_by_a_rebuild_and_a_fresh_build() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let posts = dir.path().join("posts");
+    std::fs::create_dir(&posts).expect("the posts folder");
+    let post = |n: usize, updated: &str| {
+        format!(
+            "---\ntitle: Post {n}\ndate: 2026-01-01T{:02}:{:02}:00Z\n{updated}---\n\nBody {n}.\n",
+            n / 60,
+            n % 60
+        )
+    };
+    let count = dropfeed::render::html::HOME_POSTS + 2;
+    for n in 0..count {
+        std::fs::write(posts.join(format!("p{n:03}.md")), post(n, "")).expect("a post");
+    }
+    let config = config(EXAMPLE_CONFIG);
+    let mut library = scan(&posts, &config);
+    let before =
+        common::feeds::build_library(&library, &config, fixed_now(), None).expect("first build");
+    // The oldest post, far below what the home page lists, is updated after every other.
+    std::fs::write(
+        posts.join("p000.md"),
+        post(0, "updated: 2026-06-01T00:00:00Z\n"),
+    )
+    .expect("the edit");
+    library.scan().expect("the folder is there");
+    let rebuilt =
+        common::feeds::build_library(&library, &config, fixed_now(), Some(&before.snapshot))
+            .expect("the rebuild");
+    let fresh =
+        common::feeds::build_library(&library, &config, fixed_now(), None).expect("a fresh build");
+    assert_same_site(&rebuilt, &fresh);
 }

@@ -48,7 +48,14 @@ fn rss_kib(pid: u32) -> u64 {
 /// Starts `dropfeed serve` on 127.0.0.1:0 and returns it with the address it printed.
 fn start(posts: &std::path::Path) -> (Served, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_dropfeed"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--posts"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "off",
+            "--posts",
+        ])
         .arg(posts)
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -1,8 +1,14 @@
 //! Issue 4, HTML pages: the shipped sample site, served, has a home page and post pages with
 //! `<link rel="alternate">` discovery for each feed format (found by a small HTML tag
 //! tokenizer, not by substring search), a readable article without JavaScript, and, when
-//! Debian's `chromium` is installed, renders in headless Chromium: screenshots of `/` and a
-//! post page are saved under `target/test-artifacts/html_pages/`.
+//! Debian's `chromium` is installed, renders in headless Chromium: screenshots of `/`, a
+//! post page, `/tags/` and a tag page are saved under `target/test-artifacts/html_pages/`.
+//!
+//! Issue 13, tag pages: the home page links `/tags/`, which lists every published tag with
+//! its count (the count its feed agrees with) and links each tag page and its feeds; each
+//! `/tags/{slug}/` lists the tag's posts in its feed's order, discovers the tag's own three
+//! feeds, and is the page each tag feed names as its home; post pages link their tags to
+//! these pages; a tag that only a scheduled post carries has no page and no feed.
 //!
 //! Without chromium the screenshot part prints
 //! "SKIPPED html_pages: chromium not installed; screenshots not taken" and passes.
@@ -292,7 +298,13 @@ async fn screenshots(server: &Server, post_path: &str) {
         return;
     };
     let out = chromium::artifacts("html_pages");
-    for (file, path) in [("home.png", "/"), ("post.png", post_path)] {
+    let pages = [
+        ("home.png", "/"),
+        ("post.png", post_path),
+        ("tags.png", "/tags/"),
+        ("tag.png", "/tags/feeds/"),
+    ];
+    for (file, path) in pages {
         let png = out.join(file);
         let url = server.url(path);
         let chromium = chromium.clone();
@@ -304,4 +316,131 @@ async fn screenshots(server: &Server, post_path: &str) {
         .expect("the screenshot thread");
         eprintln!("screenshot of {path}: {} ({elapsed:?})", png.display());
     }
+}
+
+/// The `href` of each `<a>` of a page, as a path on the served site (`/tags/x/`); links
+/// elsewhere are left out.
+fn site_links(server: &Server, html: &str) -> Vec<String> {
+    let base = server.url("/");
+    start_tags(html)
+        .into_iter()
+        .filter(|t| t.name == "a")
+        .filter_map(|t| {
+            t.attr("href")
+                .and_then(|h| h.strip_prefix(&base))
+                .map(|rest| format!("/{rest}"))
+        })
+        .collect()
+}
+
+/// The Atom feed at `path`, parsed: its entry links as site paths, and its home page link.
+async fn atom_links(server: &Server, path: &str) -> (Vec<String>, String) {
+    let feed = server.feed(path).await;
+    let base = server.url("/");
+    let local = |href: &str| {
+        let rest = href.strip_prefix(&base);
+        format!(
+            "/{}",
+            rest.unwrap_or_else(|| panic!("{path}: {href} is not on {base}"))
+        )
+    };
+    let entries = feed
+        .entries
+        .iter()
+        .map(|e| local(&e.links[0].href))
+        .collect();
+    let home = feed
+        .links
+        .iter()
+        .find(|l| l.rel.as_deref() == Some("alternate"))
+        .unwrap_or_else(|| panic!("{path} names no home page"));
+    (entries, local(&home.href))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tag_pages_list_published_tags_and_discover_their_feeds() {
+    let server = serve_sample().await;
+    let home = page(&server, "/").await;
+    assert!(
+        site_links(&server, &home).contains(&"/tags/".to_string()),
+        "/ links /tags/"
+    );
+
+    let index = page(&server, "/tags/").await;
+    let links = site_links(&server, &index);
+    let tag_pages: Vec<&String> = links
+        .iter()
+        .filter(|l| l.starts_with("/tags/") && l.ends_with('/') && l.len() > "/tags/".len())
+        .collect();
+    assert!(
+        tag_pages.len() >= 5,
+        "/tags/ lists the sample's tags: {links:?}"
+    );
+    for tag_page in tag_pages {
+        for file in ["feed.xml", "atom.xml", "feed.json"] {
+            let feed = format!("{tag_page}{file}");
+            assert!(links.contains(&feed), "/tags/ links {feed}: {links:?}");
+        }
+        let (entries, feed_home) = atom_links(&server, &format!("{tag_page}atom.xml")).await;
+        assert_eq!(&feed_home, tag_page, "the tag feed's home is its tag page");
+        let count = match entries.len() {
+            1 => "(1 post)".to_string(),
+            n => format!("({n} posts)"),
+        };
+        let item = format!("href=\"{}\"", server.url(tag_page));
+        let item = index[index.find(&item).expect("the tag's item")..]
+            .split("</li>")
+            .next()
+            .unwrap_or_default();
+        assert!(
+            item.contains(&count),
+            "/tags/ counts {tag_page} as its feed does, {count}: {item}"
+        );
+        let html = page(&server, tag_page).await;
+        check_discovery(&server, tag_page, &html).await;
+        for (_, href) in discovery_links(&html) {
+            assert!(
+                href.contains(tag_page.as_str()),
+                "{tag_page} discovers its own feeds: {href}"
+            );
+        }
+        let posts: Vec<String> = site_links(&server, &html)
+            .into_iter()
+            .filter(|l| l.starts_with("/posts/"))
+            .collect();
+        assert_eq!(
+            posts, entries,
+            "{tag_page} lists its feed's posts, newest first"
+        );
+    }
+
+    // The post links each of its tags to the tag's page, which exists.
+    let post = page(&server, &format!("/posts/{SLUG}/")).await;
+    let tags: Vec<String> = site_links(&server, &post)
+        .into_iter()
+        .filter(|l| l.starts_with("/tags/"))
+        .collect();
+    assert_eq!(tags.len(), 4, "{SLUG} has four tags: {tags:?}");
+    for tag in &tags {
+        assert!(
+            tag.ends_with('/') && !tag.ends_with(".xml"),
+            "a page, not a feed: {tag}"
+        );
+        page(&server, tag).await;
+    }
+
+    // `archives` is carried only by the post scheduled for 2099: it does not exist yet.
+    assert!(
+        !index.contains("archives"),
+        "/tags/ lists a scheduled post's tag:\n{index}"
+    );
+    for path in [
+        "/tags/archives/",
+        "/tags/archives/atom.xml",
+        "/tags/archives",
+    ] {
+        let (status, _, _) = server.get(path, &[]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "GET {path}");
+    }
+    server.stop().await;
 }

@@ -71,12 +71,17 @@ struct Instance {
 
 impl Instance {
     async fn start(posts: &Path) -> Instance {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let base = format!("http://{}/", listener.local_addr().expect("local addr"));
-        let config = Config::parse(Path::new("test.toml"), "", Some(&base)).expect("config");
-        let running = app::start(posts, Arc::new(config), Arc::new(SystemClock), listener)
+        let bind = async || {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await;
+            listener.expect("bind 127.0.0.1:0")
+        };
+        let (public, admin) = (bind().await, Some(bind().await));
+        let base = format!("http://{}/", public.local_addr().expect("local addr"));
+        // A base_url: without one ids are provisional, and none would be recorded.
+        let toml = "base_url = \"https://example.org/\"\n";
+        let config = Config::parse(Path::new("test.toml"), toml, Some(&base)).expect("config");
+        let listeners = app::Listeners { public, admin };
+        let running = app::start(posts, Arc::new(config), Arc::new(SystemClock), listeners)
             .await
             .expect("app starts");
         Instance {
@@ -85,8 +90,13 @@ impl Instance {
         }
     }
 
+    /// A body from the public listener.
     async fn body(&self, path: &str) -> Bytes {
-        let uri = format!("http://{}{path}", self.running.addr);
+        self.body_at(self.running.addr, path).await
+    }
+
+    async fn body_at(&self, addr: std::net::SocketAddr, path: &str) -> Bytes {
+        let uri = format!("http://{addr}{path}");
         let request = hyper::Request::get(&uri)
             .body(Full::new(Bytes::new()))
             .expect("request");
@@ -114,8 +124,11 @@ impl Instance {
         ids
     }
 
+    /// `/status`, from the admin listener.
     async fn status(&self) -> Value {
-        serde_json::from_slice(&self.body("/status?format=json").await).expect("/status JSON")
+        let admin = self.running.admin_addr.expect("an admin listener");
+        let body = self.body_at(admin, "/status?format=json").await;
+        serde_json::from_slice(&body).expect("/status JSON")
     }
 
     async fn stop(self) {

@@ -1,5 +1,5 @@
-//! `/metrics` as Prometheus sees it: the body is parsed with the `prometheus-parse` crate
-//! (an independent text-format parser), and counters are asserted after known requests.
+//! `/metrics` (on the admin listener) as Prometheus sees it: the body is parsed with the
+//! `prometheus-parse` crate (an independent text-format parser), and counters are asserted after known requests.
 //!
 //! Counters are compared between two scrapes (deltas), so requests made by anything else
 //! before the first scrape cannot skew the numbers; the scrape itself is counted only in
@@ -75,7 +75,7 @@ impl Metrics {
 }
 
 async fn scrape(server: &Server) -> Metrics {
-    let (status, headers, body) = server.get("/metrics", &[]).await;
+    let (status, headers, body) = server.admin_get("/metrics", &[]).await;
     assert_eq!(status, StatusCode::OK, "GET /metrics");
     assert!(
         header(&headers, "content-type").starts_with("text/plain"),

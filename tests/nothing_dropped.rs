@@ -22,7 +22,7 @@ use serde_json::Value;
 const PAUSE: Duration = Duration::from_millis(400);
 
 async fn status(server: &Server) -> Value {
-    let (_, _, body) = server.get("/status?format=json", &[]).await;
+    let (_, _, body) = server.admin_get("/status?format=json", &[]).await;
     serde_json::from_slice(&body).expect("/status?format=json is JSON")
 }
 
@@ -206,16 +206,17 @@ fn unreadable_folder_keeps_its_posts_and_is_reported() {
         skipped("setpriv cannot drop root here");
         return;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let free_port = || {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let (port, admin) = (free_port(), free_port());
     let _server = Child(
         serve
             .args(["serve", "--posts"])
             .arg(&posts)
             .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--admin-listen", &format!("127.0.0.1:{admin}")])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -226,7 +227,7 @@ fn unreadable_folder_keeps_its_posts_and_is_reported() {
 
     std::fs::set_permissions(posts.join("sub"), std::fs::Permissions::from_mode(0o000)).unwrap();
     until("/status to report the folder", || {
-        get(port, "/status?format=json").is_some_and(|s| s.contains("cannot read this folder"))
+        get(admin, "/status?format=json").is_some_and(|s| s.contains("cannot read this folder"))
     });
     assert!(has_inner(), "the unreadable folder's post was unpublished");
 
@@ -243,7 +244,7 @@ fn unreadable_folder_keeps_its_posts_and_is_reported() {
     // Readable again: the report goes away and the post is still there.
     std::fs::set_permissions(posts.join("sub"), std::fs::Permissions::from_mode(0o755)).unwrap();
     until("/status to drop the report", || {
-        get(port, "/status?format=json").is_some_and(|s| !s.contains("cannot read this folder"))
+        get(admin, "/status?format=json").is_some_and(|s| !s.contains("cannot read this folder"))
     });
     assert!(has_inner());
 }

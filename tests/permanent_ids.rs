@@ -2,6 +2,12 @@
 //! rename, a move into a subfolder, a title edit and a restart with another `base_url` host
 //! and scheme; a new post gets a new id.
 //!
+//! Issue 13, trial runs do not fix ids: without `base_url` (the quick start) the ids carry
+//! the listen address's host, are used but never recorded (the ledger holds no
+//! `127.0.0.1`), hold across a rename within the run, and `/status` warns; a restart with a
+//! `base_url` issues proper ids and records them, and they then survive another `base_url`;
+//! a configuration reload that sets `base_url` does the same without a restart.
+//!
 //! The restart must reuse the very same posts folder (the ledger lives in
 //! `<posts>/.dropfeed/ids.tsv`), which the harness's `Server` removes when it stops, so this
 //! test starts `dropfeed::app::start` itself, exactly as the harness does.
@@ -55,12 +61,15 @@ struct Instance {
 impl Instance {
     /// Starts the service over `posts`; `base_url` defaults to the bound address.
     async fn start(posts: &Path, toml: &str) -> Instance {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let base = format!("http://{}/", listener.local_addr().expect("local addr"));
+        let bind = async || {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await;
+            listener.expect("bind 127.0.0.1:0")
+        };
+        let (public, admin) = (bind().await, Some(bind().await));
+        let base = format!("http://{}/", public.local_addr().expect("local addr"));
         let config = Config::parse(Path::new("test.toml"), toml, Some(&base)).expect("config");
-        let running = app::start(posts, Arc::new(config), Arc::new(SystemClock), listener)
+        let listeners = app::Listeners { public, admin };
+        let running = app::start(posts, Arc::new(config), Arc::new(SystemClock), listeners)
             .await
             .expect("app starts");
         running.until_encoded().await;
@@ -71,7 +80,21 @@ impl Instance {
     }
 
     async fn get(&self, path: &str) -> Reply {
-        let uri = format!("http://{}{path}", self.running.addr);
+        self.get_at(self.running.addr, path).await
+    }
+
+    /// The site-wide notes of `/status`, from the admin listener.
+    async fn status_notes(&self) -> Vec<String> {
+        let admin = self.running.admin_addr.expect("an admin listener");
+        let (_, _, body) = self.get_at(admin, "/status?format=json").await;
+        let status: Value = serde_json::from_slice(&body).expect("/status JSON");
+        let notes = status["site"].as_array().cloned().unwrap_or_default();
+        let messages = notes.iter().filter_map(|n| n["message"].as_str());
+        messages.map(str::to_string).collect()
+    }
+
+    async fn get_at(&self, addr: std::net::SocketAddr, path: &str) -> Reply {
+        let uri = format!("http://{addr}{path}");
         let request = hyper::Request::get(&uri)
             .body(Full::new(Bytes::new()))
             .expect("request");
@@ -179,7 +202,9 @@ async fn ids_survive_rename_move_edit_and_base_url_change() {
     write("beta.md", &post("Beta", "2026-01-02T10:00:00Z"));
     write("gamma.md", &post("Gamma", "2026-01-03T10:00:00Z"));
 
-    let first = Instance::start(&posts, "").await;
+    // Ids are recorded from the first run with a base_url (a run without one issues only
+    // provisional ids: `trial_run_ids_are_provisional_until_base_url_is_set`).
+    let first = Instance::start(&posts, "base_url = \"http://feeds.example.org/\"\n").await;
     let original = first.ids().await;
     for ids in [&original.rss, &original.atom, &original.json] {
         assert_eq!(ids.len(), 3, "three entries in every format: {original:#?}");
@@ -289,4 +314,119 @@ async fn ids_survive_rename_move_edit_and_base_url_change() {
         );
     }
     second.stop().await;
+}
+
+/// Every entry id of the Atom feed, sorted.
+async fn atom_ids(instance: &Instance) -> Vec<String> {
+    let mut ids: Vec<String> = xml_ids(&instance.feed("/atom.xml").await)
+        .into_values()
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trial_run_ids_are_provisional_until_base_url_is_set() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let posts = root.path().join("posts");
+    std::fs::create_dir(&posts).expect("posts folder");
+    std::fs::write(
+        posts.join("alpha.md"),
+        post("Alpha", "2026-01-01T10:00:00Z"),
+    )
+    .expect("post");
+    std::fs::write(posts.join("beta.md"), post("Beta", "2026-01-02T10:00:00Z")).expect("post");
+
+    // The quick start: no config at all.
+    let trial = Instance::start(&posts, "").await;
+    let provisional = atom_ids(&trial).await;
+    assert_eq!(provisional.len(), 2);
+    assert!(
+        provisional
+            .iter()
+            .all(|id| id.starts_with("tag:127.0.0.1,")),
+        "{provisional:?}"
+    );
+    let notes = trial.status_notes().await;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("base_url is not set") && n.contains("provisional")),
+        "/status warns: {notes:?}"
+    );
+    // Within the run, a renamed post keeps its (provisional) id.
+    std::fs::rename(posts.join("alpha.md"), posts.join("alpha-2.md")).expect("rename");
+    let renamed = wait_until(DEADLINE, async || {
+        trial.get("/posts/alpha-2/").await.0 == StatusCode::OK
+    })
+    .await;
+    assert!(renamed, "the renamed post is served");
+    assert_eq!(
+        atom_ids(&trial).await,
+        provisional,
+        "ids within the trial run"
+    );
+    trial.stop().await;
+    assert!(
+        !ledger(&posts).contains("127.0.0.1") && !ledger(&posts).contains("alpha"),
+        "nothing of the trial run is recorded:\n{}",
+        ledger(&posts)
+    );
+
+    // The site gets its address: proper ids, recorded, no warning.
+    let toml = "base_url = \"https://feeds.example.org/\"\n";
+    let configured = Instance::start(&posts, toml).await;
+    let permanent = atom_ids(&configured).await;
+    assert_eq!(
+        permanent,
+        [
+            "tag:feeds.example.org,2026-01-01:alpha-2",
+            "tag:feeds.example.org,2026-01-02:beta"
+        ]
+    );
+    assert!(
+        wait_until(DEADLINE, async || ledger(&posts).contains("alpha-2.md")).await,
+        "the ids are recorded:\n{}",
+        ledger(&posts)
+    );
+    assert!(!ledger(&posts).contains("127.0.0.1"), "{}", ledger(&posts));
+    let notes = configured.status_notes().await;
+    assert!(
+        !notes.iter().any(|n| n.contains("provisional")),
+        "{notes:?}"
+    );
+    configured.stop().await;
+
+    // From then on they are permanent: another base_url keeps them.
+    let moved = Instance::start(&posts, "base_url = \"https://moved.example/\"\n").await;
+    assert_eq!(atom_ids(&moved).await, permanent);
+    moved.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_that_sets_base_url_issues_the_ids_for_good() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let posts = root.path().join("posts");
+    std::fs::create_dir(&posts).expect("posts folder");
+    std::fs::write(
+        posts.join("alpha.md"),
+        post("Alpha", "2026-01-01T10:00:00Z"),
+    )
+    .expect("post");
+    let trial = Instance::start(&posts, "").await;
+    assert_eq!(atom_ids(&trial).await, ["tag:127.0.0.1,2026-01-01:alpha"]);
+
+    let base = format!("http://{}/", trial.running.addr);
+    let toml = "base_url = \"https://feeds.example.org/\"\n";
+    let config = Config::parse(Path::new("test.toml"), toml, Some(&base)).expect("config");
+    trial
+        .running
+        .notify(dropfeed::watch::Message::Reload(Arc::new(config)));
+    let wanted = ["tag:feeds.example.org,2026-01-01:alpha".to_string()];
+    let issued = wait_until(DEADLINE, async || atom_ids(&trial).await == wanted).await;
+    assert!(issued, "ids after the reload: {:?}", atom_ids(&trial).await);
+    let recorded = wait_until(DEADLINE, async || ledger(&posts).contains(&wanted[0])).await;
+    assert!(recorded, "{}", ledger(&posts));
+    assert!(!ledger(&posts).contains("127.0.0.1"), "{}", ledger(&posts));
+    trial.stop().await;
 }

@@ -132,7 +132,7 @@ fn negative_year_fails_that_post_only() {
 
 /// `/status?format=json`: the report of `file`.
 async fn report(server: &Server, file: &str) -> Value {
-    let (code, _, body) = server.get("/status?format=json", &[]).await;
+    let (code, _, body) = server.admin_get("/status?format=json", &[]).await;
     assert_eq!(code, StatusCode::OK);
     let status: Value = serde_json::from_slice(&body).expect("JSON status");
     let suffix = format!("/posts/{file}");

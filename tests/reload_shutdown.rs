@@ -2,7 +2,7 @@
 //!
 //! - SIGHUP re-reads the config (a new title shows in the feeds) without dropping an open
 //!   keep-alive connection; a broken config is refused, the old one keeps serving, and
-//!   `/status` names the refusal until a reload succeeds;
+//!   `/status` (on the admin listener) names the refusal until a reload succeeds;
 //! - SIGTERM stops the server cleanly (exit status 0) within a few seconds;
 //! - a posts folder named by a relative path (`--posts posts`, as the README runs it) is
 //!   watched: a new post appears (regression: events name absolute paths, which never
@@ -62,11 +62,12 @@ fn get(reader: &mut BufReader<TcpStream>, path: &str) -> (String, String) {
     (status.trim().to_string(), String::from_utf8(body).unwrap())
 }
 
-fn start(dir: &std::path::Path, port: u16) -> Server {
+fn start(dir: &std::path::Path, port: u16, admin: u16) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_dropfeed"))
         .args(["serve", "--posts"])
         .arg(dir.join("posts"))
         .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--admin-listen", &format!("127.0.0.1:{admin}")])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -90,9 +91,10 @@ fn sighup_reloads_config_without_dropping_connections() {
     .unwrap();
     let config = dir.path().join("dropfeed.toml");
     std::fs::write(&config, "title = \"Before\"\n").unwrap();
-    let port = free_port();
-    let server = start(dir.path(), port);
+    let (port, admin) = (free_port(), free_port());
+    let server = start(dir.path(), port, admin);
     let mut connection = BufReader::new(TcpStream::connect(("127.0.0.1", port)).unwrap());
+    let mut admin = BufReader::new(TcpStream::connect(("127.0.0.1", admin)).unwrap());
     let (status, body) = get(&mut connection, "/atom.xml");
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(
@@ -107,9 +109,7 @@ fn sighup_reloads_config_without_dropping_connections() {
     // A broken config is refused; the old one keeps serving, and /status says why.
     std::fs::write(&config, "title = \"Broken\"\ntitel = 1\n").unwrap();
     signal(&server.0, libc::SIGHUP);
-    let refusal = until_status(&mut connection, |status| {
-        config_notes(status).next().is_some()
-    });
+    let refusal = until_status(&mut admin, |status| config_notes(status).next().is_some());
     let note = config_notes(&refusal).next().unwrap().to_string();
     assert!(
         note.contains("not reloaded") && note.contains("titel"),
@@ -137,12 +137,10 @@ fn sighup_reloads_config_without_dropping_connections() {
         std::thread::sleep(Duration::from_millis(20));
     }
     // The refusal is no longer reported once a reload succeeds.
-    until_status(&mut connection, |status| {
-        config_notes(status).next().is_none()
-    });
+    until_status(&mut admin, |status| config_notes(status).next().is_none());
 }
 
-/// Site-wide `/status` messages about the configuration.
+/// Site-wide `/status` messages about a refused configuration reload.
 fn config_notes(status: &serde_json::Value) -> impl Iterator<Item = &str> {
     status["site"]
         .as_array()
@@ -150,6 +148,7 @@ fn config_notes(status: &serde_json::Value) -> impl Iterator<Item = &str> {
         .flatten()
         .filter(|d| d["file"] == "config")
         .filter_map(|d| d["message"].as_str())
+        .filter(|m| m.contains("not reloaded"))
 }
 
 /// Polls `/status?format=json` on a connection until `done` holds (10 s at most).
@@ -178,7 +177,7 @@ fn sigterm_stops_cleanly() {
     std::fs::create_dir(dir.path().join("posts")).unwrap();
     std::fs::write(dir.path().join("posts/a.md"), "# A\n\nText.\n").unwrap();
     let port = free_port();
-    let mut server = start(dir.path(), port);
+    let mut server = start(dir.path(), port, free_port());
     let mut connection = BufReader::new(TcpStream::connect(("127.0.0.1", port)).unwrap());
     assert_eq!(get(&mut connection, "/feed.xml").0, "HTTP/1.1 200 OK");
     drop(connection);
@@ -220,6 +219,8 @@ fn relative_posts_folder_is_watched() {
             "posts",
             "--listen",
             &format!("127.0.0.1:{port}"),
+            "--admin-listen",
+            "off",
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())

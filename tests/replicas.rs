@@ -15,7 +15,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 /// Routes compared: the home page, the three subscription feeds, tag feeds, archive pages
-/// (live and immutable), post pages, a redirect and a 404.
+/// (all immutable), post pages, a redirect and a 404.
 const ROUTES: [(&str, u16); 14] = [
     ("/", 200),
     ("/feed.xml", 200),
@@ -36,8 +36,10 @@ const ROUTES: [(&str, u16); 14] = [
 /// `Accept-Encoding` values sent; each must come back in that coding (or identity).
 const ENCODINGS: [&str; 4] = ["identity", "gzip", "br", "zstd"];
 
-/// Same for both replicas. `feed_limit = 2` so the sample posts also fill archive pages.
-const CONFIG: &str = "base_url = \"https://feeds.example.org/\"\nfeed_limit = 2\n";
+/// Same for both replicas. `feed_limit = 2` and pages of one entry so the sample posts
+/// also fill archive pages, of the site and of a tag.
+const CONFIG: &str =
+    "base_url = \"https://feeds.example.org/\"\nfeed_limit = 2\narchive_page_size = 1\n";
 
 /// How long a replica may take to load the posts and answer `/healthz` (a debug build
 /// compresses every resource with brotli, which is slow without optimisations).
@@ -47,13 +49,15 @@ const START_DEADLINE: Duration = Duration::from_secs(90);
 struct Replica {
     name: &'static str,
     addr: SocketAddr,
+    /// Its admin listener (`/metrics`).
+    admin: SocketAddr,
     log: PathBuf,
     child: Child,
 }
 
 impl Replica {
     fn start(name: &'static str, dir: &Path, posts: &Path, config: &Path) -> Replica {
-        let addr = free_port();
+        let (addr, admin) = (free_port(), free_port());
         let log = dir.join(format!("{name}.log"));
         let child = Command::new(env!("CARGO_BIN_EXE_dropfeed"))
             .arg("serve")
@@ -63,6 +67,8 @@ impl Replica {
             .arg(config)
             .arg("--listen")
             .arg(addr.to_string())
+            .arg("--admin-listen")
+            .arg(admin.to_string())
             .env("HOSTNAME", name)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
@@ -73,6 +79,7 @@ impl Replica {
         Replica {
             name,
             addr,
+            admin,
             log,
             child,
         }
@@ -88,7 +95,7 @@ impl Replica {
             let healthy = get(self.addr, "/healthz", "identity")
                 .is_ok_and(|r| r.status == 200 && r.body == b"ok\n");
             let encoded = healthy
-                && get(self.addr, "/metrics", "identity").is_ok_and(|r| {
+                && get(self.admin, "/metrics", "identity").is_ok_and(|r| {
                     String::from_utf8_lossy(&r.body)
                         .lines()
                         .any(|l| l == "dropfeed_resources_pending_compression 0")

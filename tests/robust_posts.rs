@@ -48,7 +48,7 @@ fn post_with_id(title: &str, id: &str, date: &str) -> String {
 
 /// `/status?format=json`, parsed.
 async fn status(server: &Server) -> Value {
-    let (code, _, body) = server.get("/status?format=json", &[]).await;
+    let (code, _, body) = server.admin_get("/status?format=json", &[]).await;
     assert_eq!(code, StatusCode::OK, "GET /status?format=json");
     serde_json::from_slice(&body).expect("/status?format=json is JSON")
 }

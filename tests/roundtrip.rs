@@ -9,7 +9,9 @@
 //! - the three formats carry the same ids, and a front-matter `id` wins;
 //! - item links, the lead image and every `href`/`src` inside content are absolute;
 //! - every feed document names its language and links to its own URL with `rel="self"`;
-//! - every tag has feeds in all formats holding exactly the posts that carry that tag;
+//! - every tag has feeds in all formats holding exactly the posts that carry that tag, and
+//!   a page in the export (`tags/{slug}/index.html`, listed on `tags/index.html`) that its
+//!   feeds name as their home;
 //! - `dropfeed build` on a copy of the folder writes the three feeds, and they parse.
 
 mod common;
@@ -322,9 +324,28 @@ fn every_tag_has_feeds_holding_exactly_its_posts() {
     let tag_folders: BTreeSet<&str> = routes
         .iter()
         .filter_map(|r| r.strip_prefix("tags/")?.split('/').next())
+        .filter(|slug| !slug.is_empty()) // `tags/` itself, the page listing them
         .collect();
     let expected_folders: BTreeSet<&str> = TAGS.iter().map(|(_, slug)| *slug).collect();
     assert_eq!(tag_folders, expected_folders);
+    let index = std::fs::read_to_string(out.path("tags/index.html")).expect("the exported /tags/");
+    for slug in &tag_folders {
+        let page = format!("https://example.org/tags/{slug}/");
+        assert!(
+            index.contains(&format!("href=\"{page}\"")),
+            "/tags/ links {page}"
+        );
+        assert!(
+            out.path(&format!("tags/{slug}/index.html")).is_file(),
+            "{page} is exported"
+        );
+        let home = feed_rs(&out.bytes(&format!("tags/{slug}/atom.xml")), "a tag feed");
+        let alternate = home
+            .links
+            .iter()
+            .find(|l| l.rel.as_deref() == Some("alternate"));
+        assert_eq!(alternate.map(|l| l.href.as_str()), Some(page.as_str()));
+    }
     for file in FEED_FILES {
         let all = parse(&out, file);
         let mut tagged: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();

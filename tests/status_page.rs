@@ -1,4 +1,5 @@
-//! `/status` and `dropfeed check` on a fixture with one post in each state:
+//! `/status` (on the admin listener) and `dropfeed check` on a fixture with one post in each
+//! state:
 //!
 //! - `published.md` (good), `draft.md` (`draft: true`), `scheduled.md` (dated 2099);
 //! - `failed-later.md`: good at start, then overwritten with an unknown front-matter key
@@ -125,7 +126,7 @@ fn post<'a>(report: &'a Value, name: &str) -> &'a Value {
 }
 
 async fn status_json(server: &Server, path: &str, headers: &[(&str, &str)]) -> Value {
-    let (status, h, body) = server.get(path, headers).await;
+    let (status, h, body) = server.admin_get(path, headers).await;
     assert_eq!(status, StatusCode::OK, "GET {path}");
     assert!(
         header(&h, "content-type").starts_with("application/json"),
@@ -263,7 +264,7 @@ async fn status_and_check_report_every_state() {
     }
 
     // HTML by default.
-    let (status, h, body) = server.get("/status", &[]).await;
+    let (status, h, body) = server.admin_get("/status", &[]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         header(&h, "content-type").starts_with("text/html"),
@@ -278,7 +279,7 @@ async fn status_and_check_report_every_state() {
     assert!(html.contains(&format!("line {BROKEN_LINE}")), "{html}");
 
     // On a blocking thread: the server keeps answering chromium meanwhile.
-    let url = server.url("/status");
+    let url = server.admin_url("/status");
     tokio::task::spawn_blocking(move || screenshot(&url))
         .await
         .expect("screenshot");
@@ -404,7 +405,7 @@ async fn detected_language_is_information_on_status() {
          detected from this rather long English paragraph about feeds, folders and posts.",
     );
     let server = Server::start(&[("no-lang.md", &post)]).await;
-    let (_, _, body) = server.get("/status?format=json", &[]).await;
+    let (_, _, body) = server.admin_get("/status?format=json", &[]).await;
     let status: Value = serde_json::from_slice(&body).expect("JSON");
     let diagnostics = status["posts"][0]["diagnostics"]
         .as_array()
@@ -422,7 +423,7 @@ async fn detected_language_is_information_on_status() {
         diagnostics.iter().all(|d| d["level"] == "info"),
         "{status:#}"
     );
-    let (_, _, html) = server.get("/status", &[]).await;
+    let (_, _, html) = server.admin_get("/status", &[]).await;
     let html = String::from_utf8_lossy(&html);
     assert!(
         html.contains("<li class=\"info\">language not given: detected as `en`"),

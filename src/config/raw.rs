@@ -25,7 +25,7 @@ pub struct RawConfig {
     pub author: Option<String>,
     /// Entries in each subscription feed.
     pub feed_limit: Option<Spanned<usize>>,
-    /// Entries in each full archive page.
+    /// Entries in each archive page.
     pub archive_page_size: Option<Spanned<usize>>,
     /// Authority of generated `tag:` ids.
     pub id_authority: Option<String>,
@@ -51,6 +51,19 @@ pub struct RawConfig {
     /// Old paths → new paths (or URLs), answered with `301`.
     #[serde(default)]
     pub redirects: BTreeMap<String, Spanned<String>>,
+    /// The admin listener.
+    #[serde(default)]
+    pub admin: RawAdmin,
+}
+
+/// `[admin]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAdmin {
+    /// Address of the admin listener, or `off`.
+    pub listen: Option<Spanned<String>>,
+    /// Bearer token the admin listener requires.
+    pub token: Option<Spanned<String>>,
 }
 
 /// `[cache]` as written.

@@ -58,6 +58,12 @@ pub enum SettingProblem {
     /// A `[redirects]` entry that cannot be served.
     #[error("redirects: {0}")]
     Redirect(String),
+    /// `admin.listen` is neither `off` nor a socket address.
+    #[error("admin.listen: {0}")]
+    AdminListen(String),
+    /// `admin.token` is empty or holds characters a header cannot carry.
+    #[error("admin.token must be visible ASCII characters without spaces, and not empty")]
+    AdminToken,
 }
 
 /// Checks a written value; a refusal names where it was written.

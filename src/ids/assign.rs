@@ -9,8 +9,50 @@ use chrono::{DateTime, Utc};
 
 use super::default_id;
 use super::ledger::{Issued, Ledger};
+use crate::config::Config;
 use crate::load::Library;
 use crate::post::Post;
+
+/// Who issues new ids: the authority of their `tag:` URIs, and whether they are permanent.
+///
+/// Ids are provisional while the configuration names neither `base_url` nor `id_authority`
+/// (a trial run: the listen address, `127.0.0.1`, stands in for the site's host). They are
+/// used in the feeds as usual but never recorded: the first run with a real `base_url`
+/// issues the permanent ones, and no recorded id ever carries the listen address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Issuer<'a> {
+    /// Authority of generated `tag:` ids.
+    pub authority: &'a str,
+    /// Whether the ids issued are recorded for good.
+    pub permanent: bool,
+}
+
+impl<'a> Issuer<'a> {
+    /// The issuer a configuration calls for.
+    pub fn of(config: &'a Config) -> Issuer<'a> {
+        Issuer {
+            authority: &config.id_authority,
+            permanent: !config.provisional_ids,
+        }
+    }
+}
+
+impl<'a> From<&'a str> for Issuer<'a> {
+    /// Permanent ids under an authority.
+    fn from(authority: &'a str) -> Issuer<'a> {
+        Issuer {
+            authority,
+            permanent: true,
+        }
+    }
+}
+
+impl<'a> From<&'a String> for Issuer<'a> {
+    /// Permanent ids under an authority.
+    fn from(authority: &'a String) -> Issuer<'a> {
+        Issuer::from(authority.as_str())
+    }
+}
 
 /// Which recorded files are still there, as far as assigning ids cares: a file the library
 /// read and has not found gone since, less those [`Ledger::prepare`] looked for on disk and
@@ -110,20 +152,27 @@ impl Ledger {
         presence
     }
 
-    /// Ids for the posts about to be published, issuing new ones as needed. `presence` says
-    /// which recorded files are still on disk (broken files included), so an entry whose file
-    /// still exists is never taken over by another post.
-    pub fn assign(
+    /// Ids for the posts about to be published, issuing new ones as needed (provisional
+    /// ones, kept in memory only, unless `issuer` is permanent; see [`Issuer`]). `presence`
+    /// says which recorded files are still on disk (broken files included), so an entry
+    /// whose file still exists is never taken over by another post.
+    pub fn assign<'a>(
         &mut self,
         posts: &[Arc<Post>],
         presence: &Presence<'_>,
-        authority: &str,
+        issuer: impl Into<Issuer<'a>>,
         now: DateTime<Utc>,
     ) {
+        let issuer = issuer.into();
+        if issuer.permanent && self.holds_provisional {
+            // A base_url was configured since: what was provisional is issued for good.
+            self.entries.retain(|_, e| !e.provisional);
+            self.holds_provisional = false;
+        }
         let mut unmatched = Vec::new();
         for post in publishable(posts.iter().map(|p| &**p), now) {
             match self.entries.get_mut(&post.source) {
-                Some(entry) => self.dirty |= refresh(entry, post),
+                Some(entry) => self.dirty |= refresh(entry, post) && !entry.provisional,
                 None => unmatched.push(post),
             }
         }
@@ -147,7 +196,7 @@ impl Ledger {
         let mut taken: HashSet<Arc<str>> =
             self.entries.values().map(|e| Arc::clone(&e.id)).collect();
         for post in unmatched {
-            self.adopt_or_issue(post, &mut orphans, &mut taken, authority);
+            self.adopt_or_issue(post, &mut orphans, &mut taken, issuer);
         }
     }
 
@@ -165,7 +214,7 @@ impl Ledger {
         post: &Post,
         orphans: &mut HashMap<String, Vec<String>>,
         taken: &mut HashSet<Arc<str>>,
-        authority: &str,
+        issuer: Issuer,
     ) -> Arc<str> {
         if let Some(entry) = self.entries.get(&post.source) {
             return entry.id.clone();
@@ -183,18 +232,20 @@ impl Ledger {
         let mut entry = match orphan.and_then(|source| self.entries.remove(&source)) {
             Some(moved) => moved,
             None => Issued {
-                id: unused_id(default_id(authority, post), taken),
+                id: unused_id(default_id(issuer.authority, post), taken),
                 source: String::new(),
                 date: date.clone(),
                 slug: String::new(),
                 title: String::new(),
+                provisional: !issuer.permanent,
             },
         };
         entry.source = post.source.clone();
         refresh(&mut entry, post);
         let id = entry.id.clone();
+        self.dirty |= !entry.provisional;
+        self.holds_provisional |= entry.provisional;
         self.entries.insert(post.source.clone(), entry);
-        self.dirty = true;
         id
     }
 }

@@ -102,6 +102,7 @@ fn parse_line(line: &[u8], escaped: bool) -> Result<Issued, String> {
         date: field(rest[0])?,
         slug: field(rest[1])?,
         title: field(rest[2])?,
+        provisional: false,
     };
     if entry.id.is_empty() || entry.source.is_empty() {
         return Err("an empty id or source".into());
@@ -183,6 +184,7 @@ mod tests {
             date: "2025-01-01T00:00:00+00:00".into(),
             slug: "x".into(),
             title: title.into(),
+            provisional: false,
         }
     }
 

@@ -34,6 +34,9 @@ pub struct Issued {
     pub slug: String,
     /// Its title when last seen.
     pub title: String,
+    /// Issued while ids are provisional (no `base_url` configured): kept in memory only,
+    /// never written to the file, and issued again once ids are permanent.
+    pub provisional: bool,
 }
 
 /// Why [`Ledger::record_imported`] refused an id.
@@ -58,6 +61,8 @@ pub struct Ledger {
     /// Entries changed since the file was last written.
     pub(super) dirty: bool,
     pub(super) health: Health,
+    /// Whether some entry is provisional (so a permanent issuer has some to drop).
+    pub(super) holds_provisional: bool,
     shared: SharedHealth,
     /// The file as this ledger last read or wrote it: unchanged, it need not be read again.
     seen: Option<Stamp>,
@@ -135,7 +140,12 @@ impl Ledger {
                 let known: HashSet<Arc<str>> =
                     self.entries.values().map(|e| Arc::clone(&e.id)).collect();
                 for entry in parsed.entries {
-                    if !known.contains(&entry.id) && !self.entries.contains_key(&entry.source) {
+                    // A recorded id beats one this process holds only provisionally.
+                    let free = self
+                        .entries
+                        .get(&entry.source)
+                        .is_none_or(|e| e.provisional);
+                    if !known.contains(&entry.id) && free {
                         self.entries.insert(entry.source.clone(), entry);
                     }
                 }
@@ -217,6 +227,7 @@ impl Ledger {
             date: post.date.to_rfc3339(),
             slug: post.slug.clone(),
             title: post.title.clone(),
+            provisional: false,
         };
         self.entries.insert(post.source.clone(), entry);
         self.dirty = true;
@@ -254,7 +265,8 @@ impl Ledger {
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir)?;
         }
-        let text = format::write(self.entries.values());
+        let recorded: Vec<&Issued> = self.entries.values().filter(|e| !e.provisional).collect();
+        let text = format::write(recorded.into_iter());
         let temporary = temporary_beside(path);
         let written = fs::File::create(&temporary).and_then(|mut file| {
             file.write_all(text.as_bytes())?;

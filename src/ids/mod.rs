@@ -8,6 +8,9 @@
 //!   a post whose path is new takes over the entry of a file that is gone (a rename or move)
 //!   with the same publication date and the same title or slug; otherwise it gets
 //!   [`default_id`], deterministic so two replicas that issue one at once issue the same one.
+//! - [`Issuer`]: ids issued while no `base_url` is configured (a trial run on the listen
+//!   address) are provisional: used, never written down, and issued anew, for good, by the
+//!   first run with a `base_url`.
 //! - [`format`]: the file's lines; [`Health`]: whether it could be read whole and written.
 //! - [`Ledger::record_imported`]: the one way an id comes from outside: `dropfeed import`
 //!   records the id a post had on the site it came from (a guid, an Atom id), so its
@@ -29,7 +32,7 @@ use std::sync::Arc;
 
 use crate::post::Post;
 
-pub use assign::Presence;
+pub use assign::{Issuer, Presence};
 pub use health::{BadLine, Health, Problem, SharedHealth};
 pub use ledger::{temporary_path, ImportedIdTaken, Issued, Ledger, FILE_NAME, STATE_DIR};
 

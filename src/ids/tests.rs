@@ -270,6 +270,7 @@ mod properties {
                     date: "2025-01-01T00:00:00+00:00".into(),
                     slug: format!("s{i}"),
                     title,
+                    provisional: false,
                 })
                 .collect()
         })
@@ -403,4 +404,72 @@ fn an_imported_id_is_kept_through_assign_and_never_given_twice() {
         ledger.record_imported("another", &post("2025-05-01-hello.md", HELLO)),
         Err(ImportedIdTaken::PathHasId(guid.into()))
     );
+}
+
+#[test]
+fn provisional_ids_are_used_never_written_and_reissued_for_good() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = Ledger::open(dir.path());
+    let trial = Issuer {
+        authority: "127.0.0.1",
+        permanent: false,
+    };
+    let hello = post("hello.md", HELLO);
+    ledger.assign(
+        std::slice::from_ref(&hello),
+        &Presence::none(),
+        trial,
+        now(),
+    );
+    assert_eq!(
+        ledger.id_of("hello.md"),
+        Some("tag:127.0.0.1,2025-05-01:hello")
+    );
+    ledger.save().unwrap();
+    let written = std::fs::read_to_string(ledger_file(dir.path())).unwrap_or_default();
+    assert!(!written.contains("127.0.0.1"), "{written}");
+    // Renamed during the trial: the provisional id follows the file.
+    let renamed = post("greetings.md", HELLO);
+    ledger.assign(
+        std::slice::from_ref(&renamed),
+        &Presence::none(),
+        trial,
+        now(),
+    );
+    assert_eq!(
+        ledger.id_of("greetings.md"),
+        Some("tag:127.0.0.1,2025-05-01:hello")
+    );
+    // A base_url arrives: the id is issued anew, for good, and written.
+    ledger.assign(&[renamed], &Presence::none(), "ex.org", now());
+    assert_eq!(
+        ledger.id_of("greetings.md"),
+        Some("tag:ex.org,2025-05-01:greetings")
+    );
+    ledger.save().unwrap();
+    let written = std::fs::read_to_string(ledger_file(dir.path())).unwrap();
+    assert!(written.contains("tag:ex.org,2025-05-01:greetings\tgreetings.md"));
+    assert!(!written.contains("127.0.0.1"), "{written}");
+}
+
+#[test]
+fn a_recorded_id_wins_over_a_provisional_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut trial = Ledger::open(dir.path());
+    let issuer = Issuer {
+        authority: "127.0.0.1",
+        permanent: false,
+    };
+    trial.assign(&[post("hello.md", HELLO)], &Presence::none(), issuer, now());
+    // Another replica, configured, records the post's id.
+    let mut other = Ledger::open(dir.path());
+    other.assign(
+        &[post("hello.md", HELLO)],
+        &Presence::none(),
+        "ex.org",
+        now(),
+    );
+    other.save().unwrap();
+    trial.reload();
+    assert_eq!(trial.id_of("hello.md"), Some("tag:ex.org,2025-05-01:hello"));
 }

@@ -27,8 +27,6 @@ pub struct FeedDoc<'a> {
     pub current_dir: String,
     /// Folder of the next-older archive page.
     pub prev_archive: Option<String>,
-    /// Folder of the next-newer archive page (archive pages only).
-    pub next_archive: Option<String>,
     /// True for archive pages (RFC 5005 `fh:archive`).
     pub is_archive: bool,
     /// Page a reader's browser should open for this collection.
@@ -49,13 +47,16 @@ impl FeedDoc<'_> {
     }
 
     /// The RFC 5005 links of this document in a format, as (relation, URL), in the order
-    /// the feeds list them: `current` (archive pages only), `prev-archive`, `next-archive`.
+    /// the feeds list them: `current` (archive pages only), then `prev-archive`.
+    ///
+    /// No `next-archive` (RFC 5005 makes it optional): the newest archive page would gain
+    /// one when a newer page appears, and an archive page must keep its bytes once it
+    /// exists. Clients walk back from the subscription feed through `prev-archive`.
     pub fn archive_links(&self, media: Media) -> Vec<(&'static str, String)> {
         let current = self.is_archive.then_some(&self.current_dir);
         [
             ("current", current),
             ("prev-archive", self.prev_archive.as_ref()),
-            ("next-archive", self.next_archive.as_ref()),
         ]
         .into_iter()
         .filter_map(|(rel, dir)| dir.map(|dir| (rel, self.url_in(dir, media))))
@@ -109,20 +110,18 @@ pub(super) fn feed_doc<'a>(
     let pages = paging.pages();
     let page_dir = |n: usize| format!("{prefix}archive/{n}/");
     let home = site.config.url(prefix);
-    let (range, title, dir, prev, next) = match page {
+    let (range, title, dir, prev) = match page {
         None => (
             paging.current(),
             title,
             prefix.to_string(),
             (pages > 0).then(|| page_dir(pages)),
-            None,
         ),
         Some(n) if (1..=pages).contains(&n) => (
             paging.page(n),
             format!("{title} (archive {n})"),
             page_dir(n),
             (n > 1).then(|| page_dir(n - 1)),
-            (n < pages).then(|| page_dir(n + 1)),
         ),
         Some(_) => return None,
     };
@@ -133,7 +132,6 @@ pub(super) fn feed_doc<'a>(
         dir,
         current_dir: prefix.to_string(),
         prev_archive: prev,
-        next_archive: next,
         is_archive: page.is_some(),
         home,
     })

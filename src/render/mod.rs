@@ -7,6 +7,7 @@
 //! - [`FeedDoc`]: one feed document (a subscription feed or an archive page).
 //! - [`rss`], [`atom`], [`json`]: one feed document in each format.
 //! - [`html`]: the home page and one page per post.
+//! - [`tag_pages`]: `/tags/` and one page per tag, the home of each tag feed.
 //! - [`RenderError`]: why a document could not be rendered.
 //!
 //! Feeds come in collections: the whole site and each tag. Each collection has a
@@ -19,6 +20,7 @@ pub mod html;
 pub mod json;
 mod plan;
 pub mod rss;
+pub mod tag_pages;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,7 +34,7 @@ pub use error::{DocError, RenderError};
 pub use feed::{FeedDoc, FEED_HISTORY_NS};
 pub use plan::{all_routes, entries_of, plan_cold, plan_hot, Doc, Planned};
 
-use feed::{collection, feed_doc, paging};
+use feed::feed_doc;
 
 /// The feed formats, in the order every list of feeds shows them: RSS, Atom, JSON Feed.
 pub const FEED_FORMATS: [Media; 3] = [Media::Rss, Media::Atom, Media::Json];
@@ -109,7 +111,7 @@ impl Media {
 pub enum Lifetime {
     /// Changes as posts change: the configured `max-age`.
     Live,
-    /// A full archive page: never changes, cached for a year.
+    /// An archive page: never changes as posts are added, cached for a year.
     Immutable,
     /// Operator pages (`/status`): always revalidated.
     NoCache,
@@ -153,6 +155,8 @@ pub fn render(site: &Site, planned: &Planned) -> Result<Rendered, RenderError> {
     };
     let mut rendered = match &planned.doc {
         Doc::Index => html::render_index(site).map_err(failed),
+        Doc::TagIndex => tag_pages::render_tag_index(site).map_err(failed),
+        Doc::TagPage(slug) => tag_pages::render_tag_page(site, slug).map_err(failed),
         Doc::PostPage(index) => html::render_post(site, &site.entries[*index]).map_err(failed),
         Doc::Feed {
             prefix,
@@ -186,10 +190,10 @@ fn render_feed(
             doc.self_url(media)
         )
     });
-    let count = collection(site, prefix).map_or(0, |(_, i)| i.len());
+    // Every archive page is whole and never changes as posts are added (RFC 5005 §4).
     let lifetime = match page {
-        Some(n) if paging(site, count).is_full(n) => Lifetime::Immutable,
-        _ => Lifetime::Live,
+        Some(_) => Lifetime::Immutable,
+        None => Lifetime::Live,
     };
     Ok(Rendered {
         path: route.to_string(),

@@ -3,7 +3,7 @@
 //! of each document's inputs.
 
 use super::feed::{collection, feed_doc, paging};
-use super::{html, Media, FEED_FORMATS};
+use super::{html, tag_pages, Media, FEED_FORMATS};
 use crate::post::Fingerprint;
 use crate::site::{Entry, Site};
 
@@ -21,6 +21,10 @@ pub enum Doc {
     },
     /// The home page.
     Index,
+    /// `/tags/`: every tag with its count.
+    TagIndex,
+    /// `/tags/{slug}/`: one tag's page, by slug.
+    TagPage(String),
     /// A post's page, by index into [`Site::entries`].
     PostPage(usize),
 }
@@ -42,8 +46,13 @@ fn collection_prefixes(site: &Site) -> impl Iterator<Item = String> + '_ {
     std::iter::once(String::new()).chain(site.tags.keys().map(|slug| format!("tags/{slug}/")))
 }
 
-/// The routes kept rendered and encoded at all times: subscription feeds (site and tags) and
-/// the home page. Everything else is rendered on request ([`plan_cold`]).
+/// The routes kept rendered and encoded at all times: subscription feeds (site and tags), the
+/// home page and the tag pages. Everything else is rendered on request ([`plan_cold`]).
+///
+/// Tag pages are hot like the home page: each tag feed names its page as its home, so
+/// readers reach them from every feed, and they are small (titles and dates of at most
+/// [`tag_pages::TAG_PAGE_POSTS`] posts, no bodies). Kept cold, each request would have to
+/// work out their fingerprint again, which is the larger part of making one.
 pub fn plan_hot(site: &Site) -> Vec<Planned> {
     let mut out = Vec::new();
     for prefix in collection_prefixes(site) {
@@ -57,6 +66,14 @@ pub fn plan_hot(site: &Site) -> Vec<Planned> {
         }
     }
     out.extend(plan(site, "", Doc::Index));
+    out.extend(plan(site, "tags/", Doc::TagIndex));
+    for slug in site.tags.keys() {
+        out.extend(plan(
+            site,
+            &format!("tags/{slug}/"),
+            Doc::TagPage(slug.clone()),
+        ));
+    }
     out
 }
 
@@ -69,7 +86,8 @@ pub fn plan_cold(site: &Site, route: &str) -> Option<Planned> {
         let index = site.entry_by_page(&format!("posts/{slug}/"))?;
         return plan(site, route, Doc::PostPage(index));
     }
-    let (prefix, rest) = match route.find("archive/") {
+    // The last `archive/`: a tag may be called `archive` (`tags/archive/archive/1/…`).
+    let (prefix, rest) = match route.rfind("archive/") {
         Some(at) => route.split_at(at),
         None => return None,
     };
@@ -122,16 +140,17 @@ fn plan(site: &Site, route: &str, doc: Doc) -> Option<Planned> {
             media,
         } => {
             let feed = feed_doc(site, prefix, *page)?;
-            hasher.update(
-                format!(
-                    "{media:?}|{:?}|{:?}|{}",
-                    feed.prev_archive, feed.next_archive, feed.title
-                )
-                .as_bytes(),
-            );
+            hasher.update(format!("{media:?}|{:?}|{}", feed.prev_archive, feed.title).as_bytes());
             hash_entries(&mut hasher, feed.entries.iter().copied());
         }
         Doc::Index => hash_entries(&mut hasher, site.entries.iter().take(html::HOME_POSTS)),
+        Doc::TagIndex => hash_tag_index(&mut hasher, site),
+        Doc::TagPage(slug) => {
+            let tag = site.tags.get(slug)?;
+            hash_text(&mut hasher, &tag.name);
+            hasher.update(&(tag.entries.len() as u64).to_le_bytes());
+            hash_entries(&mut hasher, tag_pages::listed(site, tag));
+        }
         Doc::PostPage(index) => hash_entries(&mut hasher, std::iter::once(&site.entries[*index])),
     }
     let mut fingerprint = Fingerprint::default();
@@ -146,20 +165,37 @@ fn plan(site: &Site, route: &str, doc: Doc) -> Option<Planned> {
 fn hash_entries<'a>(hasher: &mut blake3::Hasher, entries: impl Iterator<Item = &'a Entry>) {
     for entry in entries {
         for part in [&*entry.id, entry.link(), entry.page_path()] {
-            hasher.update(&(part.len() as u64).to_le_bytes());
-            hasher.update(part.as_bytes());
+            hash_text(hasher, part);
         }
         hasher.update(&entry.post.fingerprint);
     }
 }
 
-/// The entries a planned document shows.
+/// A piece of text, length first so that neighbours cannot run into each other.
+fn hash_text(hasher: &mut blake3::Hasher, text: &str) {
+    hasher.update(&(text.len() as u64).to_le_bytes());
+    hasher.update(text.as_bytes());
+}
+
+/// What `/tags/` shows: each tag's slug, name and count, and its `Last-Modified`.
+fn hash_tag_index(hasher: &mut blake3::Hasher, site: &Site) {
+    for (slug, tag) in &site.tags {
+        hash_text(hasher, slug);
+        hash_text(hasher, &tag.name);
+        hasher.update(&(tag.entries.len() as u64).to_le_bytes());
+    }
+    let modified = tag_pages::index_last_modified(site).map(|at| at.timestamp());
+    hasher.update(format!("{modified:?}").as_bytes());
+}
+
+/// The entries whose bodies a planned document shows (tag pages show titles only).
 pub fn entries_of<'a>(site: &'a Site, planned: &Planned) -> Vec<&'a Entry> {
     match &planned.doc {
         Doc::Feed { prefix, page, .. } => {
             feed_doc(site, prefix, *page).map_or_else(Vec::new, |doc| doc.entries)
         }
         Doc::Index => site.entries.iter().take(html::HOME_POSTS).collect(),
+        Doc::TagIndex | Doc::TagPage(_) => Vec::new(),
         Doc::PostPage(index) => vec![&site.entries[*index]],
     }
 }

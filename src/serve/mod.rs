@@ -3,6 +3,7 @@
 //!
 //! - [`connections`]: accepting, connection slots, idle deadlines, draining on shutdown.
 //! - `route` (below): the one routing function: which answer a request gets.
+//! - `admin`: the admin listener's answers (`/status`, `/metrics`, `/healthz`, bearer token).
 //! - `answer`: a resource's answer: negotiation, `304`, headers.
 //! - `file`: a file beside posts' answer: preconditions, ranges, streaming ([`body`]).
 //! - [`negotiate`]: which content-coding to send.
@@ -18,8 +19,13 @@
 //! `/files/` path is looked up among the files published posts link to, whose place on disk
 //! the snapshot holds). A hot resource is answered without a lock, a disk read or
 //! compression; rendering (cold pages, `/status`) runs on the blocking pool.
+//!
+//! Two listeners share this code: the public one ([`run`]) serves the site and `/healthz`
+//! and answers `/status` and `/metrics` like any route that does not exist (`404`): they tell
+//! of drafts and scheduled posts. The admin one ([`run_admin`]) serves only those.
 
 pub mod access_log;
+mod admin;
 mod answer;
 pub mod body;
 pub mod conditional;
@@ -37,7 +43,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::{Body, Incoming};
-use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use tokio::net::TcpListener;
 
@@ -46,6 +52,7 @@ use crate::metrics::{self, Metrics};
 use crate::snapshot::{Coding, Cold, Resource, SharedSnapshot, Snapshot};
 
 use access_log::{AccessLog, Record};
+pub use admin::Admin;
 use answer::{answer, plain};
 use body::ResponseBody;
 use connections::Connections;
@@ -62,6 +69,8 @@ pub struct ServerState {
     pub limiter: Option<RateLimiter>,
     /// The access log, when `[log] access` is on.
     pub access_log: Option<AccessLog>,
+    /// Set on the admin listener: it answers only the admin routes.
+    pub admin: Option<Admin>,
 }
 
 /// Serves `snapshot` on `listener` until `shutdown` resolves, then lets in-flight requests
@@ -74,13 +83,47 @@ pub async fn run(
     access_log: Option<AccessLog>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let connections = Connections::new(&limits, Arc::clone(&metrics));
-    let state = Arc::new(ServerState {
+    let state = ServerState {
         snapshot,
         metrics,
         limiter: limits.rate_limit_per_minute.map(RateLimiter::new),
         access_log,
-    });
+        admin: None,
+    };
+    serve_on(listener, state, &limits, shutdown).await
+}
+
+/// Serves the admin routes (`/status`, `/metrics`, `/healthz`) of `snapshot` on `listener`
+/// until `shutdown` resolves, with the same connection limits as the public listener but no
+/// per-client rate limit and no access log.
+pub async fn run_admin(
+    listener: TcpListener,
+    snapshot: SharedSnapshot,
+    metrics: Arc<Metrics>,
+    limits: ServerConfig,
+    admin: Admin,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let state = ServerState {
+        snapshot,
+        metrics,
+        limiter: None,
+        access_log: None,
+        admin: Some(admin),
+    };
+    serve_on(listener, state, &limits, shutdown).await
+}
+
+/// Accepts, admits and serves connections on `listener` until `shutdown` resolves, then
+/// drains them.
+async fn serve_on(
+    listener: TcpListener,
+    state: ServerState,
+    limits: &ServerConfig,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let connections = Connections::new(limits, Arc::clone(&state.metrics));
+    let state = Arc::new(state);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -141,16 +184,20 @@ async fn handle(
     response
 }
 
-/// Which answer a request gets, in order: `429` past the rate limit, `405` for methods other
-/// than `GET` and `HEAD`, then a file beside posts (`/files/…`, a lookup), `/metrics`,
-/// `/healthz`, a hot resource (a lookup), `/status` and cold pages (rendered off the async
-/// runtime), an old address (`301`, only when no resource has the route), a folder route
-/// without its slash (`308`), and `404` for anything else.
+/// Which answer a request gets. On the admin listener, see `admin`. On the public one, in
+/// order: `429` past the rate limit, `405` for methods other than `GET` and `HEAD`, then a
+/// file beside posts (`/files/…`, a lookup), `/healthz`, a hot resource (a lookup), cold
+/// pages (rendered off the async runtime), an old address (`301`, only when no resource has
+/// the route), a folder route without its slash (`308`), and `404` for anything else
+/// (`/status` and `/metrics` included).
 async fn route(
     state: &ServerState,
     peer: IpAddr,
     request: &Request<Incoming>,
 ) -> Response<ResponseBody> {
+    if let Some(admin) = &state.admin {
+        return admin::route(state, admin, request).await.map(Into::into);
+    }
     let limited = state
         .limiter
         .as_ref()
@@ -173,36 +220,26 @@ async fn route(
             None => not_found().map(Into::into),
         };
     }
-    route_page(&state.metrics, snapshot, route, head, request)
+    route_page(snapshot, route, head, request)
         .await
         .map(Into::into)
 }
 
-/// The answer from the snapshot's pages and feeds, `/metrics`, `/healthz` and `/status`.
+/// The answer from the snapshot's pages and feeds, `/healthz`, and old addresses.
 async fn route_page(
-    metrics: &Metrics,
     snapshot: Arc<Snapshot>,
     route: &str,
     head: bool,
     request: &Request<Incoming>,
 ) -> Response<Full<Bytes>> {
-    let (uri, headers) = (request.uri(), request.headers());
-    let path = uri.path();
-    match route {
-        "metrics" => return metrics_page(metrics, &snapshot),
-        "healthz" => return plain(StatusCode::OK, "ok\n"),
-        _ => {}
+    let (path, headers) = (request.uri().path(), request.headers());
+    if route == "healthz" {
+        return plain(StatusCode::OK, "ok\n");
     }
     if let Some(hot) = snapshot.get(route) {
         return answer(hot, head, headers);
     }
-    let rendered = if route == "status" {
-        if !snapshot.has_status() {
-            return not_found();
-        }
-        let json = wants_json(uri.query(), headers);
-        off_runtime(move || snapshot.status_resource(json)).await
-    } else if let Some(cold) = snapshot.cold_route(route) {
+    let rendered = if let Some(cold) = snapshot.cold_route(route) {
         cold_page(cold).await
     } else if let Some(location) = snapshot.redirect(route) {
         return moved_permanently(location);
@@ -233,16 +270,6 @@ async fn off_runtime(
     work: impl FnOnce() -> Option<Arc<Resource>> + Send + 'static,
 ) -> Option<Arc<Resource>> {
     tokio::task::spawn_blocking(work).await.ok().flatten()
-}
-
-/// `/status?format=json`, or an `Accept` header preferring JSON.
-fn wants_json(query: Option<&str>, headers: &HeaderMap) -> bool {
-    let by_query = query.is_some_and(|q| q.split('&').any(|pair| pair == "format=json"));
-    let by_accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("application/json") && !accept.contains("text/html"));
-    by_query || by_accept
 }
 
 /// `/metrics`: Prometheus text, made on every scrape.

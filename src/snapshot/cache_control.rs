@@ -4,11 +4,10 @@
 //! Rules followed (RFC 9111, RFC 5861 for the `stale-*` extensions, RFC 8246 for
 //! `immutable`):
 //!
-//! - A live resource (subscription and tag feeds, HTML pages, an archive page not yet full)
-//!   is `public` for the configured `max-age`; afterwards a cache may answer with it while it
+//! - A live resource (subscription and tag feeds, HTML pages) is `public` for the configured `max-age`; afterwards a cache may answer with it while it
 //!   revalidates (`stale-while-revalidate`) and while the origin fails (`stale-if-error`).
-//! - A full archive page never changes again (RFC 5005): a year, `immutable`, so browsers do
-//!   not revalidate it even on reload.
+//! - An archive page (always whole) does not change as posts are added (RFC 5005 §4): a
+//!   year, `immutable`, so browsers do not revalidate it even on reload.
 //! - `/status` changes with every rebuild: `no-cache`, revalidated on every use.
 //! - Error answers, and identity bytes standing in for compressed variants still being made,
 //!   are `no-store`: no cache may keep them in place of the answer that follows.
@@ -18,7 +17,7 @@ use hyper::header::HeaderValue;
 use crate::config::CacheConfig;
 use crate::render::Lifetime;
 
-/// One year in seconds: how long a full archive page is cached.
+/// One year in seconds: how long an archive page is cached.
 const YEAR: u64 = 365 * 24 * 3600;
 
 /// The `Cache-Control` directives for a resource of this lifetime.

@@ -29,7 +29,7 @@ pub fn report(inputs: &StatusInputs, site: &Site, served: &Served) -> Report {
     posts.sort_by(|a, b| a.file.cmp(&b.file));
     Report {
         posts,
-        site: site_diagnostics(inputs, &served.feed_sizes),
+        site: site_diagnostics(inputs, site, &served.feed_sizes),
         published: site.entries.len(),
         generation: served.generation,
         rebuild: served.rebuild.clone(),
@@ -221,9 +221,22 @@ impl<'a> Files<'a> {
     }
 }
 
-/// Site-wide diagnostics: a refused config reload first, then feeds over 1 MB, then the id
-/// ledger's problems.
-fn site_diagnostics(inputs: &StatusInputs, feed_sizes: &[(String, usize)]) -> Vec<Diagnostic> {
+/// Why ids are provisional, for `/status`, `dropfeed check` and the start-up log.
+pub fn provisional_ids_message(base_url: &str) -> String {
+    format!(
+        "base_url is not set: links are built on {base_url} and entry ids are provisional \
+         (not recorded in the id ledger); set base_url (or id_authority) before readers \
+         subscribe, and the next run (a restart, a reload, a build) issues the ids for good"
+    )
+}
+
+/// Site-wide diagnostics: a refused config reload first, then provisional ids, then feeds
+/// over 1 MB, then the id ledger's problems.
+fn site_diagnostics(
+    inputs: &StatusInputs,
+    site: &Site,
+    feed_sizes: &[(String, usize)],
+) -> Vec<Diagnostic> {
     let mut out: Vec<Diagnostic> = feed_sizes
         .iter()
         .filter(|(_, size)| *size > FEED_WARN_BYTES)
@@ -236,6 +249,11 @@ fn site_diagnostics(inputs: &StatusInputs, feed_sizes: &[(String, usize)]) -> Ve
         .collect();
     out.sort_by(|a, b| a.message.cmp(&b.message));
     out.extend(ledger_diagnostics(inputs));
+    if site.config.provisional_ids {
+        let message = provisional_ids_message(site.config.base_url.as_str());
+        // Information here (a trial run is fine): `serve` and `build` warn at start.
+        out.insert(0, Diagnostic::new("config", None, Level::Info, message));
+    }
     if let Some(error) = &inputs.config_error {
         let message =
             format!("the configuration was not reloaded, the previous one stays in force: {error}");

@@ -23,12 +23,6 @@ use url::Url;
 use super::feeds::FEED_FILES;
 use super::server::{header, Server};
 
-/// Whether the tag pages (`/tags/` and `/tags/{slug}/`, the home of every tag feed) are
-/// crawled. They come with the tag-pages work of issue 13 (§2); until it is merged they
-/// 404, so the crawl leaves them out, counting them. Flip to `true` once both are merged:
-/// everything else is asserted either way.
-pub const CRAWL_TAG_PAGES: bool = false;
-
 /// The most URLs one crawl fetches: a bound, far above the largest test site.
 const MAX_URLS: usize = 50_000;
 
@@ -121,8 +115,6 @@ fn type_of(file: &Path) -> &'static str {
 pub struct Report {
     /// Every path fetched, with its status.
     pub fetched: BTreeMap<String, u16>,
-    /// Paths found but deliberately not fetched ([`CRAWL_TAG_PAGES`]).
-    pub skipped: Vec<String>,
     /// `url → status (linked from page)` for each URL that did not answer 200.
     pub failures: Vec<String>,
     /// Content type of each path fetched.
@@ -179,11 +171,7 @@ pub async fn crawl(site: &impl Site) -> Report {
             if !seen.insert(found.clone()) {
                 continue;
             }
-            if is_tag_page(&found) && !CRAWL_TAG_PAGES {
-                report.skipped.push(found);
-            } else {
-                queue.push_back((found, format!("/{path}")));
-            }
+            queue.push_back((found, format!("/{path}")));
         }
     }
     report
@@ -205,12 +193,6 @@ fn sibling_feeds(origin: &Url, path: &str) -> Vec<String> {
         .iter()
         .map(|f| format!("{origin}{folder}{f}"))
         .collect()
-}
-
-/// `/tags/` or `/tags/{slug}/`: an HTML tag page (not a tag feed or archive).
-fn is_tag_page(path: &str) -> bool {
-    path == "tags/"
-        || (path.starts_with("tags/") && path.ends_with('/') && !path.contains("/archive/"))
 }
 
 /// The path below `origin` a link leads to (query and fragment dropped), if it stays there.

@@ -44,8 +44,9 @@ pub struct Process {
 }
 
 impl Process {
-    /// `dropfeed serve --posts POSTS --listen <free port> ARGS...` with stderr to `log`;
-    /// `adjust` may add environment variables. Returns once `/healthz` answers 200.
+    /// `dropfeed serve --posts POSTS --listen <free port> ARGS...` (the admin listener off
+    /// unless ARGS place it) with stderr to `log`; `adjust` may add environment variables.
+    /// Returns once `/healthz` answers 200.
     pub fn serve(
         posts: &Path,
         args: &[&str],
@@ -61,6 +62,10 @@ impl Process {
             .args(["--listen", &addr.to_string()])
             .args(args)
             .stderr(std::fs::File::create(log).expect("a log file"));
+        if !args.contains(&"--admin-listen") {
+            // The default admin address is one fixed port: tests run side by side.
+            command.args(["--admin-listen", "off"]);
+        }
         adjust(&mut command);
         let child = command.spawn().expect("the dropfeed binary starts");
         let mut process = Process::spawned(child, addr, log);

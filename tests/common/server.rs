@@ -1,9 +1,12 @@
 //! Starting the real server over a temporary posts folder, and a real HTTP client.
 //!
-//! - [`Server::start`] writes posts into `<tempdir>/posts`, binds `127.0.0.1:0` and starts
-//!   `dropfeed::app::start` on it: the same service `dropfeed serve` runs, watcher included.
+//! - [`Server::start`] writes posts into `<tempdir>/posts`, binds `127.0.0.1:0` twice (the
+//!   public and the admin listener) and starts `dropfeed::app::start` on them: the same
+//!   service `dropfeed serve` runs, watcher included.
 //! - [`Server::get`], [`Server::head`], [`Server::request`] speak HTTP/1.1 through hyper-util's
 //!   legacy client; [`Server::get_h2`] speaks HTTP/2 by prior knowledge (h2c).
+//!   [`Server::admin_get`] and [`Server::admin_request`] ask the admin listener (`/status`,
+//!   `/metrics`).
 //! - [`wait_until`] polls a condition every 10 ms up to a deadline: tests synchronise on what
 //!   a client can see, never on a fixed sleep. [`Server::until_titles`] is the common case:
 //!   wait until a feed's entry titles show a change.
@@ -16,7 +19,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use dropfeed::app::{self, Running};
+use dropfeed::app::{self, Listeners, Running};
 use dropfeed::config::Config;
 use dropfeed::pipeline::{Clock, SystemClock};
 use dropfeed::watch::Message;
@@ -110,6 +113,8 @@ pub struct Server {
     running: Option<Running>,
     /// The address served.
     pub addr: SocketAddr,
+    /// The admin listener's address.
+    pub admin_addr: SocketAddr,
     http1: Client<HttpConnector, Full<Bytes>>,
     http2: Client<HttpConnector, Full<Bytes>>,
 }
@@ -164,15 +169,21 @@ impl Server {
         let dir = root.path().join("posts");
         std::fs::create_dir(&dir).expect("create posts folder");
         fill(&dir);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local addr");
+        let bind = async || {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await;
+            listener.expect("bind 127.0.0.1:0")
+        };
+        let listeners = Listeners {
+            public: bind().await,
+            admin: Some(bind().await),
+        };
+        let addr = listeners.public.local_addr().expect("local addr");
         let base = format!("http://{addr}/");
         let config = Config::parse(Path::new("test.toml"), toml, Some(&base)).expect("config");
-        let running = app::start(&dir, Arc::new(config), clock, listener)
+        let running = app::start(&dir, Arc::new(config), clock, listeners)
             .await
             .expect("app starts");
+        let admin_addr = running.admin_addr.expect("an admin listener");
         let http1 = Client::builder(TokioExecutor::new()).build_http();
         let http2 = Client::builder(TokioExecutor::new())
             .http2_only(true)
@@ -182,6 +193,7 @@ impl Server {
             posts: dir,
             running: Some(running),
             addr,
+            admin_addr,
             http1,
             http2,
         }
@@ -217,6 +229,11 @@ impl Server {
         self.running().snapshot.load().generation()
     }
 
+    /// Every route of the site being served (hot and cold), without the leading `/`.
+    pub fn routes(&self) -> Vec<String> {
+        self.running().snapshot.load().routes()
+    }
+
     fn running(&self) -> &Running {
         self.running.as_ref().expect("server is running")
     }
@@ -228,8 +245,31 @@ impl Server {
 
     /// Any method over HTTP/1.1, with extra request headers.
     pub async fn request(&self, method: Method, path: &str, headers: &[(&str, &str)]) -> Reply {
-        let (_, status, headers, body) = self.send(&self.http1, method, path, headers).await;
+        let url = self.url(path);
+        let (_, status, headers, body) = self.send(&self.http1, method, &url, headers).await;
         (status, headers, body)
+    }
+
+    /// `http://127.0.0.1:ADMIN_PORT/path`: a URL on the admin listener.
+    pub fn admin_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.admin_addr)
+    }
+
+    /// Any method to the admin listener over HTTP/1.1, with extra request headers.
+    pub async fn admin_request(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let url = self.admin_url(path);
+        let (_, status, headers, body) = self.send(&self.http1, method, &url, headers).await;
+        (status, headers, body)
+    }
+
+    /// `GET` from the admin listener (`/status`, `/metrics`).
+    pub async fn admin_get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        self.admin_request(Method::GET, path, headers).await
     }
 
     /// `GET` over HTTP/1.1.
@@ -248,7 +288,8 @@ impl Server {
         path: &str,
         headers: &[(&str, &str)],
     ) -> (Version, StatusCode, HeaderMap, Bytes) {
-        self.send(&self.http2, Method::GET, path, headers).await
+        let url = self.url(path);
+        self.send(&self.http2, Method::GET, &url, headers).await
     }
 
     /// The `ETag` of a `200` answer to a plain `GET`.
@@ -308,12 +349,11 @@ impl Server {
         &self,
         client: &Client<HttpConnector, Full<Bytes>>,
         method: Method,
-        path: &str,
+        url: &str,
         headers: &[(&str, &str)],
     ) -> (Version, StatusCode, HeaderMap, Bytes) {
-        let mut request = Request::builder()
-            .method(method.clone())
-            .uri(self.url(path));
+        let path = url;
+        let mut request = Request::builder().method(method.clone()).uri(url);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
