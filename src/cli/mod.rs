@@ -2,9 +2,11 @@
 //!
 //! - [`signals`]: `serve`'s reload and stop signals, and what systemd is told of them.
 //! - [`docs`]: `dropfeed man`, `dropfeed completions`, and `dropfeed healthcheck`.
+//! - [`serve`]: `dropfeed serve`: runtime, listeners, start-up announcement, progress bar.
 //! - [`log_setup`] (below): how a command logs.
 
 pub mod docs;
+pub mod serve;
 pub mod signals;
 
 use dropfeed::config::Config;
