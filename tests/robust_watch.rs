@@ -116,11 +116,12 @@ async fn burst_of_writes_ends_in_a_few_rebuilds_with_every_post_served() {
     let after = rebuilds(&server).await;
     let count = after - before;
     eprintln!("burst: {count} rebuilds");
-    assert!(
-        count < 50,
-        "{} writes made {count} rebuilds",
-        BURST_POSTS * (BURST_REWRITES + 1)
-    );
+    // A write that closes is acted on at once, and whatever arrives while a rebuild runs is
+    // taken by the next one, so the count is about (time the writer took) / (time a rebuild
+    // takes): 10–50 on an idle machine, 80 seen on a slow CI disk. What must never happen is
+    // one rebuild per write; a tenth of the writes is the bound.
+    let writes = (BURST_POSTS * (BURST_REWRITES + 1)) as u64;
+    assert!(count < writes / 10, "{writes} writes made {count} rebuilds");
     // What readers see: the newest entries at their last version, and every post's page.
     let titles = server.titles(ATOM).await;
     assert_eq!(titles.len(), 20, "feed_limit entries: {titles:?}");
