@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::feeds::{config, feed_rs, fixed_now};
+use common::sites::yaml_quoted;
 use dropfeed::load::Library;
 use dropfeed::pipeline::Built;
 use dropfeed::post::MAX_TAGS;
@@ -255,28 +256,6 @@ fn nasty_value() -> impl Strategy<Value = String> {
         1 => any::<char>().prop_map(String::from),
     ];
     prop::collection::vec(piece, 0..6).prop_map(|p| p.concat().replace(['\0', '\n', '\r'], ""))
-}
-
-/// `text` as a YAML double-quoted scalar: every character survives as an escape.
-fn yaml_quoted(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control()
-                || matches!(
-                    c,
-                    '\u{feff}' | '\u{fffe}' | '\u{ffff}' | '\u{2028}' | '\u{2029}'
-                ) =>
-            {
-                out.push_str(&format!("\\U{:08x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// Characters XML 1.0 does not allow anywhere in a document.

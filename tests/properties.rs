@@ -14,11 +14,14 @@
 //! Regression: character references to XML-forbidden characters (`&#x1;`) in raw HTML were
 //! decoded by the sanitiser into the feeds.
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use chrono_tz::Tz;
+use common::sites::yaml_quoted;
 use dropfeed::config::Config;
 use dropfeed::ids::Ledger;
 use dropfeed::load::{parse_context, Library};
@@ -94,29 +97,6 @@ fn pieces(max_pieces: usize, nasty: &'static [&'static str]) -> impl Strategy<Va
         2 => "[a-zA-Z ]{1,8}",
     ];
     prop::collection::vec(piece, 0..max_pieces).prop_map(|pieces| pieces.concat())
-}
-
-/// `text` as a YAML double-quoted scalar: every character survives, control characters
-/// included, as escapes.
-fn yaml_quoted(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control()
-                || matches!(
-                    c,
-                    '\u{feff}' | '\u{fffe}' | '\u{ffff}' | '\u{2028}' | '\u{2029}'
-                ) =>
-            {
-                out.push_str(&format!("\\U{:08x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// A Markdown post whose every text field (and body) is nasty, with a valid date.

@@ -14,6 +14,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::feeds::{config, feed_rs, feedparser, fixed_now, scan};
+use common::sites::yaml_quoted;
 use dropfeed::pipeline::Built;
 use proptest::prelude::*;
 use tempfile::TempDir;
@@ -134,28 +135,6 @@ fn nasty_text() -> impl Strategy<Value = String> {
         1 => any::<char>().prop_map(String::from),
     ];
     prop::collection::vec(piece, 1..30).prop_map(|p| p.concat().replace(['\0', '\r', '\n'], " "))
-}
-
-/// `text` as a YAML double-quoted scalar.
-fn yaml_quoted(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control()
-                || matches!(
-                    c,
-                    '\u{feff}' | '\u{fffe}' | '\u{ffff}' | '\u{2028}' | '\u{2029}'
-                ) =>
-            {
-                out.push_str(&format!("\\U{:08x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 proptest! {

@@ -71,3 +71,27 @@ pub fn generate(dir: &Path, n: usize) {
         }
     }
 }
+
+/// `text` as a YAML double-quoted scalar: every character survives as an escape, control
+/// characters and the ones YAML refuses to carry raw (BOM, U+FFFE/FFFF, line separators)
+/// included, so a generated front matter value reaches the parser exactly.
+pub fn yaml_quoted(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control()
+                || matches!(
+                    c,
+                    '\u{feff}' | '\u{fffe}' | '\u{ffff}' | '\u{2028}' | '\u{2029}'
+                ) =>
+            {
+                out.push_str(&format!("\\U{:08x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
