@@ -52,7 +52,7 @@ const MAX_TEMPLATE_BYTES: u64 = 1024 * 1024;
 /// Work one page may cost (minijinja fuel, about one unit per instruction): a template
 /// looping without end fails instead of hanging the rebuild. The default pages cost a few
 /// thousand units.
-const FUEL: u64 = 50_000_000;
+const FUEL: u64 = 5_000_000;
 
 /// A template of the theme folder that is not in force, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
