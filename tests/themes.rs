@@ -8,7 +8,8 @@
 //!   same way, by the sample page it must render first;
 //! - a page template that loops past any sensible cost fails instead of hanging the rebuild;
 //! - author text is escaped in author templates too (auto-escaping is on);
-//! - `dropfeed check` reports a broken template with `file:line:` and exits 1.
+//! - `dropfeed check` reports a broken template with `file:line:` and exits 1;
+//! - a stylesheet in the theme folder is served at `/theme/style.css` (templates are not).
 
 mod common;
 
@@ -200,4 +201,40 @@ fn check_reports_a_broken_template_with_file_and_line() {
         "check names {expected}:\n{stdout}"
     );
     assert_eq!(output.status.code(), Some(1), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stylesheet_in_the_theme_folder_is_served_and_linkable() {
+    let (server, templates) = serve_with_templates().await;
+    std::fs::write(templates.join("style.css"), "body { color: teal }\n").expect("style.css");
+    let base = "{% extends \"base.html\" %}{% block head %}<link rel=\"stylesheet\" href=\"{{ site.theme_url }}style.css\">{% endblock %}";
+    std::fs::write(
+        templates.join("post.html"),
+        format!("{base}{{% block body %}}<p>{{{{ post.title }}}}</p>{{% endblock %}}"),
+    )
+    .expect("post.html");
+    assert!(
+        wait_until(DEADLINE, async || server
+            .get("/theme/style.css", &[])
+            .await
+            .0
+            == 200)
+        .await,
+        "the stylesheet is served"
+    );
+    let (_, headers, css) = server.get("/theme/style.css", &[]).await;
+    assert_eq!(
+        common::server::header(&headers, "content-type"),
+        "text/css; charset=utf-8"
+    );
+    assert_eq!(&css[..], b"body { color: teal }\n");
+    let href = format!("href=\"{}\"", server.url("/theme/style.css"));
+    assert!(
+        wait_until(DEADLINE, async || body(&server, "/posts/first/")
+            .await
+            .contains(&href))
+        .await
+    );
+    // A template is not a theme file: it is never served.
+    assert_eq!(server.get("/theme/post.html", &[]).await.0, 404);
 }

@@ -160,10 +160,75 @@ pub(super) fn sample(kind: &'static str) -> Page {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn the_embedded_pages_render_every_sample() {
         let sources: Sources = super::super::embedded_sources();
         assert!(first_failure(&sources).is_none());
+    }
+
+    /// Pieces of template text, well-formed or not, that authors write.
+    fn template() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            "\\PC{0,12}",
+            Just("{% extends \"base.html\" %}".to_string()),
+            Just("{% block body %}".to_string()),
+            Just("{% endblock %}".to_string()),
+            Just("{% if post %}".to_string()),
+            Just("{% endif %}".to_string()),
+            Just("{% for p in posts %}{{ p.title }}".to_string()),
+            Just("{% endfor %}".to_string()),
+            Just("{% include \"list.html\" %}".to_string()),
+            Just("{{ t.n_posts | replace('{n}', tag.count) }}".to_string()),
+            Just("{{ post.content | safe }}".to_string()),
+            Just("{{ nothing.at.all }}".to_string()),
+            Just("{{ site.title | no_such_filter }}".to_string()),
+            Just(
+                "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+                    .to_string()
+            ),
+            Just("{{ 1 / 0 }}".to_string()),
+            Just("{%".to_string()),
+            Just("}}".to_string()),
+        ];
+        prop::collection::vec(piece, 0..8).prop_map(|pieces| pieces.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Whatever an author writes into a template, loading never panics and every page
+        /// of every kind still renders (the author's template, or the last good one).
+        #[test]
+        fn any_template_text_leaves_every_page_renderable(
+            name in prop::sample::select(super::super::TEMPLATE_NAMES.to_vec()),
+            text in template(),
+        ) {
+            let dir = tempfile::tempdir().expect("tempdir");
+            std::fs::write(dir.path().join(name), &text).expect("write template");
+            let theme = Theme::load(dir.path(), &Theme::embedded());
+            for (page, kind) in PAGES {
+                prop_assert!(theme.render(page, &sample(kind)).is_ok(), "{page} with {name}: {text:?}");
+            }
+        }
+
+        /// Author text is escaped on every page, whatever it holds.
+        #[test]
+        fn titles_never_become_markup(title in "\\PC{0,40}") {
+            let title = format!("<script>{title}");
+            for (page, kind) in PAGES {
+                let mut context = sample(kind);
+                context.site.title = title.clone();
+                for post in &mut context.posts {
+                    post.title = title.clone();
+                }
+                if let Some(post) = &mut context.post {
+                    post.title = title.clone();
+                }
+                let html = Theme::embedded().render(page, &context).expect("renders");
+                prop_assert!(!html.contains("<script>"), "{page}: {html}");
+            }
+        }
     }
 }
