@@ -1,8 +1,9 @@
 //! Feeds opened in a browser, and the same feeds read by feed readers:
 //!
 //! - RSS and Atom documents (subscription feeds, tag feeds, archive pages) name `/feed.xsl`
-//!   in an `xml-stylesheet` instruction right after the XML declaration; JSON Feed does not;
-//! - `/feed.xsl` is served as `text/xsl` and is well-formed XML;
+//!   in an `xml-stylesheet` instruction right after the XML declaration, then `/feed.css`
+//!   for browsers without XSLT; JSON Feed does not;
+//! - `/feed.xsl` is served as `text/xsl` and is well-formed XML; `/feed.css` as `text/css`;
 //! - with the instruction, feed-rs and Python feedparser read exactly what they read
 //!   without it (every entry's id, title, link and dates), and feedparser sees no error;
 //! - a browser tab (`Sec-Fetch-Dest: document`) gets the same bytes labelled
@@ -119,6 +120,10 @@ async fn a_browser_tab_gets_xml_and_a_feed_reader_the_feed_type() {
     let (status, headers, _) = server.get("/feed.xsl", &[]).await;
     assert_eq!(status, 200);
     assert_eq!(header(&headers, "content-type"), "text/xsl; charset=utf-8");
+    let (status, headers, css) = server.get("/feed.css", &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "content-type"), "text/css; charset=utf-8");
+    assert!(String::from_utf8_lossy(&css).contains("This is a web feed"));
     for (path, own) in [
         ("/atom.xml", "application/atom+xml"),
         ("/feed.xml", "application/rss+xml"),

@@ -185,6 +185,7 @@ pub fn render(site: &Site, planned: &Planned) -> Result<Rendered, RenderError> {
         Doc::Robots => Ok(chrome::robots(site)),
         Doc::Opml => Ok(chrome::opml(site)),
         Doc::FeedStyle => Ok(feed_style::render(site)),
+        Doc::FeedCss => Ok(feed_style::render_css(site)),
         Doc::Feed {
             prefix,
             page,

@@ -41,6 +41,8 @@ pub enum Doc {
     Opml,
     /// `/feed.xsl`: how browsers show the feeds to people.
     FeedStyle,
+    /// `/feed.css`: the same for browsers without XSLT.
+    FeedCss,
 }
 
 /// A route, what it shows, and a fingerprint of everything that shapes its bytes: equal
@@ -86,6 +88,7 @@ pub fn plan_hot(site: &Site) -> Vec<Planned> {
         (chrome::ROBOTS_ROUTE, Doc::Robots),
         (chrome::OPML_ROUTE, Doc::Opml),
         (super::feed_style::ROUTE, Doc::FeedStyle),
+        (super::feed_style::CSS_ROUTE, Doc::FeedCss),
     ] {
         out.extend(plan(site, route, doc));
     }
@@ -216,7 +219,7 @@ fn plan(site: &Site, route: &str, doc: Doc) -> Option<Planned> {
             hash_entries(&mut hasher, site.entries.iter());
         }
         Doc::Opml => hash_tag_index(&mut hasher, site),
-        Doc::NotFound | Doc::ThemeFile(_) | Doc::Robots | Doc::FeedStyle => {}
+        Doc::NotFound | Doc::ThemeFile(_) | Doc::Robots | Doc::FeedStyle | Doc::FeedCss => {}
     }
     let mut fingerprint = Fingerprint::default();
     fingerprint.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
