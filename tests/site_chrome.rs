@@ -10,7 +10,8 @@
 //! - `icon` and `logo` reach Atom `icon`/`logo`, RSS `image`, JSON Feed `icon`/`favicon`
 //!   and the pages' `<link rel="icon">`, and `/favicon.ico` redirects to the icon;
 //! - a route that does not exist answers `404` with the theme's page leading home;
-//! - the static export writes all of it.
+//! - the static export writes all of it, and its nginx config serves each with its own
+//!   type and answers `404` with the not-found page.
 
 mod common;
 
