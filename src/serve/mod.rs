@@ -217,7 +217,7 @@ async fn route(
     if let Some(path) = crate::post::links::path_of_file_route(route) {
         return match snapshot.file(&path) {
             Some(found) => file::answer_file(Arc::clone(found), head, request.headers()).await,
-            None => not_found().map(Into::into),
+            None => page_not_found(&snapshot, head).map(Into::into),
         };
     }
     route_page(snapshot, route, head, request)

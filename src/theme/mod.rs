@@ -49,10 +49,15 @@ const EMBEDDED: [&str; 8] = [
 /// The largest template read: anything bigger is not a page template.
 const MAX_TEMPLATE_BYTES: u64 = 1024 * 1024;
 
-/// Work one page may cost (minijinja fuel, about one unit per instruction): a template
-/// looping without end fails instead of hanging the rebuild. The default pages cost a few
-/// thousand units.
-const FUEL: u64 = 5_000_000;
+/// Work a sample page may cost (minijinja fuel, about one unit per instruction): a
+/// template looping without end is refused before it serves. The samples cost the default
+/// templates a few thousand units.
+const SAMPLE_FUEL: u64 = 5_000_000;
+
+/// Work one real page may cost: bounded, so an author's template that loops without end
+/// only on real data fails (and gives way to the default one) instead of hanging the
+/// rebuild; large enough for the default `/tags/` of a site with a hundred thousand tags.
+const PAGE_FUEL: u64 = 500_000_000;
 
 /// A template of the theme folder that is not in force, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,7 +135,7 @@ impl Theme {
         assets: BTreeMap<String, Asset>,
         problems: Vec<TemplateProblem>,
     ) -> Theme {
-        let (env, _) = environment(&sources);
+        let (env, _) = environment(&sources, PAGE_FUEL);
         let mut hasher = blake3::Hasher::new();
         for (name, (text, _)) in &sources {
             for part in [name.as_bytes(), text.as_bytes()] {
@@ -215,15 +220,17 @@ fn embedded_sources() -> BTreeMap<&'static str, (Arc<str>, Origin)> {
         .collect()
 }
 
-/// An environment holding `sources`, and the first template that does not compile.
+/// An environment holding `sources`, each render allowed `fuel`, and the first template
+/// that does not compile.
 fn environment(
     sources: &BTreeMap<&'static str, (Arc<str>, Origin)>,
+    fuel: u64,
 ) -> (
     Environment<'static>,
     Option<(&'static str, minijinja::Error)>,
 ) {
     let mut env = Environment::new();
-    env.set_fuel(Some(FUEL));
+    env.set_fuel(Some(fuel));
     env.set_formatter(formatter);
     let mut failed = None;
     for (name, (text, _)) in sources {

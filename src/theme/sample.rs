@@ -58,7 +58,7 @@ pub(super) fn settle(
 
 /// The first template that does not compile, or whose page fails on a sample.
 fn first_failure(sources: &Sources) -> Option<(&'static str, minijinja::Error)> {
-    let (env, failed) = environment(sources);
+    let (env, failed) = environment(sources, super::SAMPLE_FUEL);
     if failed.is_some() {
         return failed;
     }
