@@ -2,8 +2,9 @@
 //!
 //! - a `home.html` written into `templates/` beside the posts folder is served at `/`
 //!   without a restart, and posts still publish through it;
-//! - a `home.html` that no longer compiles leaves the last good home page serving, and
-//!   `/status` names the file and the line of the error; fixing it serves the fix;
+//! - a `home.html` that no longer compiles leaves the last good home page serving (posts
+//!   keep publishing through it), and `/status` names the file and the line of the error;
+//!   fixing it serves the fix;
 //! - a template that compiles but fails when rendered (an unknown filter) is refused the
 //!   same way, by the sample page it must render first;
 //! - a page template that loops past any sensible cost fails instead of hanging the rebuild;
@@ -126,6 +127,18 @@ async fn a_broken_template_keeps_the_last_good_page_and_is_reported_with_its_lin
         "the last good home page serves:\n{page}"
     );
     assert!(!page.contains("Broken"), "{page}");
+    // Posts keep publishing through the last good template meanwhile.
+    server.write_post(
+        "later.md",
+        &markdown_post("Later post", "2024-01-05", "More."),
+    );
+    assert!(
+        wait_until(DEADLINE, async || body(&server, "/")
+            .await
+            .contains("Later post"))
+        .await,
+        "a post written while a template is broken is published"
+    );
 
     std::fs::write(&home, CUSTOM_HOME.replace("My own home", "Fixed home")).expect("fix");
     assert!(
