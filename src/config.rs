@@ -92,6 +92,16 @@ pub struct Config {
     pub redirects: BTreeMap<String, String>,
     /// The admin listener (`/status`, `/metrics`).
     pub admin: AdminConfig,
+    /// `theme_dir`: the folder of the author's templates, as written (a relative path is
+    /// taken from the folder holding the posts folder). Default: `templates/` beside the
+    /// posts folder.
+    pub theme_dir: Option<std::path::PathBuf>,
+    /// `icon`: absolute URL of the site's small square icon (pages' `<link rel="icon">`,
+    /// Atom `icon`, JSON Feed `favicon`, `/favicon.ico`).
+    pub icon: Option<String>,
+    /// `logo`: absolute URL of the site's larger logo (Atom `logo`, RSS `image`, JSON Feed
+    /// `icon`); default: the icon.
+    pub logo: Option<String>,
 }
 
 /// `Cache-Control` parameters, in seconds.
@@ -212,6 +222,8 @@ impl Config {
         let link_base = validate::link_base(raw.link_base)?;
         let websub_hub = validate::hub(raw.websub.hub)?;
         let redirects = redirects::redirects(raw.redirects, &base_url)?;
+        let icon = validate::site_url(raw.icon, &base_url, "icon")?;
+        let logo = validate::site_url(raw.logo, &base_url, "logo")?.or_else(|| icon.clone());
         Ok(Config {
             title: raw.title.unwrap_or_else(|| "dropfeed".into()),
             description: raw
@@ -235,6 +247,9 @@ impl Config {
             log: log::validate(raw.log)?,
             redirects,
             admin: admin::validate(raw.admin)?,
+            theme_dir: raw.theme_dir,
+            icon,
+            logo,
         })
     }
 

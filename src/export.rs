@@ -144,6 +144,13 @@ fn immutable_routes<'a>(routes: &[(&'a String, &'a Arc<Resource>)]) -> Vec<&'a s
         .collect()
 }
 
+/// Whether a route needs its own nginx `location`: an archive page, or a resource that is
+/// neither an HTML page nor a subscription feed.
+fn own_location(resource: &Resource) -> bool {
+    resource.lifetime == Lifetime::Immutable
+        || !(resource.media == Media::Html || resource.media.is_feed())
+}
+
 /// An nginx `server` block serving the export with dropfeed's headers.
 fn nginx_conf(root: &Path, routes: &[(&String, &Arc<Resource>)], cache: &CacheConfig) -> String {
     let live = cache_control::directives(cache, Lifetime::Live);
@@ -152,7 +159,7 @@ fn nginx_conf(root: &Path, routes: &[(&String, &Arc<Resource>)], cache: &CacheCo
         "{CONF_HEADER}: serves {root} with the headers `dropfeed serve` sends.\n\
          # Include it in nginx's http block. Stock nginx serves the .gz siblings (gzip_static);\n\
          # with the ngx_brotli module, uncomment brotli_static for the .br ones.\n\
-         server {{\n    listen 8080;\n    root {root};\n    index index.html;\n    gzip_static on;\n    # brotli_static on;\n    etag on;\n\n    location = /{MARKER} {{\n        return 404;\n    }}\n",
+         server {{\n    listen 8080;\n    root {root};\n    index index.html;\n    gzip_static on;\n    # brotli_static on;\n    etag on;\n\n    error_page 404 /404.html;\n\n    location = /{MARKER} {{\n        return 404;\n    }}\n",
         root = root.display()
     );
     let feeds = FEED_FORMATS.map(|media| {
@@ -166,14 +173,16 @@ fn nginx_conf(root: &Path, routes: &[(&String, &Arc<Resource>)], cache: &CacheCo
         ));
     }
     out.push_str(&nginx_files(&live));
-    for route in immutable_routes(routes) {
-        let content_type = routes
-            .iter()
-            .find(|(r, _)| r.as_str() == route)
-            .and_then(|(_, res)| res.content_type.to_str().ok().map(str::to_string))
-            .unwrap_or_default();
+    // Archive pages (cached for a year), and what is neither a page nor a feed (sitemap,
+    // robots.txt, OPML, the feed stylesheets, theme files): `location /` would call them HTML.
+    for (route, resource) in routes.iter().filter(|(_, r)| own_location(r)) {
+        let content_type = resource.content_type.to_str().unwrap_or_default();
+        let cache = match resource.lifetime {
+            Lifetime::Immutable => &year,
+            _ => &live,
+        };
         out.push_str(&format!(
-            "    location = /{route} {{\n        types {{ }}\n        default_type \"{content_type}\";\n        add_header Cache-Control \"{year}\";\n        add_header Vary Accept-Encoding;\n    }}\n"
+            "    location = /{route} {{\n        types {{ }}\n        default_type \"{content_type}\";\n        add_header Cache-Control \"{cache}\";\n        add_header Vary Accept-Encoding;\n    }}\n"
         ));
     }
     out.push_str("}\n");

@@ -8,6 +8,8 @@
 //! - [`logging`]: log lines on stderr (text or JSON, colour only on a terminal).
 //! - [`parallel`]: a list of independent items mapped on every core.
 //! - [`post`]: one file → one [`post::Post`] (front matter, Markdown, plain text, dates).
+//! - [`theme`]: the pages' templates (embedded, or the author's theme folder), words and
+//!   dates in each page's language.
 //! - [`load`]: the posts folder → posts, re-reading only changed files, and the files beside
 //!   posts that posts link to (located and hashed).
 //! - [`ids`]: posts → permanent ids, issued once and recorded in the ledger.
@@ -50,5 +52,6 @@ pub mod site;
 pub mod snapshot;
 pub mod status;
 pub mod systemd;
+pub mod theme;
 pub mod watch;
 pub mod websub;

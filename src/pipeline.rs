@@ -171,11 +171,13 @@ fn build_with(
         Site::patched(site, config, &edited, &*ledger, now)
     });
     let was_patched = patched.is_some();
-    let site = Arc::new(patched.unwrap_or_else(|| {
+    let mut site = patched.unwrap_or_else(|| {
         let posts = library.posts();
         ledger.assign(&posts, &presence, issuer, now);
         Site::build(Arc::clone(config), &posts, &*ledger, now)
-    }));
+    });
+    site.theme = library.theme();
+    let site = Arc::new(site);
     let site_done = started.elapsed();
     let linked = library.linked();
     let snapshot = Snapshot::build(Arc::clone(&site), linked, previous, encode, status)?;

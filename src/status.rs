@@ -272,6 +272,8 @@ pub struct StatusInputs {
     pub skipped: Vec<Skipped>,
     /// Why the last configuration reload (SIGHUP) was refused, if it was.
     pub config_error: Option<String>,
+    /// Templates of the theme folder not in force, and why.
+    pub templates: Vec<crate::theme::TemplateProblem>,
     /// The id ledger's health, read when the report is made (a write fails after publishing).
     pub ledger: SharedHealth,
     /// The rebuild under way, when the server is rebuilding (timed once its snapshot is
@@ -307,6 +309,7 @@ impl StatusInputs {
                 .collect(),
             skipped: library.skipped.values().cloned().collect(),
             config_error: library.config_error.clone(),
+            templates: library.theme().problems().to_vec(),
             ledger,
             rebuild: None,
         }

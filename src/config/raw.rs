@@ -33,6 +33,12 @@ pub struct RawConfig {
     pub link_base: Option<Spanned<String>>,
     /// Largest post file read, in bytes.
     pub max_post_bytes: Option<u64>,
+    /// Folder of the author's templates.
+    pub theme_dir: Option<std::path::PathBuf>,
+    /// The site's small square icon.
+    pub icon: Option<Spanned<String>>,
+    /// The site's larger logo.
+    pub logo: Option<Spanned<String>>,
     /// HTTP caching.
     #[serde(default)]
     pub cache: RawCache,

@@ -100,6 +100,37 @@ pub(super) fn link_base(written: Option<Spanned<String>>) -> Result<Option<Url>,
         .transpose()
 }
 
+/// `icon` or `logo`, if written: an absolute URL, or a path on the site (`files/icon.png`,
+/// `/theme/logo.svg`) made absolute against `base_url`.
+pub(super) fn site_url(
+    written: Option<Spanned<String>>,
+    base_url: &Url,
+    key: &'static str,
+) -> Result<Option<String>, InvalidSetting> {
+    written
+        .map(|written| {
+            check(&written, |text| {
+                let relative = text.trim_start_matches('/');
+                let url =
+                    base_url
+                        .join(relative)
+                        .map_err(|reason| SettingProblem::NotAbsoluteUrl {
+                            key,
+                            text: text.clone(),
+                            reason,
+                        })?;
+                match url.scheme() {
+                    "http" | "https" => Ok(url.to_string()),
+                    _ => Err(SettingProblem::NotHttp {
+                        key,
+                        text: text.clone(),
+                    }),
+                }
+            })
+        })
+        .transpose()
+}
+
 /// `websub.hub`, if written.
 pub(super) fn hub(written: Option<Spanned<String>>) -> Result<Option<Url>, InvalidSetting> {
     written

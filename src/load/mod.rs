@@ -19,6 +19,7 @@ use chrono::DateTime;
 
 use crate::config::Config;
 use crate::post::{ParseContext, Post, PostError};
+use crate::theme::Theme;
 
 pub use linked::{FileStamp, Linked, LinkedFile, LinkedFiles};
 use read::{read_all, stamp, ReadResult};
@@ -74,6 +75,10 @@ pub struct Library {
     pub config_error: Option<String>,
     /// Shared with whoever displays progress (`dropfeed serve` on a terminal).
     pub progress: Arc<LoadProgress>,
+    /// The theme folder (`theme_dir`, or `templates/` beside the posts folder).
+    theme_dir: PathBuf,
+    /// The templates in force, read from the theme folder.
+    theme: Arc<Theme>,
 }
 
 /// More paths than this in one refresh (and more than a quarter of the posts) are read as a
@@ -115,6 +120,33 @@ pub fn parse_context(config: &Config) -> ParseContext {
     }
 }
 
+/// The theme folder a config names: `theme_dir` (relative to the folder holding the posts
+/// folder), or `templates/` beside the posts folder.
+fn theme_dir(posts: &Path, config: &Config) -> PathBuf {
+    let beside = posts.parent().unwrap_or(posts);
+    match &config.theme_dir {
+        Some(dir) => beside.join(dir),
+        None => beside.join("templates"),
+    }
+}
+
+/// The theme of a folder over `previous`, or the embedded one when there is no folder.
+fn load_theme(dir: &Path, previous: &Theme) -> Arc<Theme> {
+    if dir.is_dir() {
+        Arc::new(Theme::load(dir, previous))
+    } else {
+        Theme::embedded()
+    }
+}
+
+/// Each template problem as an error in the log (once per change of the theme).
+fn log_problems(theme: &Theme) {
+    for problem in theme.problems() {
+        let line = problem.line.map(|l| format!(":{l}")).unwrap_or_default();
+        tracing::error!("{}{line}: {}", problem.file.display(), problem.message);
+    }
+}
+
 impl Library {
     /// An empty library for a posts folder; call [`Library::scan`] to fill it.
     pub fn new(root: &Path, config: &Config) -> Library {
@@ -122,7 +154,12 @@ impl Library {
         let absolute = fs::canonicalize(root)
             .or_else(|_| std::path::absolute(root))
             .unwrap_or_else(|_| root.to_path_buf());
+        let theme_dir = theme_dir(&absolute, config);
+        let theme = load_theme(&theme_dir, &Theme::embedded());
+        log_problems(&theme);
         Library {
+            theme_dir,
+            theme,
             root: absolute,
             display_root: root.to_path_buf(),
             ctx: parse_context(config),
@@ -141,6 +178,8 @@ impl Library {
         self.config_error = None;
         self.ctx = parse_context(config);
         self.max_bytes = config.max_post_bytes;
+        self.theme_dir = theme_dir(&self.root, config);
+        self.reload_theme();
         let forget = blake3::hash(b"dropfeed: reconfigured");
         for state in self.files.values_mut() {
             state.stamp = (u64::MAX, None);
@@ -156,6 +195,28 @@ impl Library {
             .filter(|s| self.files.contains_key(**s) && self.root.join(s).is_file())
             .map(|s| s.to_string())
             .collect()
+    }
+
+    /// The theme folder, whether or not it exists.
+    pub fn theme_dir(&self) -> &Path {
+        &self.theme_dir
+    }
+
+    /// The templates in force.
+    pub fn theme(&self) -> Arc<Theme> {
+        Arc::clone(&self.theme)
+    }
+
+    /// Reads the theme folder again; true when what is in force or its problems changed.
+    pub fn reload_theme(&mut self) -> bool {
+        let theme = load_theme(&self.theme_dir, &self.theme);
+        let changed =
+            theme.digest() != self.theme.digest() || theme.problems() != self.theme.problems();
+        if changed {
+            log_problems(&theme);
+            self.theme = theme;
+        }
+        changed
     }
 
     /// The posts folder, absolute.

@@ -18,6 +18,8 @@ pub fn render_atom(doc: &FeedDoc) -> Result<Vec<u8>, DocError> {
         links: feed_links(doc),
         lang: Some(config.language.clone()),
         subtitle: Some(Text::plain(config.description.clone())),
+        icon: config.icon.clone(),
+        logo: config.logo.clone(),
         entries: doc
             .entries
             .iter()

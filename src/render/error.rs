@@ -47,6 +47,10 @@ pub enum DocError {
     /// The JSON Feed could not be serialised.
     #[error("{0}")]
     Json(serde_json::Error),
+    /// A page's template failed (the embedded theme's, or an author's on data its sample
+    /// page did not have, after the embedded one failed too).
+    #[error("template {0}")]
+    Template(String),
     /// An archive page number past the collection's last page.
     #[error("no such archive page")]
     NoSuchPage,

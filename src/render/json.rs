@@ -15,6 +15,12 @@ struct JsonFeed<'a> {
     description: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_url: Option<String>,
+    /// The large picture (JSON Feed's `icon`, 512×512 suggested): the site's logo.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    icon: Option<&'a str>,
+    /// The small one (`favicon`): the site's icon.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    favicon: Option<&'a str>,
     language: &'a str,
     authors: Vec<Author<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -74,6 +80,8 @@ pub fn render_json(doc: &FeedDoc) -> Result<Vec<u8>, DocError> {
             .prev_archive
             .as_ref()
             .map(|dir| doc.url_in(dir, Media::Json)),
+        icon: config.logo.as_deref(),
+        favicon: config.icon.as_deref(),
         language: &config.language,
         authors: vec![Author {
             name: &config.author,

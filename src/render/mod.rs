@@ -6,7 +6,9 @@
 //!   without rendering them.
 //! - [`FeedDoc`]: one feed document (a subscription feed or an archive page).
 //! - [`rss`], [`atom`], [`json`]: one feed document in each format.
-//! - [`html`]: the home page and one page per post.
+//! - [`html`]: the home page, older-posts pages, one page per post, the not-found page.
+//! - [`chrome`]: `/sitemap.xml`, `/robots.txt`, `/feeds.opml` and the theme folder's files.
+//! - [`feed_style`]: the XSLT stylesheet that shows feeds to people in a browser.
 //! - [`tag_pages`]: `/tags/` and one page per tag, the home of each tag feed.
 //! - [`RenderError`]: why a document could not be rendered.
 //!
@@ -14,8 +16,10 @@
 //! subscription document and RFC 5005 archive pages ([`crate::site::Paging`]).
 
 pub mod atom;
+pub mod chrome;
 mod error;
 mod feed;
+pub mod feed_style;
 pub mod html;
 pub mod json;
 mod plan;
@@ -71,6 +75,16 @@ pub enum Media {
     Html,
     /// A JSON report for tools (`/status?format=json`).
     Status,
+    /// An XSLT stylesheet (`/feed.xsl`).
+    Xsl,
+    /// A sitemap (`/sitemap.xml`).
+    Sitemap,
+    /// An OPML subscription list (`/feeds.opml`).
+    Opml,
+    /// Plain text (`/robots.txt`).
+    Text,
+    /// A file of the theme folder, with its `Content-Type`.
+    Asset(&'static str),
 }
 
 impl Media {
@@ -82,6 +96,12 @@ impl Media {
             Media::Json => "application/feed+json; charset=utf-8",
             Media::Html => "text/html; charset=utf-8",
             Media::Status => "application/json; charset=utf-8",
+            // What browsers apply from an `xml-stylesheet` instruction (Chromium, Firefox).
+            Media::Xsl => "text/xsl; charset=utf-8",
+            Media::Sitemap => "application/xml; charset=utf-8",
+            Media::Opml => "text/x-opml; charset=utf-8",
+            Media::Text => "text/plain; charset=utf-8",
+            Media::Asset(content_type) => content_type,
         }
     }
 
@@ -91,7 +111,7 @@ impl Media {
             Media::Rss => "feed.xml",
             Media::Atom => "atom.xml",
             Media::Json => "feed.json",
-            Media::Html | Media::Status => "index.html",
+            _ => "index.html",
         }
     }
 
@@ -158,6 +178,14 @@ pub fn render(site: &Site, planned: &Planned) -> Result<Rendered, RenderError> {
         Doc::TagIndex => tag_pages::render_tag_index(site).map_err(failed),
         Doc::TagPage(slug) => tag_pages::render_tag_page(site, slug).map_err(failed),
         Doc::PostPage(index) => html::render_post(site, &site.entries[*index]).map_err(failed),
+        Doc::List(n) => html::render_list(site, *n).map_err(failed),
+        Doc::NotFound => html::render_not_found(site).map_err(failed),
+        Doc::ThemeFile(name) => chrome::theme_file(site, name).map_err(failed),
+        Doc::Sitemap => Ok(chrome::sitemap(site)),
+        Doc::Robots => Ok(chrome::robots(site)),
+        Doc::Opml => Ok(chrome::opml(site)),
+        Doc::FeedStyle => Ok(feed_style::render(site)),
+        Doc::FeedCss => Ok(feed_style::render_css(site)),
         Doc::Feed {
             prefix,
             page,
@@ -180,8 +208,8 @@ fn render_feed(
 ) -> Result<Rendered, DocError> {
     let doc = feed_doc(site, prefix, page).ok_or(DocError::NoSuchPage)?;
     let body = match media {
-        Media::Rss => rss::render_rss(&doc),
-        Media::Atom => atom::render_atom(&doc),
+        Media::Rss => rss::render_rss(&doc).map(|b| feed_style::with_stylesheet(site, b)),
+        Media::Atom => atom::render_atom(&doc).map(|b| feed_style::with_stylesheet(site, b)),
         _ => json::render_json(&doc),
     }?;
     let link_header = site.config.websub_hub.as_ref().map(|hub| {

@@ -3,7 +3,7 @@
 //! of each document's inputs.
 
 use super::feed::{collection, feed_doc, paging};
-use super::{html, tag_pages, Media, FEED_FORMATS};
+use super::{chrome, html, tag_pages, Media, FEED_FORMATS};
 use crate::post::Fingerprint;
 use crate::site::{Entry, Site};
 
@@ -27,6 +27,22 @@ pub enum Doc {
     TagPage(String),
     /// A post's page, by index into [`Site::entries`].
     PostPage(usize),
+    /// Page `n` (2 or more) of the post list: older posts, from the home page.
+    List(usize),
+    /// The page answered for routes that do not exist (`404.html`).
+    NotFound,
+    /// A file of the theme folder (`theme/{name}`).
+    ThemeFile(String),
+    /// `/sitemap.xml`: every page, with `lastmod`.
+    Sitemap,
+    /// `/robots.txt`, naming the sitemap.
+    Robots,
+    /// `/feeds.opml`: every subscription feed (the site's, each tag's).
+    Opml,
+    /// `/feed.xsl`: how browsers show the feeds to people.
+    FeedStyle,
+    /// `/feed.css`: the same for browsers without XSLT.
+    FeedCss,
 }
 
 /// A route, what it shows, and a fingerprint of everything that shapes its bytes: equal
@@ -67,6 +83,22 @@ pub fn plan_hot(site: &Site) -> Vec<Planned> {
     }
     out.extend(plan(site, "", Doc::Index));
     out.extend(plan(site, "tags/", Doc::TagIndex));
+    out.extend(plan(site, html::NOT_FOUND_ROUTE, Doc::NotFound));
+    for (route, doc) in [
+        (chrome::ROBOTS_ROUTE, Doc::Robots),
+        (chrome::OPML_ROUTE, Doc::Opml),
+        (super::feed_style::ROUTE, Doc::FeedStyle),
+        (super::feed_style::CSS_ROUTE, Doc::FeedCss),
+    ] {
+        out.extend(plan(site, route, doc));
+    }
+    for name in site.theme.assets().keys() {
+        out.extend(plan(
+            site,
+            &format!("theme/{name}"),
+            Doc::ThemeFile(name.clone()),
+        ));
+    }
     for slug in site.tags.keys() {
         out.extend(plan(
             site,
@@ -85,6 +117,21 @@ pub fn plan_cold(site: &Site, route: &str) -> Option<Planned> {
     {
         let index = site.entry_by_page(&format!("posts/{slug}/"))?;
         return plan(site, route, Doc::PostPage(index));
+    }
+    if route == chrome::SITEMAP_ROUTE {
+        return plan(site, route, Doc::Sitemap);
+    }
+    if let Some(n) = route
+        .strip_prefix("page/")
+        .and_then(|r| r.strip_suffix('/'))
+    {
+        let n: usize = n
+            .parse()
+            .ok()
+            .filter(|k: &usize| *k > 1 && n == k.to_string())?;
+        return (n <= html::list_pages(site))
+            .then(|| plan(site, route, Doc::List(n)))
+            .flatten();
     }
     // The last `archive/`: a tag may be called `archive` (`tags/archive/archive/1/…`).
     let (prefix, rest) = match route.rfind("archive/") {
@@ -123,6 +170,8 @@ pub fn all_routes(site: &Site) -> Vec<String> {
         }
     }
     routes.extend(site.entries.iter().map(|e| e.page_path().to_string()));
+    routes.extend((2..=html::list_pages(site)).map(html::list_route));
+    routes.push(chrome::SITEMAP_ROUTE.to_string());
     routes.sort();
     routes
 }
@@ -131,6 +180,10 @@ pub fn all_routes(site: &Site) -> Vec<String> {
 fn plan(site: &Site, route: &str, doc: Doc) -> Option<Planned> {
     let mut hasher = blake3::Hasher::new();
     hasher.update(&site.config_fingerprint);
+    if !matches!(doc, Doc::Feed { .. }) {
+        // Pages are made by the theme's templates; feeds are not.
+        hasher.update(&site.theme.digest());
+    }
     hasher.update(route.as_bytes());
     hasher.update(&[0]);
     match &doc {
@@ -143,7 +196,12 @@ fn plan(site: &Site, route: &str, doc: Doc) -> Option<Planned> {
             hasher.update(format!("{media:?}|{:?}|{}", feed.prev_archive, feed.title).as_bytes());
             hash_entries(&mut hasher, feed.entries.iter().copied());
         }
-        Doc::Index => hash_entries(&mut hasher, site.entries.iter().take(html::HOME_POSTS)),
+        Doc::Index => {
+            hasher.update(&(html::list_pages(site) as u64).to_le_bytes());
+            hash_entries(&mut hasher, html::listed_on(site, 1));
+            // The home page lists the most used tags.
+            hash_tag_index(&mut hasher, site);
+        }
         Doc::TagIndex => hash_tag_index(&mut hasher, site),
         Doc::TagPage(slug) => {
             let tag = site.tags.get(slug)?;
@@ -152,6 +210,16 @@ fn plan(site: &Site, route: &str, doc: Doc) -> Option<Planned> {
             hash_entries(&mut hasher, tag_pages::listed(site, tag));
         }
         Doc::PostPage(index) => hash_entries(&mut hasher, std::iter::once(&site.entries[*index])),
+        Doc::List(n) => {
+            hasher.update(&(html::list_pages(site) as u64).to_le_bytes());
+            hash_entries(&mut hasher, html::listed_on(site, *n));
+        }
+        Doc::Sitemap => {
+            hash_tag_index(&mut hasher, site);
+            hash_entries(&mut hasher, site.entries.iter());
+        }
+        Doc::Opml => hash_tag_index(&mut hasher, site),
+        Doc::NotFound | Doc::ThemeFile(_) | Doc::Robots | Doc::FeedStyle | Doc::FeedCss => {}
     }
     let mut fingerprint = Fingerprint::default();
     fingerprint.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
@@ -194,8 +262,9 @@ pub fn entries_of<'a>(site: &'a Site, planned: &Planned) -> Vec<&'a Entry> {
         Doc::Feed { prefix, page, .. } => {
             feed_doc(site, prefix, *page).map_or_else(Vec::new, |doc| doc.entries)
         }
-        Doc::Index => site.entries.iter().take(html::HOME_POSTS).collect(),
-        Doc::TagIndex | Doc::TagPage(_) => Vec::new(),
+        Doc::Index => html::listed_on(site, 1).collect(),
+        Doc::List(n) => html::listed_on(site, *n).collect(),
         Doc::PostPage(index) => vec![&site.entries[*index]],
+        _ => Vec::new(),
     }
 }

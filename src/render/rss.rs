@@ -28,6 +28,12 @@ pub fn render_rss(doc: &FeedDoc) -> Result<Vec<u8>, DocError> {
             .map(|d| rfc2822(&d.fixed_offset(), "the newest entry"))
             .transpose()?,
         generator: Some("dropfeed".into()),
+        image: config.logo.as_ref().map(|url| ::rss::Image {
+            url: url.clone(),
+            title: doc.title.clone(),
+            link: doc.home.clone(),
+            ..::rss::Image::default()
+        }),
         atom_ext: Some(AtomExtension {
             links: channel_links(doc),
         }),

@@ -4,6 +4,10 @@
 //! - `200` and `304` both carry `ETag`, `Last-Modified`, `Cache-Control` and
 //!   `Vary: Accept-Encoding`; `HEAD` carries `GET`'s headers without a body.
 //! - `406` when no coding the client accepts is available.
+//! - An RSS or Atom feed opened in a browser tab (`Sec-Fetch-Dest: document`, which only
+//!   browsers send) is labelled `application/xml`, `Cache-Control: private, no-cache`: the
+//!   same bytes, which browsers then show through the feed's `xml-stylesheet` instead of as
+//!   text or a download. Feed readers, and shared caches, keep getting the feed's own type.
 //! - Every header value is formatted when the resource is made: answering clones them into a
 //!   map sized once, and copies no body bytes.
 
@@ -13,6 +17,7 @@ use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Response, StatusCode};
 
 use super::{conditional, negotiate};
+use crate::render::Media;
 use crate::snapshot::{cache_control, Coding, Resource, Variant};
 
 /// Conditional GET, content negotiation and headers for one resource.
@@ -58,7 +63,25 @@ pub(super) fn answer(
         // not keep it for max-age in place of the gzip or br bytes that follow in moments.
         h.insert(header::CACHE_CONTROL, cache_control::no_store());
     }
+    if opened_in_browser(resource, headers) {
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/xml; charset=utf-8"),
+        );
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache"),
+        );
+    }
     response
+}
+
+/// Whether a browser navigated to an RSS or Atom feed (a person, not a feed reader).
+fn opened_in_browser(resource: &Resource, headers: &HeaderMap) -> bool {
+    matches!(resource.media, Media::Rss | Media::Atom)
+        && headers
+            .get("sec-fetch-dest")
+            .is_some_and(|dest| dest.as_bytes().eq_ignore_ascii_case(b"document"))
 }
 
 /// `304 Not Modified`, with the validators and caching headers of the variant.

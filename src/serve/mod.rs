@@ -217,7 +217,7 @@ async fn route(
     if let Some(path) = crate::post::links::path_of_file_route(route) {
         return match snapshot.file(&path) {
             Some(found) => file::answer_file(Arc::clone(found), head, request.headers()).await,
-            None => not_found().map(Into::into),
+            None => page_not_found(&snapshot, head).map(Into::into),
         };
     }
     route_page(snapshot, route, head, request)
@@ -244,7 +244,7 @@ async fn route_page(
     } else if let Some(location) = snapshot.redirect(route) {
         return moved_permanently(location);
     } else {
-        return redirect_to_folder(&snapshot, path, route);
+        return redirect_to_folder(&snapshot, path, route, head);
     };
     match rendered {
         Some(resource) => answer(&resource, head, headers),
@@ -283,10 +283,15 @@ fn metrics_page(metrics: &Metrics, snapshot: &Snapshot) -> Response<Full<Bytes>>
 }
 
 /// `/posts/x` → `/posts/x/` when only the folder form exists; otherwise `404`.
-fn redirect_to_folder(snapshot: &Snapshot, path: &str, route: &str) -> Response<Full<Bytes>> {
+fn redirect_to_folder(
+    snapshot: &Snapshot,
+    path: &str,
+    route: &str,
+    head: bool,
+) -> Response<Full<Bytes>> {
     let folder = format!("{route}/");
     if route.is_empty() || route.ends_with('/') || !snapshot.contains(&folder) {
-        return not_found();
+        return page_not_found(snapshot, head);
     }
     let mut response = plain(StatusCode::PERMANENT_REDIRECT, "moved\n");
     if let Ok(location) = HeaderValue::from_str(&format!("{path}/")) {
@@ -319,6 +324,27 @@ fn method_not_allowed() -> Response<Full<Bytes>> {
     response
         .headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    response
+}
+
+/// `404` with the theme's not-found page, which leads a person home (plain text when the
+/// snapshot has none).
+fn page_not_found(snapshot: &Snapshot, head: bool) -> Response<Full<Bytes>> {
+    let Some(page) = snapshot.get(crate::render::html::NOT_FOUND_ROUTE) else {
+        return not_found();
+    };
+    let body = match head {
+        true => Bytes::new(),
+        false => page.identity.body.clone(),
+    };
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, page.content_type.clone());
+    h.insert(
+        header::CACHE_CONTROL,
+        crate::snapshot::cache_control::no_store(),
+    );
     response
 }
 

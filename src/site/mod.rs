@@ -13,6 +13,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use crate::config::Config;
 use crate::ids::{default_id, IdSource};
 use crate::post::Post;
+use crate::theme::Theme;
 
 pub use paging::Paging;
 
@@ -106,6 +107,9 @@ pub struct Site {
     pub redirects: Arc<BTreeMap<String, String>>,
     /// Digest of the configuration: every rendered byte depends on it.
     pub config_fingerprint: [u8; 16],
+    /// The pages' templates and the theme folder's files (the embedded theme unless the
+    /// build sets the author's).
+    pub theme: Arc<Theme>,
     /// The time the site was built for: what is published, and the latest `Last-Modified`
     /// a resource may claim (a post `updated` in the future must not hold pollers off).
     pub now: DateTime<Utc>,
@@ -138,6 +142,7 @@ impl Site {
             notices: Vec::new(),
             redirects: Arc::default(),
             config_fingerprint: [0; 16],
+            theme: Theme::embedded(),
             now,
             page_index: Arc::default(),
         };

@@ -14,6 +14,13 @@ impl Site {
     /// Fills [`Site::redirects`] from the config and the published entries' aliases.
     pub(super) fn collect_redirects(&mut self) {
         let mut map: BTreeMap<String, String> = self.config.redirects.clone();
+        // Browsers ask for /favicon.ico whatever the pages say: send them to the icon.
+        if let Some(icon) = &self.config.icon {
+            if *icon != self.config.url("favicon.ico") {
+                map.entry("favicon.ico".to_string())
+                    .or_insert_with(|| icon.clone());
+            }
+        }
         let pages: HashSet<&str> = self.entries.iter().map(|e| e.page_path()).collect();
         let mut notices = Vec::new();
         for entry in &self.entries {

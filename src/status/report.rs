@@ -254,6 +254,14 @@ fn site_diagnostics(
         // Information here (a trial run is fine): `serve` and `build` warn at start.
         out.insert(0, Diagnostic::new("config", None, Level::Info, message));
     }
+    for problem in inputs.templates.iter().rev() {
+        let file = problem.file.display().to_string();
+        let message = problem.message.clone();
+        out.insert(
+            0,
+            Diagnostic::new(&file, problem.line, Level::Error, message),
+        );
+    }
     if let Some(error) = &inputs.config_error {
         let message =
             format!("the configuration was not reloaded, the previous one stays in force: {error}");

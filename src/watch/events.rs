@@ -104,6 +104,8 @@ pub(super) struct Pending {
     pub(super) rescan: bool,
     /// Rebuild even when no file changed (the clock moved, the config changed).
     pub(super) woken: bool,
+    /// A file of the theme folder changed: read the theme again.
+    pub(super) theme: bool,
 }
 
 impl Pending {
@@ -116,7 +118,10 @@ impl Pending {
     ) -> ControlFlow<()> {
         match message {
             Message::Stop => return ControlFlow::Break(()),
-            Message::Fs(Ok(event)) => self.event(event, root, state.config.watch.debounce),
+            Message::Fs(Ok(event)) => {
+                let theme_dir = state.library.theme_dir().to_path_buf();
+                self.event(event, root, &theme_dir, state.config.watch.debounce)
+            }
             Message::Fs(Err(e)) => {
                 tracing::warn!("watch error, rescanning: {e}");
                 self.rescan = true;
@@ -150,7 +155,23 @@ impl Pending {
         self.woken = true;
     }
 
-    fn event(&mut self, event: Event, root: &Path, debounce: Duration) {
+    fn event(&mut self, mut event: Event, root: &Path, theme_dir: &Path, debounce: Duration) {
+        if event.paths.iter().any(|p| p.starts_with(theme_dir)) {
+            // Our own reads of the templates are no change (they would reload forever).
+            let written = !matches!(event.kind, EventKind::Access(_))
+                || matches!(
+                    event.kind,
+                    EventKind::Access(AccessKind::Close(AccessMode::Write))
+                );
+            if written {
+                self.theme = true;
+                self.settle_at = Some(Instant::now() + debounce);
+            }
+            event.paths.retain(|p| !p.starts_with(theme_dir));
+            if event.paths.is_empty() {
+                return;
+            }
+        }
         let urgency = urgency(&event, root);
         if urgency == Urgency::Ignore {
             return;

@@ -176,6 +176,20 @@ fn new_watcher(
     }
 }
 
+/// Watches the theme folder too, when it exists: templates change like posts.
+fn watch_theme(watcher: Option<&mut notify::RecommendedWatcher>, dir: &std::path::Path) -> bool {
+    let Some(watcher) = watcher.filter(|_| dir.is_dir()) else {
+        return false;
+    };
+    match watcher.watch(dir, RecursiveMode::Recursive) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!("cannot watch the theme folder {}: {e}", dir.display());
+            false
+        }
+    }
+}
+
 /// The watcher thread: waits for messages and timers, then rebuilds what they changed.
 fn run(
     mut state: Rebuilder,
@@ -186,6 +200,8 @@ fn run(
     // The first build was published before this thread started; its ids are written now.
     state.save_ids();
     let root = state.library.root().to_path_buf();
+    let theme_dir = state.library.theme_dir().to_path_buf();
+    let mut theme_watched = watch_theme(watcher.as_mut(), &theme_dir);
     let mut pending = Pending::default();
     let mut next_rescan = Instant::now() + state.config.watch.rescan;
     loop {
@@ -207,7 +223,12 @@ fn run(
                 continue;
             }
             watcher = new_watcher(&root, events.clone());
+            theme_watched = watch_theme(watcher.as_mut(), &theme_dir);
             pending.rescan = true;
+        }
+        if pending.rescan && !theme_watched {
+            // A theme folder made after the start is watched from the next rescan on.
+            theme_watched = watch_theme(watcher.as_mut(), &theme_dir);
         }
         if !pending.due() {
             pending.answer_acted();

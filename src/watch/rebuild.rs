@@ -50,6 +50,9 @@ impl Rebuilder {
     /// Reads what is due (the whole folder, or the paths events named that are ready) and
     /// publishes what changed.
     pub(super) fn act(&mut self, pending: &mut Pending, started: Instant) {
+        // The theme is read again when its folder changed, and at every rescan.
+        let theme_changed =
+            (std::mem::take(&mut pending.theme) || pending.rescan) && self.library.reload_theme();
         let changes = if pending.rescan {
             pending.dirty.clear();
             pending.settle_at = None;
@@ -62,7 +65,7 @@ impl Rebuilder {
         pending.now = false;
         pending.rescan = false;
         let Some(changes) = changes else { return };
-        if changes.is_empty() && !self.scheduled_due() && !woken {
+        if changes.is_empty() && !self.scheduled_due() && !woken && !theme_changed {
             return;
         }
         self.publish(&changes, started);

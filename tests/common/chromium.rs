@@ -56,12 +56,40 @@ pub fn screenshot(chromium: &Path, url: &str, png: &Path, (width, height): (u32,
 
 /// Runs headless Chromium once, killing it if it outlives [`CHROMIUM_TIMEOUT`].
 fn run(chromium: &Path, url: &str, png: &Path, width: u32, height: u32) -> Duration {
+    let started = Instant::now();
+    let args = [
+        format!("--window-size={width},{height}"),
+        format!("--screenshot={}", png.display()),
+    ];
+    let (success, log) = headless(chromium, url, &args, None);
+    assert!(
+        success && png.is_file(),
+        "chromium failed for {url}:\n{log}"
+    );
+    started.elapsed()
+}
+
+/// The document Chromium shows for `url` once loaded (after any XSLT), serialised.
+pub fn dom(chromium: &Path, url: &str) -> String {
+    let out = tempfile::NamedTempFile::new().expect("a file for the DOM");
+    let (success, log) = headless(chromium, url, &["--dump-dom".to_string()], Some(out.path()));
+    assert!(success, "chromium failed for {url}:\n{log}");
+    std::fs::read_to_string(out.path()).expect("the DOM")
+}
+
+/// Runs headless Chromium with `args` on `url` (stdout into `stdout`, else its log), killing
+/// it if it outlives [`CHROMIUM_TIMEOUT`]; whether it succeeded, and its log.
+fn headless(chromium: &Path, url: &str, args: &[String], stdout: Option<&Path>) -> (bool, String) {
     let profile = tempfile::tempdir().expect("a Chromium profile folder");
     let started = Instant::now();
     // Chromium's output goes to a file, not a pipe: its helper processes may hold a pipe
     // open after the browser exits.
     let log_path = profile.path().join("chromium.log");
     let log_file = std::fs::File::create(&log_path).expect("a log file");
+    let out_file = match stdout {
+        Some(path) => std::fs::File::create(path).expect("an output file"),
+        None => log_file.try_clone().expect("log file"),
+    };
     let mut child = Command::new(chromium)
         .args([
             "--headless",
@@ -74,15 +102,14 @@ fn run(chromium: &Path, url: &str, png: &Path, width: u32, height: u32) -> Durat
             "--disable-sync",
             "--hide-scrollbars",
         ])
-        .arg(format!("--window-size={width},{height}"))
         .arg(format!(
             "--user-data-dir={}",
             profile.path().join("profile").display()
         ))
-        .arg(format!("--screenshot={}", png.display()))
+        .args(args)
         .arg(url)
         .stdin(Stdio::null())
-        .stdout(log_file.try_clone().expect("log file"))
+        .stdout(out_file)
         .stderr(log_file)
         // Its own process group, so a timeout ends Chromium's helpers too, and only them.
         .process_group(0)
@@ -102,12 +129,7 @@ fn run(chromium: &Path, url: &str, png: &Path, width: u32, height: u32) -> Durat
         }
         std::thread::sleep(Duration::from_millis(50));
     };
-    assert!(
-        status.success() && png.is_file(),
-        "chromium failed for {url} ({status}):\n{}",
-        log()
-    );
-    started.elapsed()
+    (status.success(), format!("({status})\n{}", log()))
 }
 
 /// Kills the process group this test started Chromium in (its id is Chromium's pid).
