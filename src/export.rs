@@ -2,7 +2,8 @@
 //! same bytes, plus `.br`, `.zst` and `.gz` siblings, and each file's modification time set
 //! to the resource's `Last-Modified` so a static server's validators are stable too; the
 //! files beside posts that published posts link to, copied under `files/`. Beside the
-//! folder, `DIR.nginx.conf` and `DIR.Caddyfile` serve it with dropfeed's headers.
+//! folder, `DIR.nginx.conf` and `DIR.Caddyfile` serve it with dropfeed's headers, and old
+//! addresses (`[redirects]`, aliases) answer `301` there and through `DIR/_redirects`.
 //!
 //! The new tree is written beside `DIR` and exchanged with it in one atomic rename on Linux
 //! (`renameat2(RENAME_EXCHANGE)`), so a reader sees the old set or the new one, never a mix
@@ -12,6 +13,7 @@
 //! Every output carries a [`MARKER`] file: a folder is replaced, and a kept tree deleted,
 //! only when it has one, and never when it overlaps the posts folder (`export/folder.rs`).
 
+use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io;
 use std::path::Path;
@@ -26,10 +28,13 @@ use crate::snapshot::{cache_control, encode_many, render_encoded, Coding, Resour
 
 mod files;
 mod folder;
+mod redirects;
 
 use files::write_files;
 use folder::{io_at, Target, CONF_HEADER};
 pub use folder::{ExportError, MARKER};
+pub use redirects::REDIRECTS_FILE;
+use redirects::{caddy_redirs, moved, nginx_locations, redirects_file, Moved};
 
 /// The file a route is written to: folder routes get `index.html`.
 pub fn file_for(route: &str) -> String {
@@ -52,6 +57,11 @@ pub fn write_out(snapshot: &Snapshot, posts: &Path, out: &Path) -> Result<(), Ex
         write_resource(staging.path(), route, resource).map_err(io_at(staging.path()))?;
     }
     write_files(staging.path(), snapshot.files())?;
+    let moved = old_addresses(snapshot, &routes);
+    if !moved.is_empty() {
+        let file = staging.path().join(REDIRECTS_FILE);
+        fs::write(&file, redirects_file(&moved)).map_err(io_at(&file))?;
+    }
     target.swap_in(staging)?;
     let out = target.out();
     let cache = snapshot
@@ -59,10 +69,19 @@ pub fn write_out(snapshot: &Snapshot, posts: &Path, out: &Path) -> Result<(), Ex
         .map(|site| site.config.cache.clone())
         .unwrap_or_default();
     let nginx = target.conf("nginx.conf");
-    fs::write(&nginx, nginx_conf(&out, &routes, &cache)).map_err(io_at(&nginx))?;
+    fs::write(&nginx, nginx_conf(&out, &routes, &cache, &moved)).map_err(io_at(&nginx))?;
     let caddy = target.conf("Caddyfile");
-    fs::write(&caddy, caddyfile(&out, &routes, &cache)).map_err(io_at(&caddy))?;
+    fs::write(&caddy, caddyfile(&out, &routes, &cache, &moved)).map_err(io_at(&caddy))?;
     Ok(())
+}
+
+/// The site's old addresses (`[redirects]`, aliases) that the export has no file for.
+fn old_addresses(snapshot: &Snapshot, routes: &[(&String, &Arc<Resource>)]) -> Vec<Moved> {
+    let Some(site) = snapshot.site() else {
+        return Vec::new();
+    };
+    let exported: BTreeSet<&str> = routes.iter().map(|(r, _)| r.as_str()).collect();
+    moved(&site.redirects, &exported)
 }
 
 /// Every route with its encoded resource: hot ones from the snapshot, cold ones rendered
@@ -152,14 +171,19 @@ fn own_location(resource: &Resource) -> bool {
 }
 
 /// An nginx `server` block serving the export with dropfeed's headers.
-fn nginx_conf(root: &Path, routes: &[(&String, &Arc<Resource>)], cache: &CacheConfig) -> String {
+fn nginx_conf(
+    root: &Path,
+    routes: &[(&String, &Arc<Resource>)],
+    cache: &CacheConfig,
+    moved: &[Moved],
+) -> String {
     let live = cache_control::directives(cache, Lifetime::Live);
     let year = cache_control::directives(cache, Lifetime::Immutable);
     let mut out = format!(
         "{CONF_HEADER}: serves {root} with the headers `dropfeed serve` sends.\n\
          # Include it in nginx's http block. Stock nginx serves the .gz siblings (gzip_static);\n\
          # with the ngx_brotli module, uncomment brotli_static for the .br ones.\n\
-         server {{\n    listen 8080;\n    root {root};\n    index index.html;\n    gzip_static on;\n    # brotli_static on;\n    etag on;\n\n    error_page 404 /404.html;\n\n    location = /{MARKER} {{\n        return 404;\n    }}\n",
+         server {{\n    listen 8080;\n    root {root};\n    index index.html;\n    gzip_static on;\n    # brotli_static on;\n    etag on;\n\n    error_page 404 /404.html;\n\n    location = /{MARKER} {{\n        return 404;\n    }}\n    location = /{REDIRECTS_FILE} {{\n        return 404;\n    }}\n",
         root = root.display()
     );
     let feeds = FEED_FORMATS.map(|media| {
@@ -173,6 +197,7 @@ fn nginx_conf(root: &Path, routes: &[(&String, &Arc<Resource>)], cache: &CacheCo
         ));
     }
     out.push_str(&nginx_files(&live));
+    out.push_str(&nginx_locations(moved));
     // Archive pages (cached for a year), and what is neither a page nor a feed (sitemap,
     // robots.txt, OPML, the feed stylesheets, theme files): `location /` would call them HTML.
     for (route, resource) in routes.iter().filter(|(_, r)| own_location(r)) {
@@ -215,12 +240,17 @@ fn matcher(media: Media) -> &'static str {
 }
 
 /// A Caddyfile serving the export with dropfeed's headers.
-fn caddyfile(root: &Path, routes: &[(&String, &Arc<Resource>)], cache: &CacheConfig) -> String {
+fn caddyfile(
+    root: &Path,
+    routes: &[(&String, &Arc<Resource>)],
+    cache: &CacheConfig,
+    moved: &[Moved],
+) -> String {
     let live = cache_control::directives(cache, Lifetime::Live);
     let year = cache_control::directives(cache, Lifetime::Immutable);
     let mut out = format!(
         "{CONF_HEADER}: serves {root} with the headers `dropfeed serve` sends.\n\
-         :8080 {{\n\trespond /{MARKER} 404\n\troot * {root}\n\tfile_server {{\n\t\tprecompressed br zstd gzip\n\t}}\n\
+         :8080 {{\n\trespond /{MARKER} 404\n\trespond /{REDIRECTS_FILE} 404\n\troot * {root}\n\tfile_server {{\n\t\tprecompressed br zstd gzip\n\t}}\n\
          \theader Vary Accept-Encoding\n\theader X-Content-Type-Options nosniff\n",
         root = root.display()
     );
@@ -242,6 +272,7 @@ fn caddyfile(root: &Path, routes: &[(&String, &Arc<Resource>)], cache: &CacheCon
             paths.join(" ")
         ));
     }
+    out.push_str(&caddy_redirs(moved));
     out.push_str(&format!("\theader ?Cache-Control \"{live}\"\n}}\n"));
     out
 }
