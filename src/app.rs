@@ -263,7 +263,7 @@ fn first_load(
     );
     let mut ledger = Ledger::open(root);
     let now = clock.now();
-    let inputs = Inputs::gather(&library, &mut ledger, now);
+    let inputs = Inputs::gather(&library, &mut ledger, config, now);
     let built =
         pipeline::build_for_serving(inputs, config, now, None, &Changes::default(), started)?;
     release_freed_memory();

@@ -83,9 +83,15 @@ impl Rebuilder {
             let now = self.clock.now();
             // Only the files read again can be new posts, unless a scheduled one came due.
             let inputs = if self.scheduled_due() {
-                Inputs::gather(&self.library, &mut self.ledger, now)
+                Inputs::gather(&self.library, &mut self.ledger, &self.config, now)
             } else {
-                Inputs::gather_changed(&self.library, &mut self.ledger, &changes.changed, now)
+                Inputs::gather_changed(
+                    &self.library,
+                    &mut self.ledger,
+                    &self.config,
+                    &changes.changed,
+                    now,
+                )
             };
             pipeline::build_for_serving(
                 inputs,
