@@ -72,8 +72,13 @@ fn start(dir: &std::path::Path, port: u16, admin: u16) -> Server {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Listening comes first (503 "starting" meanwhile); ready once /healthz says ok.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+    let ready = || {
+        let stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+        Some(get(&mut BufReader::new(stream), "/healthz").1 == "ok\n")
+    };
+    while ready() != Some(true) {
         assert!(Instant::now() < deadline, "server did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
