@@ -14,8 +14,8 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::encoder;
-use crate::ids::Ledger;
-use crate::load::{Changes, Library, LoadProgress};
+use crate::ids::{Ledger, STATE_DIR};
+use crate::load::{Changes, LastGood, Library, LoadProgress};
 use crate::metrics::Metrics;
 use crate::pipeline::{self, Built, Clock, Inputs};
 use crate::serve::{self, access_log::AccessLog};
@@ -278,6 +278,8 @@ fn first_load(
 ) -> Result<FirstLoad, StartError> {
     let mut library = Library::new(root, config);
     library.progress = progress;
+    // A post that breaks keeps its last good version across restarts too.
+    library.last_good = Some(LastGood::in_state(&root.join(STATE_DIR)));
     library
         .scan()
         .ok_or_else(|| StartError::NoPosts(root.display().to_string()))?;

@@ -4,6 +4,7 @@
 //! extensions, FIFOs, devices, links leading outside the folder) are never opened, except
 //! the files beside posts that posts link to, which are hashed (`linked`).
 
+mod last_good;
 mod linked;
 mod read;
 mod walk;
@@ -20,8 +21,9 @@ use chrono::DateTime;
 use crate::config::Config;
 use crate::post::{ParseContext, Post, PostError};
 
+pub use last_good::LastGood;
 pub use linked::{FileStamp, Linked, LinkedFile, LinkedFiles};
-use read::{read_all, stamp, ReadResult};
+use read::{read_all, stamp, ReadResult, Reader};
 use walk::{below, is_below, Walk};
 
 /// What is known about one post file.
@@ -74,6 +76,9 @@ pub struct Library {
     pub config_error: Option<String>,
     /// Shared with whoever displays progress (`dropfeed serve` on a terminal).
     pub progress: Arc<LoadProgress>,
+    /// Where last good versions are kept on disk, so a broken post keeps its last good
+    /// version across restarts (the server's library; `None` for `check` and `build`).
+    pub last_good: Option<LastGood>,
 }
 
 /// More paths than this in one refresh (and more than a quarter of the posts) are read as a
@@ -132,6 +137,7 @@ impl Library {
             skipped: BTreeMap::new(),
             config_error: None,
             progress: Arc::default(),
+            last_good: None,
         }
     }
 
@@ -269,6 +275,9 @@ impl Library {
         gone.dedup();
         for source in gone {
             self.files.remove(&source);
+            if let Some(store) = &self.last_good {
+                store.forget(&source);
+            }
             changes.removed.push(source);
         }
         for source in stale_skips {
@@ -289,13 +298,13 @@ impl Library {
         self.progress.done.store(0, Ordering::Relaxed);
         self.progress.total.store(stale.len(), Ordering::Relaxed);
         let progress = Arc::clone(&self.progress);
-        for (source, result) in read_all(
-            &self.display_root,
-            &self.ctx,
-            self.max_bytes,
-            stale,
-            &progress,
-        ) {
+        let reader = Reader {
+            display_root: &self.display_root,
+            ctx: &self.ctx,
+            max_bytes: self.max_bytes,
+            store: self.last_good.as_ref(),
+        };
+        for (source, result) in read_all(&reader, stale, &progress) {
             if self.apply(&source, result) {
                 changes.changed.push(source);
             }
@@ -320,6 +329,7 @@ impl Library {
                 stamp,
                 hash,
                 parsed,
+                stored,
             } => {
                 self.skipped.remove(source);
                 let previous = self.files.get(source);
@@ -330,6 +340,7 @@ impl Library {
                     return false;
                 }
                 let last_good_before = previous.and_then(|p| p.last_good.clone());
+                let last_good_before = last_good_before.or(stored.map(|p| Arc::new(*p)));
                 let state = match *parsed {
                     Ok(post) => FileState {
                         stamp,
