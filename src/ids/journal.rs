@@ -215,8 +215,9 @@ fn tail_of(before: &[u8], added: &[u8]) -> Vec<u8> {
 }
 
 /// Appends `lines` (whole lines, each ended by a newline) to the file read up to `at`, which
-/// must not have changed since (the caller holds the lock and has just read it), and flushes
-/// them to disk before returning.
+/// must not have changed since (the caller holds the lock and has just read it). Other
+/// processes read them at once (from the page cache); [`sync`] puts them on disk, after the
+/// change is published, so a new post does not wait for the disk.
 pub(super) fn append(path: &Path, at: &mut Position, lines: &str, count: usize) -> io::Result<()> {
     let mut file = OpenOptions::new().append(true).open(path)?;
     let meta = file.metadata()?;
@@ -231,7 +232,6 @@ pub(super) fn append(path: &Path, at: &mut Position, lines: &str, count: usize) 
     }
     bytes.extend_from_slice(lines.as_bytes());
     file.write_all(&bytes)?;
-    file.sync_data()?;
     let meta = file.metadata()?;
     at.len += bytes.len() as u64;
     at.modified = meta.modified().ok();
@@ -239,6 +239,11 @@ pub(super) fn append(path: &Path, at: &mut Position, lines: &str, count: usize) 
     at.lines += bytes.iter().filter(|&&b| b == b'\n').count();
     at.records += count;
     Ok(())
+}
+
+/// Flushes what was appended to the file to disk.
+pub(super) fn sync(path: &Path) -> io::Result<()> {
+    OpenOptions::new().append(true).open(path)?.sync_data()
 }
 
 /// Replaces the file by `text` atomically: a temporary file beside it, flushed to disk, then

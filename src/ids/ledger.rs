@@ -69,6 +69,8 @@ pub struct Ledger {
     shared: SharedHealth,
     /// How far this ledger has read the file: only what was appended since is read next.
     position: Option<Position>,
+    /// Lines were appended and not yet flushed to disk (see [`Ledger::save`]).
+    unsynced: bool,
 }
 
 /// Folder inside the posts folder where dropfeed keeps its state.
@@ -274,12 +276,17 @@ impl Ledger {
         Ok(())
     }
 
-    /// Writes what changed since the last write: reads what other replicas appended, then
-    /// appends one line per entry issued, moved or refreshed, and compacts the file when it
+    /// Writes what changed since the last write and flushes what was appended to disk: reads
+    /// what other replicas appended, then appends one line per entry issued, moved or refreshed, and compacts the file when it
     /// has grown to more than twice its live entries; all under the file's lock. While the
     /// file cannot be read whole it is not written (and the changes stay due); a failed write
     /// shows in [`Ledger::health`].
     pub fn save(&mut self) -> io::Result<()> {
+        if let (true, Some(path)) = (self.unsynced, &self.path) {
+            // Appended before the build; on disk now that the change is published.
+            journal::sync(path)?;
+            self.unsynced = false;
+        }
         if self.path.is_none() || self.pending.is_empty() {
             return Ok(());
         }
@@ -332,6 +339,7 @@ impl Ledger {
         };
         if count > 0 {
             journal::append(path, position, &lines, count)?;
+            self.unsynced = true;
         }
         let records = position.records;
         self.pending.clear();
@@ -364,6 +372,7 @@ impl Ledger {
         let text = format::write(recorded.into_iter(), &journal::generation());
         self.position = Some(journal::rewrite(path, &text, records)?);
         self.pending.clear();
+        self.unsynced = false; // the new file was flushed before it was renamed in
         Ok(())
     }
 }

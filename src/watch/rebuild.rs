@@ -141,8 +141,8 @@ impl Rebuilder {
         );
     }
 
-    /// Writes the ids issued since the last write (after publishing: rewriting the ledger is
-    /// kept out of the time a change takes to be served; ids do not depend on the write).
+    /// Flushes the ids appended before the build to disk, and writes any left (after
+    /// publishing: the disk is kept out of the time a change takes to be served).
     pub(super) fn save_ids(&mut self) {
         if let Err(e) = self.ledger.save() {
             tracing::warn!(
