@@ -5,7 +5,8 @@
 //! One folder per post, named by a hash of its path, holding one file named by a hash of the
 //! bytes it keeps: checking that a good version is already stored is one `stat`. Each file
 //! is a header (format version, hashes of the post's path and of the bytes, their modification
-//! time) then the bytes; it is written to a temporary file and renamed into place. An entry whose
+//! time) then the bytes; it is written to a temporary file and renamed into place (not flushed
+//! to disk: the hash catches what a crash leaves half written). An entry whose
 //! header or hash does not match is ignored and reported, never trusted and never fatal. Only
 //! files this store names (hex names) are ever removed: the older version of a post when a
 //! newer one is stored, and a post's entry when its file is gone.
@@ -106,7 +107,9 @@ impl LastGood {
     }
 }
 
-/// Writes an entry atomically: a temporary file in the same folder, flushed, renamed.
+/// Writes an entry atomically: a temporary file in the same folder, renamed. Not flushed to
+/// disk: a post's change must not wait for the disk (seconds on a busy one), and an entry a
+/// crash leaves short or empty fails its hash and is ignored.
 fn write(
     dir: &Path,
     path: &Path,
@@ -122,8 +125,7 @@ fn write(
     let temporary = dir.join(format!(".tmp-{}", std::process::id()));
     let written = fs::File::create(&temporary).and_then(|mut file| {
         file.write_all(header.as_bytes())?;
-        file.write_all(bytes)?;
-        file.sync_data()
+        file.write_all(bytes)
     });
     let renamed = written.and_then(|()| fs::rename(&temporary, path));
     if renamed.is_err() {
