@@ -93,8 +93,7 @@ impl Corpus {
     /// The corpus's id ledger, with an id for every post of `library` (as a build issues them).
     fn ids(&self, library: &Library, config: &Config) -> Ledger {
         let mut ledger = Ledger::open(&self.posts);
-        let presence = ledger.prepare(library, None, now());
-        ledger.assign(&library.posts(), &presence, &config.id_authority, now());
+        ledger.prepare(library, None, &config.id_authority, now());
         ledger
     }
 
@@ -206,7 +205,7 @@ fn build_sites(c: &mut Criterion, small: &Corpus, large: &Corpus) -> Option<Snap
             let started = Instant::now();
             let (library, config) = site.scan();
             let mut ledger = Ledger::open(&site.posts);
-            let inputs = Inputs::gather(&library, &mut ledger, now());
+            let inputs = Inputs::gather(&library, &mut ledger, &config, now());
             let built = pipeline::build(inputs, &config, now(), None).expect("builds");
             ledger.save().expect("writing the id ledger");
             let elapsed = started.elapsed();
@@ -270,7 +269,7 @@ fn change_and_rebuild(
     std::fs::write(&path, text).expect("rewriting a post");
     let started = Instant::now();
     let changes = library.refresh(&[path]).expect("the corpus folder exists");
-    let inputs = Inputs::gather_changed(library, ledger, &changes.changed, now());
+    let inputs = Inputs::gather_changed(library, ledger, config, &changes.changed, now());
     let built = match publish {
         Publish::Serving => {
             pipeline::build_for_serving(inputs, config, now(), Some(previous), &changes, started)
@@ -302,7 +301,7 @@ fn incremental(c: &mut Criterion, large: &Corpus, first: Option<Snapshot>) {
     let (mut library, config) = large.scan();
     let mut ledger = Ledger::open(&large.posts);
     let build = |library: &Library, ledger: &mut Ledger, previous: Option<&Snapshot>| {
-        let inputs = Inputs::gather(library, ledger, now());
+        let inputs = Inputs::gather(library, ledger, &config, now());
         pipeline::build(inputs, &config, now(), previous).expect("builds")
     };
     let mut previous =

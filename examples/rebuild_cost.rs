@@ -52,7 +52,7 @@ fn main() {
     let t = Instant::now();
     let mut ledger = Ledger::open(&root);
     let built = pipeline::build(
-        Inputs::gather(&library, &mut ledger, now),
+        Inputs::gather(&library, &mut ledger, &config, now),
         &config,
         now,
         None,
@@ -74,7 +74,7 @@ fn main() {
         let refresh = ms(t);
         let t = Instant::now();
         let built = pipeline::build_for_serving(
-            Inputs::gather_changed(&library, &mut ledger, &changes.changed, now),
+            Inputs::gather_changed(&library, &mut ledger, &config, &changes.changed, now),
             &config,
             now,
             Some(&previous),

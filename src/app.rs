@@ -14,12 +14,12 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::encoder;
-use crate::ids::Ledger;
-use crate::load::{Changes, Library, LoadProgress};
+use crate::ids::{Ledger, STATE_DIR};
+use crate::load::{Changes, LastGood, Library, LoadProgress};
 use crate::metrics::Metrics;
 use crate::pipeline::{self, Built, Clock, Inputs};
 use crate::serve::{self, access_log::AccessLog};
-use crate::snapshot::SharedSnapshot;
+use crate::snapshot::{SharedSnapshot, Snapshot};
 use crate::watch::{self, Message, WatchContext, WatchHandle};
 use crate::websub::Publisher;
 
@@ -135,7 +135,9 @@ pub async fn start(
     start_with_progress(posts, config, clock, listeners, Arc::default()).await
 }
 
-/// [`start`], reporting how far the first scan has got through `progress`.
+/// [`start`], reporting how far the first scan has got through `progress`. The listeners
+/// answer from the start: while the first scan runs, every route gets `503` with
+/// `Retry-After` and `/healthz` says "starting" (see [`Snapshot::starting`]).
 pub async fn start_with_progress(
     posts: &Path,
     config: Arc<Config>,
@@ -147,23 +149,61 @@ pub async fn start_with_progress(
     let started = Instant::now();
     // Opened first: a log file that cannot be written stops the start before any work.
     let access_log = AccessLog::start(&config.log)?;
+    let addr = listeners.public.local_addr()?;
+    let admin_addr = listeners.admin.as_ref().map(TcpListener::local_addr);
+    let admin_addr = admin_addr.transpose()?;
+    let snapshot: SharedSnapshot = Arc::new(ArcSwap::from_pointee(Snapshot::starting()));
+    let metrics = Arc::new(Metrics::default());
+    let (stop, server, admin) = serve_both(listeners, &snapshot, &metrics, &config, access_log);
+    let mut running = Running {
+        addr,
+        admin_addr,
+        snapshot,
+        published: 0,
+        watcher: None,
+        stop,
+        server,
+        admin,
+    };
     let first = {
         let (root, config, clock) = (posts.to_path_buf(), Arc::clone(&config), Arc::clone(&clock));
         tokio::task::spawn_blocking(move || first_load(&root, &config, &*clock, progress, started))
             .await
-            .expect("initial load panicked")?
+            .expect("initial load panicked")
     };
-    let published = first.built.site.entries.len();
+    match first {
+        Ok(first) => {
+            running.published = first.built.site.entries.len();
+            let watcher = publish_first(first, &running, config, clock, metrics, started);
+            running.watcher = Some(watcher?);
+            Ok(running)
+        }
+        Err(e) => {
+            let _ = running.stop().await;
+            Err(e)
+        }
+    }
+}
+
+/// Publishes the first snapshot in place of the starting one, then starts the encoder and
+/// the watcher.
+fn publish_first(
+    first: FirstLoad,
+    running: &Running,
+    config: Arc<Config>,
+    clock: Arc<dyn Clock>,
+    metrics: Arc<Metrics>,
+    started: Instant,
+) -> Result<WatchHandle, StartError> {
     let next_scheduled = first.built.site.next_scheduled;
-    let snapshot: SharedSnapshot = Arc::new(ArcSwap::from_pointee(first.built.snapshot));
+    running.snapshot.store(Arc::new(first.built.snapshot));
     // Served in identity at once; compressed variants follow from the encoder thread.
-    let encoder = encoder::spawn(Arc::clone(&snapshot))?;
+    let encoder = encoder::spawn(Arc::clone(&running.snapshot))?;
     encoder.kick();
-    let metrics = Arc::new(Metrics::default());
     let context = WatchContext {
-        config: Arc::clone(&config),
+        config,
         clock,
-        shared: Arc::clone(&snapshot),
+        shared: Arc::clone(&running.snapshot),
         metrics: Arc::clone(&metrics),
         // Always ready, so a hub added by a config reload is pinged too.
         publisher: Some(Publisher::new(tokio::runtime::Handle::current())),
@@ -172,20 +212,7 @@ pub async fn start_with_progress(
     };
     let watcher = watch::spawn(first.watch, first.library, first.ledger, context)?;
     metrics.record_rebuild(started.elapsed());
-    let addr = listeners.public.local_addr()?;
-    let admin_addr = listeners.admin.as_ref().map(TcpListener::local_addr);
-    let admin_addr = admin_addr.transpose()?;
-    let (stop, server, admin) = serve_both(listeners, &snapshot, metrics, &config, access_log);
-    Ok(Running {
-        addr,
-        admin_addr,
-        snapshot,
-        published,
-        watcher: Some(watcher),
-        stop,
-        server,
-        admin,
-    })
+    Ok(watcher)
 }
 
 /// A server task.
@@ -196,7 +223,7 @@ type Server = JoinHandle<std::io::Result<()>>;
 fn serve_both(
     listeners: Listeners,
     snapshot: &SharedSnapshot,
-    metrics: Arc<Metrics>,
+    metrics: &Arc<Metrics>,
     config: &Config,
     access_log: Option<AccessLog>,
 ) -> (Vec<oneshot::Sender<()>>, Server, Option<Server>) {
@@ -204,7 +231,7 @@ fn serve_both(
     let server = tokio::spawn(serve::run(
         listeners.public,
         Arc::clone(snapshot),
-        Arc::clone(&metrics),
+        Arc::clone(metrics),
         config.server.clone(),
         access_log,
         stopped,
@@ -217,6 +244,7 @@ fn serve_both(
             token: config.admin.token.clone(),
         };
         let (snapshot, limits) = (Arc::clone(snapshot), config.server.clone());
+        let metrics = Arc::clone(metrics);
         tokio::spawn(serve::run_admin(
             listener, snapshot, metrics, limits, admin, stopped,
         ))
@@ -250,6 +278,8 @@ fn first_load(
 ) -> Result<FirstLoad, StartError> {
     let mut library = Library::new(root, config);
     library.progress = progress;
+    // A post that breaks keeps its last good version across restarts too.
+    library.last_good = Some(LastGood::in_state(&root.join(STATE_DIR)));
     library
         .scan()
         .ok_or_else(|| StartError::NoPosts(root.display().to_string()))?;
@@ -263,7 +293,7 @@ fn first_load(
     );
     let mut ledger = Ledger::open(root);
     let now = clock.now();
-    let inputs = Inputs::gather(&library, &mut ledger, now);
+    let inputs = Inputs::gather(&library, &mut ledger, config, now);
     let built =
         pipeline::build_for_serving(inputs, config, now, None, &Changes::default(), started)?;
     release_freed_memory();

@@ -362,7 +362,7 @@ fn build(posts: &Path, out: &Path, config: Option<&Path>) -> Result<ExitCode> {
     let mut ledger = Ledger::open(posts);
     let now = SystemClock.now();
     let built = pipeline::build(
-        Inputs::gather(&library, &mut ledger, now),
+        Inputs::gather(&library, &mut ledger, &config, now),
         &config,
         now,
         None,

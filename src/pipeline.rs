@@ -56,10 +56,16 @@ pub struct Inputs<'a> {
 }
 
 impl<'a> Inputs<'a> {
-    /// Makes the ledger ready for a build at `now` ([`Ledger::prepare`]) looking at every
-    /// post: the build's only file I/O, done here, before it runs.
-    pub fn gather(library: &'a Library, ledger: &'a mut Ledger, now: DateTime<Utc>) -> Self {
-        let presence = ledger.prepare(library, None, now);
+    /// Makes the ledger ready for a build at `now` ([`Ledger::prepare`]: ids are issued and
+    /// recorded here, under the ledger's lock) looking at every post: the build's only file
+    /// I/O, done here, before it runs.
+    pub fn gather(
+        library: &'a Library,
+        ledger: &'a mut Ledger,
+        config: &'a Config,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let presence = ledger.prepare(library, None, Issuer::of(config), now);
         Inputs {
             library,
             ledger,
@@ -72,10 +78,11 @@ impl<'a> Inputs<'a> {
     pub fn gather_changed(
         library: &'a Library,
         ledger: &'a mut Ledger,
+        config: &'a Config,
         changed: &[String],
         now: DateTime<Utc>,
     ) -> Self {
-        let presence = ledger.prepare(library, Some(changed), now);
+        let presence = ledger.prepare(library, Some(changed), Issuer::of(config), now);
         Inputs {
             library,
             ledger,
@@ -138,7 +145,8 @@ pub fn check(
     let mut ledger = Ledger::open(library.display_root());
     ledger.read_only();
     let health = ledger.health();
-    let built = build(Inputs::gather(library, &mut ledger, now), config, now, None)?;
+    let inputs = Inputs::gather(library, &mut ledger, config, now);
+    let built = build(inputs, config, now, None)?;
     let posts = library.posts();
     Post::keep_bodies(&posts.iter().map(|p| &**p).collect::<Vec<_>>());
     Ok(status::report(

@@ -121,6 +121,17 @@ impl Snapshot {
         }
     }
 
+    /// What is served before the first build is published: nothing yet (generation 0), so
+    /// every route answers `503` with `Retry-After` and `/healthz` says "starting".
+    pub fn starting() -> Snapshot {
+        Snapshot::default()
+    }
+
+    /// Whether this is the [`Snapshot::starting`] placeholder: no build published yet.
+    pub fn is_starting(&self) -> bool {
+        self.generation == 0
+    }
+
     /// This snapshot rendering its cold routes into `cold` (tests of the cache's budget).
     pub fn with_cold_cache(self, cold: Arc<ColdCache>) -> Snapshot {
         Snapshot { cold, ..self }

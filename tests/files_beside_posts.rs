@@ -63,6 +63,8 @@ async fn only_files_that_published_posts_link_to_are_served() {
     );
     server.notify(dropfeed::watch::Message::Rescan);
     until_status(&server, "/files/shared.png", StatusCode::OK).await;
+    // Each file's event may be a rebuild of its own: d.svg (written last) may come later.
+    until_status(&server, "/files/d.svg", StatusCode::OK).await;
     // An SVG opened directly may run scripts: it is sandboxed.
     let (svg, headers, _) = server.get("/files/d.svg", &[]).await;
     assert_eq!(svg, StatusCode::OK);

@@ -355,9 +355,10 @@ async fn ledger_write_failure_shows_on_status() {
         recorded,
         "the first id is written after the first publication"
     );
-    // The ledger is written through a temporary file named after the host and process: a
-    // folder in its place makes the write fail, whoever runs the test.
-    let blocker = dropfeed::ids::temporary_path(&posts);
+    // The ledger is written under a lock taken on a file beside it: a folder in its place
+    // makes the write fail, whoever runs the test (root included).
+    let blocker = dropfeed::ids::lock_path(&posts);
+    std::fs::remove_file(&blocker).expect("the lock file of the first write");
     std::fs::create_dir(&blocker).expect("mkdir");
     std::fs::write(posts.join("b.md"), post_text("b", 2)).expect("post");
     let shown = wait_until(DEADLINE, async || {

@@ -161,7 +161,7 @@ fn feeds_are_well_formed(name: &str, text: &str) -> Result<bool, TestCaseError> 
     let now = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
     let mut ledger = Ledger::open(&posts);
     let built = pipeline::build(
-        Inputs::gather(&library, &mut ledger, now),
+        Inputs::gather(&library, &mut ledger, &config, now),
         &config,
         now,
         None,

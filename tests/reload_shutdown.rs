@@ -72,12 +72,22 @@ fn start(dir: &std::path::Path, port: u16, admin: u16) -> Server {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    until_ready(port);
+    Server(child)
+}
+
+/// Waits until the server on `port` has published its first snapshot: it listens first
+/// (answering 503 "starting" meanwhile), and is ready once `/healthz` says ok.
+fn until_ready(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+    let ready = || {
+        let stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+        Some(get(&mut BufReader::new(stream), "/healthz").1 == "ok\n")
+    };
+    while ready() != Some(true) {
         assert!(Instant::now() < deadline, "server did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
-    Server(child)
 }
 
 #[test]
@@ -227,11 +237,8 @@ fn relative_posts_folder_is_watched() {
         .spawn()
         .unwrap();
     let _server = Server(child);
+    until_ready(port);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
     std::fs::write(dir.path().join("posts/b.md"), "# Second\n\nMore.\n").unwrap();
     let mut connection = BufReader::new(TcpStream::connect(("127.0.0.1", port)).unwrap());
     loop {

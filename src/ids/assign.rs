@@ -98,21 +98,52 @@ impl Presence<'_> {
 }
 
 impl Ledger {
-    /// Gets the ledger ready to assign ids to the library's posts at `now`: reads what other
-    /// replicas recorded since, and looks on disk for the recorded files that a new post (one
-    /// without an id) may have been renamed from: those of the same publication date that the
-    /// library still knows. A file moved into a new folder may be read there before the event
-    /// for its old path is handled: the library still knows the old path, the disk no longer
-    /// has it. `changed` limits the new posts looked at to the sources read since the last
-    /// build (a rebuild after an edit); `None` looks at every post. A post it does not look
-    /// at keeps the entries of its date that the library knows (it never takes one over).
+    /// Gets the ledger ready for a build of the library's posts at `now`, and issues their
+    /// ids: under the file's lock, reads what other replicas recorded since, looks on disk for
+    /// the recorded files a new post may have been renamed from, assigns ids ([`Ledger::assign`])
+    /// and appends what it issued before letting go, so two replicas never issue different
+    /// ids for one post nor one id twice. `changed` limits the posts looked at to the sources
+    /// read since the last build (a rebuild after an edit); `None` looks at every post. A
+    /// write that fails is logged and shown in [`Ledger::health`]; the ids stay in memory.
     pub fn prepare<'a>(
+        &mut self,
+        library: &'a Library,
+        changed: Option<&[String]>,
+        issuer: impl Into<Issuer<'a>>,
+        now: DateTime<Utc>,
+    ) -> Presence<'a> {
+        let lock = self.lock_to_write();
+        let presence = self.find_renamed(library, changed, now);
+        let posts: Vec<Arc<Post>> = match changed {
+            Some(sources) => sources
+                .iter()
+                .filter_map(|s| library.files().get(s)?.last_good.clone())
+                .collect(),
+            None => library.posts(),
+        };
+        self.assign(&posts, &presence, issuer, now);
+        if let Err(e) = self.write_locked(lock) {
+            tracing::warn!(
+                "cannot write the id ledger in {}: {e}; ids are kept in memory",
+                library.display_root().display()
+            );
+        }
+        presence
+    }
+
+    /// Reads what other replicas recorded, then looks on disk for the recorded files that a
+    /// new post (one without an id) may have been renamed from: those of the same
+    /// publication date that the library still knows. A file moved into a new folder may be
+    /// read there before the event for its old path is handled: the library still knows the
+    /// old path, the disk no longer has it. A post it does not look at keeps the entries of
+    /// its date that the library knows (it never takes one over).
+    fn find_renamed<'a>(
         &mut self,
         library: &'a Library,
         changed: Option<&[String]>,
         now: DateTime<Utc>,
     ) -> Presence<'a> {
-        self.reload();
+        self.reload_locked_now();
         let files = library.files();
         let dates: HashSet<String> = match changed {
             Some(sources) => {
@@ -172,7 +203,11 @@ impl Ledger {
         let mut unmatched = Vec::new();
         for post in publishable(posts.iter().map(|p| &**p), now) {
             match self.entries.get_mut(&post.source) {
-                Some(entry) => self.dirty |= refresh(entry, post) && !entry.provisional,
+                Some(entry) => {
+                    if refresh(entry, post) && !entry.provisional {
+                        self.pending.insert(post.source.clone());
+                    }
+                }
                 None => unmatched.push(post),
             }
         }
@@ -229,7 +264,11 @@ impl Ledger {
             })?;
             Some(sources.swap_remove(at))
         });
-        let mut entry = match orphan.and_then(|source| self.entries.remove(&source)) {
+        let moved = orphan.and_then(|source| {
+            self.pending.remove(&source);
+            self.entries.remove(&source)
+        });
+        let mut entry = match moved {
             Some(moved) => moved,
             None => Issued {
                 id: unused_id(default_id(issuer.authority, post), taken),
@@ -243,7 +282,9 @@ impl Ledger {
         entry.source = post.source.clone();
         refresh(&mut entry, post);
         let id = entry.id.clone();
-        self.dirty |= !entry.provisional;
+        if !entry.provisional {
+            self.pending.insert(post.source.clone());
+        }
         self.holds_provisional |= entry.provisional;
         self.entries.insert(post.source.clone(), entry);
         id

@@ -9,6 +9,12 @@
 //! source (no other field could hold one: ids and slugs are ASCII, dates are RFC 3339,
 //! titles had tabs replaced).
 //!
+//! Since issue 14 the file is a journal: a record is appended whenever an entry is issued,
+//! moved (a rename: the same id under a new source) or refreshed, and the file is read by
+//! folding its records in order (see [`crate::ids`]'s merge rules); it is compacted to one
+//! line per entry now and then. Only a format 2 file is appended to: an older one is
+//! rewritten whole first.
+//!
 //! The file is read as bytes and decoded line by line: a line that cannot be read (not
 //! UTF-8, missing fields, a bad escape) is reported with its number and costs no other line
 //! anything.
@@ -30,6 +36,13 @@ pub struct Parsed {
     pub entries: Vec<Issued>,
     /// Every line that could not be read.
     pub bad: Vec<BadLine>,
+    /// Lines ended by a newline (the header and comments included): the number the next
+    /// line appended gets is one more.
+    pub lines: usize,
+    /// Record lines, read or not: what compaction weighs against the live entries.
+    pub records: usize,
+    /// Whether the file is in the current format (only such a file is appended to).
+    pub current: bool,
 }
 
 /// Reads a ledger file's bytes. `Err` when the whole file is in a format this version does
@@ -50,21 +63,48 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
         }
         _ => false,
     };
-    let mut parsed = Parsed::default();
+    let mut parsed = Parsed {
+        current: escaped,
+        ..Parsed::default()
+    };
+    read_lines(&mut parsed, lines, 0, escaped);
+    parsed.lines = bytes.iter().filter(|&&b| b == b'\n').count();
+    Ok(parsed)
+}
+
+/// Reads lines appended to a format 2 file after its first `lines_before` lines.
+pub fn parse_appended(bytes: &[u8], lines_before: usize) -> Parsed {
+    let mut parsed = Parsed {
+        current: true,
+        ..Parsed::default()
+    };
+    let lines = bytes.split(|&b| b == b'\n').enumerate();
+    read_lines(&mut parsed, lines, lines_before, true);
+    parsed.lines = lines_before + bytes.iter().filter(|&&b| b == b'\n').count();
+    parsed
+}
+
+/// Reads numbered lines into `parsed`; `skipped` lines came before the first.
+fn read_lines<'a>(
+    parsed: &mut Parsed,
+    lines: impl Iterator<Item = (usize, &'a [u8])>,
+    skipped: usize,
+    escaped: bool,
+) {
     for (at, line) in lines {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() || line.starts_with(b"#") {
             continue;
         }
+        parsed.records += 1;
         match parse_line(line, escaped) {
             Ok(entry) => parsed.entries.push(entry),
             Err(reason) => parsed.bad.push(BadLine {
-                line: at + 1,
+                line: skipped + at + 1,
                 reason,
             }),
         }
     }
-    Ok(parsed)
 }
 
 /// The number at the start of `rest` (`2: …` → 2).
@@ -110,24 +150,34 @@ fn parse_line(line: &[u8], escaped: bool) -> Result<Issued, String> {
     Ok(entry)
 }
 
-/// The whole file, in format 2, entries in the order given.
-pub fn write<'a>(entries: impl ExactSizeIterator<Item = &'a Issued>) -> String {
+/// The whole file, in format 2, entries in the order given. `generation` names this
+/// version of the file (a comment line, changed by every compaction) so a reader can tell a
+/// new file from the one it read, even on an inode the old one freed.
+pub fn write<'a>(entries: impl ExactSizeIterator<Item = &'a Issued>, generation: &str) -> String {
     let mut text = String::with_capacity(HEADER_V2.len() + 1 + entries.len() * 160);
     text.push_str(HEADER_V2);
     text.push('\n');
+    text.push_str("# generation ");
+    text.push_str(generation);
+    text.push('\n');
     for e in entries {
-        for (i, value) in [&*e.id, &e.source, &e.date, &e.slug, &e.title]
-            .into_iter()
-            .enumerate()
-        {
-            if i > 0 {
-                text.push('\t');
-            }
-            text.push_str(&escape(value));
-        }
-        text.push('\n');
+        push_line(&mut text, e);
     }
     text
+}
+
+/// Adds one entry's line, newline included, to `text` (as written or appended).
+pub fn push_line(text: &mut String, e: &Issued) {
+    for (i, value) in [&*e.id, &e.source, &e.date, &e.slug, &e.title]
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            text.push('\t');
+        }
+        text.push_str(&escape(value));
+    }
+    text.push('\n');
 }
 
 /// A field with tab, newline, carriage return and backslash written as `\t`, `\n`, `\r`,
@@ -220,7 +270,7 @@ mod tests {
     #[test]
     fn a_byte_order_mark_and_crlf_from_an_editor_change_nothing() {
         let entries = [issued("a\tb.md", "T")];
-        let written = write(entries.iter()).replace('\n', "\r\n");
+        let written = write(entries.iter(), "g").replace('\n', "\r\n");
         let parsed = parse(format!("\u{feff}{written}").as_bytes()).unwrap();
         assert!(parsed.bad.is_empty(), "{:?}", parsed.bad);
         assert_eq!(parsed.entries, entries);
@@ -234,7 +284,7 @@ mod tests {
     #[test]
     fn written_files_read_back() {
         let entries = [issued("a\tb\nc\\d\r.md", "T\\n"), issued("plain.md", "")];
-        let parsed = parse(write(entries.iter()).as_bytes()).unwrap();
+        let parsed = parse(write(entries.iter(), "g").as_bytes()).unwrap();
         assert!(parsed.bad.is_empty());
         assert_eq!(parsed.entries, entries);
     }

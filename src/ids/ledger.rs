@@ -1,5 +1,7 @@
-//! The ledger file: opened, read again when another replica wrote it, saved atomically, and
-//! its health kept for `/status` (see [`crate::ids`] for the rules it records).
+//! The ledger as a value: opened, read again when another replica wrote it, written by
+//! appending what changed (see [`super::journal`] for the file, [`super::merge`] for how its
+//! records are read), and its health kept for `/status` (see [`crate::ids`] for the rules it
+//! records).
 //!
 //! The ledger is the one part of dropfeed's state that is truth, so it fails loudly and
 //! never forgets: a line that cannot be read costs no other line its id; while any line, or
@@ -8,15 +10,15 @@
 //! as they are until someone fixes them. Reading it again after a fix resumes issuing. Its
 //! [`Health`] is shown on `/status`, by `dropfeed check` and in the log.
 
-use std::collections::{BTreeMap, HashSet};
-use std::fs;
-use std::io::{self, Write};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use super::format;
 use super::health::Health;
+use super::journal::{self, Locked, Mode, Position, Read};
+use super::merge::Fold;
 use super::SharedHealth;
 use crate::logging::FINDINGS;
 use crate::post::Post;
@@ -58,24 +60,26 @@ pub enum ImportedIdTaken {
 pub struct Ledger {
     path: Option<PathBuf>,
     pub(super) entries: BTreeMap<String, Issued>,
-    /// Entries changed since the file was last written.
-    pub(super) dirty: bool,
+    /// Sources whose entry was issued, moved or refreshed since it was last written: their
+    /// records are appended next.
+    pub(super) pending: BTreeSet<String>,
     pub(super) health: Health,
     /// Whether some entry is provisional (so a permanent issuer has some to drop).
     pub(super) holds_provisional: bool,
     shared: SharedHealth,
-    /// The file as this ledger last read or wrote it: unchanged, it need not be read again.
-    seen: Option<Stamp>,
+    /// How far this ledger has read the file: only what was appended since is read next.
+    position: Option<Position>,
+    /// Lines were appended and not yet flushed to disk (see [`Ledger::save`]).
+    unsynced: bool,
 }
-
-/// Identity, size and modification time of the file: every writer replaces it by a rename,
-/// so a new version always has a new inode.
-type Stamp = (u64, u64, SystemTime);
 
 /// Folder inside the posts folder where dropfeed keeps its state.
 pub const STATE_DIR: &str = ".dropfeed";
 /// The ledger's file name inside [`STATE_DIR`].
 pub const FILE_NAME: &str = "ids.tsv";
+/// Compaction waits until the file holds at least this many records (and twice the live
+/// entries), so a small ledger is not rewritten on every change.
+const COMPACT_FLOOR: usize = 64;
 
 impl super::IdSource for Ledger {
     fn id_for(&self, source: &str) -> Option<Arc<str>> {
@@ -114,50 +118,88 @@ impl Ledger {
         self.shared.clone()
     }
 
-    /// Re-reads the file if it changed since this ledger last read or wrote it (one `stat`
-    /// when it did not). Lines for sources and ids it does not know are added (another
-    /// replica issued them); what it knows wins, so an entry it moved to a renamed post is
-    /// not brought back under its old path.
+    /// Reads what other replicas appended since this ledger last read or wrote the file (one
+    /// `stat` when nothing was), under the file's lock (see [`super::merge`] for how records
+    /// are folded in).
     pub fn reload(&mut self) {
+        let _lock = self.lock(false);
+        self.reload_locked(Mode::Changes);
+    }
+
+    /// Takes the file's lock; `None` for a ledger kept in memory. `create` (a writer) makes the
+    /// state folder and the lock file when missing.
+    fn lock(&self, create: bool) -> Option<io::Result<Locked>> {
+        let state = self.path.as_deref()?.parent()?;
+        Some(journal::lock(state, create))
+    }
+
+    /// Takes the lock a writer holds from reading the file to appending to it (making the
+    /// state folder if needed); `None` for a ledger kept in memory.
+    pub(super) fn lock_to_write(&self) -> Option<io::Result<Locked>> {
+        self.lock(true)
+    }
+
+    /// Reads what was appended since the last read; the caller holds the lock (or could not
+    /// take it: a read-only folder).
+    pub(super) fn reload_locked_now(&mut self) {
+        self.reload_locked(Mode::Changes);
+    }
+
+    /// [`Ledger::reload`] with the lock held (or, in a folder where it cannot be taken,
+    /// without). While lines cannot be read, any change reads the file whole, so a fix made
+    /// anywhere in it is seen.
+    fn reload_locked(&mut self, mode: Mode) {
         let Some(path) = self.path.clone() else {
             return;
         };
-        let stamp = stamp(&path);
-        if stamp.is_some() && stamp == self.seen {
-            return;
-        }
-        let read = match fs::read(&path) {
-            Ok(bytes) => format::parse(&bytes),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(format::Parsed::default()),
-            Err(e) => Err(e.to_string()),
+        let mode = match mode {
+            Mode::Changes if !self.health.issuing() => Mode::WholeIfChanged,
+            mode => mode,
         };
         let mut health = Health {
             write_failed: self.health.write_failed.clone(),
+            bad_lines: self.health.bad_lines.clone(),
             ..Health::default()
         };
-        match read {
-            Ok(parsed) => {
-                let known: HashSet<Arc<str>> =
-                    self.entries.values().map(|e| Arc::clone(&e.id)).collect();
-                for entry in parsed.entries {
-                    // A recorded id beats one this process holds only provisionally.
-                    let free = self
-                        .entries
-                        .get(&entry.source)
-                        .is_none_or(|e| e.provisional);
-                    if !known.contains(&entry.id) && free {
-                        self.entries.insert(entry.source.clone(), entry);
-                    }
-                }
+        match journal::read(&path, self.position.as_ref(), mode) {
+            Ok((Read::Unchanged, _)) => return,
+            Ok((Read::Missing, _)) => {
+                health.bad_lines.clear();
+                self.position = None;
+            }
+            Ok((Read::Appended(parsed), position)) => {
+                let mut fold = Fold::new(&mut self.entries, &mut self.pending);
+                parsed.entries.into_iter().for_each(|r| fold.record(r));
+                health.bad_lines.extend(parsed.bad);
+                self.position = position;
+            }
+            Ok((Read::Whole(parsed), position)) => {
+                self.merge_whole(parsed.entries);
                 health.bad_lines = parsed.bad;
-                self.seen = stamp;
+                self.position = position;
             }
             Err(reason) => {
                 health.unreadable = Some(reason);
-                self.seen = None;
+                self.position = None;
             }
         }
+        self.holds_provisional = self.entries.values().any(|e| e.provisional);
         self.set_health(health, &path);
+    }
+
+    /// Replaces the entries by the file's, read whole, then puts back what this ledger holds
+    /// that the file does not say otherwise: changes not written yet, provisional ids, and
+    /// recorded entries missing from the file (an id once issued is never forgotten).
+    fn merge_whole(&mut self, records: Vec<Issued>) {
+        let held = std::mem::take(&mut self.entries);
+        let pending = std::mem::take(&mut self.pending);
+        let mut fold = Fold::new(&mut self.entries, &mut self.pending);
+        records.into_iter().for_each(|r| fold.record(r));
+        let (ours, rest): (Vec<Issued>, Vec<Issued>) = held
+            .into_values()
+            .partition(|e| pending.contains(&e.source));
+        ours.into_iter().for_each(|e| fold.ours(e, true));
+        rest.into_iter().for_each(|e| fold.ours(e, false));
     }
 
     /// Records the health, logging when what can be read changes.
@@ -229,56 +271,109 @@ impl Ledger {
             title: post.title.clone(),
             provisional: false,
         };
+        self.pending.insert(post.source.clone());
         self.entries.insert(post.source.clone(), entry);
-        self.dirty = true;
         Ok(())
     }
 
-    /// Writes the ledger if it changed: atomically (a temporary file, flushed to disk, renamed
-    /// over it), after reading what other replicas added. While the file cannot be read
-    /// whole it is not written (and stays due); a failed write shows in [`Ledger::health`].
+    /// Writes what changed since the last write and flushes what was appended to disk: reads
+    /// what other replicas appended, then appends one line per entry issued, moved or refreshed, and compacts the file when it
+    /// has grown to more than twice its live entries; all under the file's lock. While the
+    /// file cannot be read whole it is not written (and the changes stay due); a failed write
+    /// shows in [`Ledger::health`].
     pub fn save(&mut self) -> io::Result<()> {
+        if let (true, Some(path)) = (self.unsynced, &self.path) {
+            // Appended before the build; on disk now that the change is published.
+            journal::sync(path)?;
+            self.unsynced = false;
+        }
+        if self.path.is_none() || self.pending.is_empty() {
+            return Ok(());
+        }
+        let lock = self.lock(true);
+        self.write_locked(lock)
+    }
+
+    /// [`Ledger::save`] once the lock was asked for: records why a write failed, or that it
+    /// worked.
+    pub(super) fn write_locked(&mut self, lock: Option<io::Result<Locked>>) -> io::Result<()> {
         let Some(path) = self.path.clone() else {
             return Ok(());
         };
-        if !self.dirty {
-            return Ok(());
+        if self.pending.is_empty() {
+            return Ok(()); // nothing to write (a failure noted before stays until one works)
         }
-        self.reload();
-        if !self.health.issuing() {
-            return Ok(());
-        }
+        let written = match lock {
+            Some(Ok(_lock)) => {
+                self.reload_locked(Mode::Changes);
+                if !self.health.issuing() {
+                    return Ok(());
+                }
+                self.write(&path)
+            }
+            Some(Err(e)) => Err(e),
+            None => Ok(()),
+        };
         let mut health = self.health.clone();
-        let written = self.write(&path);
         health.write_failed = written.as_ref().err().map(|e| e.to_string());
-        if let Ok(stamp) = written {
-            self.dirty = false;
-            self.seen = stamp;
-        }
         self.set_health(health, &path);
-        written.map(drop)
+        written
     }
 
-    /// Writes the file; returns its stamp, taken before the rename so that a version
-    /// another replica renames in right after is not mistaken for ours.
-    fn write(&self, path: &Path) -> io::Result<Option<Stamp>> {
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir)?;
+    /// Appends the pending entries' lines, or writes the file whole when it is missing, in an
+    /// older format, or due for compaction. The lock is held and the file just read.
+    fn write(&mut self, path: &Path) -> io::Result<()> {
+        if !self.position.as_ref().is_some_and(|p| p.current) {
+            return self.compact(path);
+        }
+        let mut lines = String::new();
+        let mut count = 0;
+        for entry in self.pending.iter().filter_map(|s| self.entries.get(s)) {
+            if !entry.provisional {
+                format::push_line(&mut lines, entry);
+                count += 1;
+            }
+        }
+        let Some(position) = self.position.as_mut() else {
+            return self.compact(path);
+        };
+        if count > 0 {
+            journal::append(path, position, &lines, count)?;
+            self.unsynced = true;
+        }
+        let records = position.records;
+        self.pending.clear();
+        let live = self.entries.values().filter(|e| !e.provisional).count();
+        if records > COMPACT_FLOOR.max(2 * live) {
+            return self.compact(path);
+        }
+        Ok(())
+    }
+
+    /// Compacts the file now, under its lock (tests).
+    #[cfg(test)]
+    pub(super) fn compact_now(&mut self) -> io::Result<()> {
+        let (Some(path), Some(lock)) = (self.path.clone(), self.lock(true)) else {
+            return Ok(());
+        };
+        let _lock = lock?;
+        self.compact(&path)
+    }
+
+    /// Rewrites the file with one line per entry (atomically), after reading it whole so
+    /// that whatever it records is kept. The lock is held.
+    pub(super) fn compact(&mut self, path: &Path) -> io::Result<()> {
+        self.reload_locked(Mode::Whole);
+        if !self.health.issuing() {
+            return Ok(()); // never rewrite lines that cannot be read
         }
         let recorded: Vec<&Issued> = self.entries.values().filter(|e| !e.provisional).collect();
-        let text = format::write(recorded.into_iter());
-        let temporary = temporary_beside(path);
-        let written = fs::File::create(&temporary).and_then(|mut file| {
-            file.write_all(text.as_bytes())?;
-            // On disk before it replaces the old file: a crash must not leave an empty ledger.
-            file.sync_all()
-        });
-        let ours = stamp(&temporary);
-        let renamed = written.and_then(|()| fs::rename(&temporary, path));
-        if renamed.is_err() {
-            let _ = fs::remove_file(&temporary);
-        }
-        renamed.map(|()| ours)
+        let records = recorded.len();
+        let text = format::write(recorded.into_iter(), &journal::generation());
+        self.position = Some(journal::rewrite(path, &text, records)?);
+        self.pending.clear();
+        self.unsynced = false; // the new file was flushed before it was renamed in
+        Ok(())
     }
 }
 
@@ -286,38 +381,10 @@ impl Ledger {
 /// after the host and the process, so replicas sharing the folder (each often process 1 in
 /// its container) never write into one file at once.
 pub fn temporary_path(posts: &Path) -> PathBuf {
-    temporary_beside(&posts.join(STATE_DIR).join(FILE_NAME))
+    journal::temporary_beside(&posts.join(STATE_DIR).join(FILE_NAME))
 }
 
-fn temporary_beside(ledger: &Path) -> PathBuf {
-    ledger.with_extension(format!("tmp-{}-{}", host_name(), std::process::id()))
-}
-
-/// This machine's name, reduced to characters safe in a file name.
-fn host_name() -> String {
-    let mut buffer = [0u8; 256];
-    #[cfg(unix)]
-    // SAFETY: the buffer is writable for its whole length, which is what is passed.
-    let known = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) } == 0;
-    #[cfg(not(unix))]
-    let known = false;
-    let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
-    let name: String = String::from_utf8_lossy(&buffer[..end])
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
-        .collect();
-    if known && !name.is_empty() {
-        name
-    } else {
-        "host".into()
-    }
-}
-
-fn stamp(path: &Path) -> Option<Stamp> {
-    let meta = fs::metadata(path).ok()?;
-    #[cfg(unix)]
-    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
-    #[cfg(not(unix))]
-    let inode = 0;
-    Some((inode, meta.len(), meta.modified().ok()?))
+/// The lock file replicas of a posts folder take around every read and write of the ledger.
+pub fn lock_path(posts: &Path) -> PathBuf {
+    posts.join(STATE_DIR).join(journal::LOCK_NAME)
 }

@@ -12,6 +12,11 @@
 //!   address) are provisional: used, never written down, and issued anew, for good, by the
 //!   first run with a `base_url`.
 //! - [`format`]: the file's lines; [`Health`]: whether it could be read whole and written.
+//! - the file is a journal (issue 14): what changed is appended, the file is compacted
+//!   (rewritten whole, atomically) once it holds more old lines than live ones, and every
+//!   read, append and compaction holds an advisory lock, so replicas sharing the posts folder
+//!   never lose or change an id; ids are issued under that lock, right after reading what
+//!   the others recorded ([`Ledger::prepare`]).
 //! - [`Ledger::record_imported`]: the one way an id comes from outside: `dropfeed import`
 //!   records the id a post had on the site it came from (a guid, an Atom id), so its
 //!   readers see nothing new.
@@ -23,7 +28,11 @@
 mod assign;
 pub mod format;
 mod health;
+mod journal;
+#[cfg(test)]
+mod journal_tests;
 mod ledger;
+mod merge;
 #[cfg(test)]
 mod tests;
 
@@ -34,7 +43,9 @@ use crate::post::Post;
 
 pub use assign::{Issuer, Presence};
 pub use health::{BadLine, Health, Problem, SharedHealth};
-pub use ledger::{temporary_path, ImportedIdTaken, Issued, Ledger, FILE_NAME, STATE_DIR};
+pub use ledger::{
+    lock_path, temporary_path, ImportedIdTaken, Issued, Ledger, FILE_NAME, STATE_DIR,
+};
 
 /// Where recorded ids come from: the ledger, or a map in tests and benchmarks.
 pub trait IdSource {

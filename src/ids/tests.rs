@@ -312,7 +312,9 @@ mod properties {
         for e in entries {
             ledger.entries.insert(e.source.clone(), e.clone());
         }
-        ledger.dirty = true;
+        ledger
+            .pending
+            .extend(entries.iter().map(|e| e.source.clone()));
         ledger.save().unwrap();
         ledger
     }
@@ -341,8 +343,9 @@ mod properties {
             let path = ledger_file(dir.path());
             let bytes = std::fs::read(&path).unwrap();
             let mut lines: Vec<Vec<u8>> = bytes.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
-            // Line 0 is the header; the last piece is what follows the final newline.
-            let hit = 1 + which % entries.len();
+            // Lines 0 and 1 are the header and the generation; the last piece is what
+            // follows the final newline.
+            let hit = 2 + which % entries.len();
             apply(&mut lines[hit], &damage);
             let damaged = lines.join(&b'\n');
             std::fs::write(&path, &damaged).unwrap();
@@ -361,7 +364,7 @@ mod properties {
                 ),
             }
             // Whatever was lost, the file is not rewritten while a line cannot be read.
-            reopened.dirty = true;
+            reopened.pending.extend(entries.iter().map(|e| e.source.clone()));
             reopened.save().unwrap();
             if !health.issuing() {
                 prop_assert_eq!(std::fs::read(&path).unwrap(), damaged);
@@ -373,7 +376,7 @@ mod properties {
     fn reopened_victim(entries: &[Issued], hit: usize) -> Issued {
         let mut sorted = entries.to_vec();
         sorted.sort_by(|a, b| a.source.cmp(&b.source));
-        sorted[hit - 1].clone()
+        sorted[hit - 2].clone()
     }
 }
 

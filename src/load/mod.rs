@@ -4,6 +4,7 @@
 //! extensions, FIFOs, devices, links leading outside the folder) are never opened, except
 //! the files beside posts that posts link to, which are hashed (`linked`).
 
+mod last_good;
 mod linked;
 mod read;
 mod walk;
@@ -21,8 +22,9 @@ use crate::config::Config;
 use crate::post::{ParseContext, Post, PostError};
 use crate::theme::Theme;
 
+pub use last_good::LastGood;
 pub use linked::{FileStamp, Linked, LinkedFile, LinkedFiles};
-use read::{read_all, stamp, ReadResult};
+use read::{read_all, stamp, ReadResult, Reader};
 use walk::{below, is_below, Walk};
 
 /// What is known about one post file.
@@ -79,6 +81,9 @@ pub struct Library {
     theme_dir: PathBuf,
     /// The templates in force, read from the theme folder.
     theme: Arc<Theme>,
+    /// Where last good versions are kept on disk, so a broken post keeps its last good
+    /// version across restarts (the server's library; `None` for `check` and `build`).
+    pub last_good: Option<LastGood>,
 }
 
 /// More paths than this in one refresh (and more than a quarter of the posts) are read as a
@@ -169,6 +174,7 @@ impl Library {
             skipped: BTreeMap::new(),
             config_error: None,
             progress: Arc::default(),
+            last_good: None,
         }
     }
 
@@ -330,6 +336,9 @@ impl Library {
         gone.dedup();
         for source in gone {
             self.files.remove(&source);
+            if let Some(store) = &self.last_good {
+                store.forget(&source);
+            }
             changes.removed.push(source);
         }
         for source in stale_skips {
@@ -350,13 +359,13 @@ impl Library {
         self.progress.done.store(0, Ordering::Relaxed);
         self.progress.total.store(stale.len(), Ordering::Relaxed);
         let progress = Arc::clone(&self.progress);
-        for (source, result) in read_all(
-            &self.display_root,
-            &self.ctx,
-            self.max_bytes,
-            stale,
-            &progress,
-        ) {
+        let reader = Reader {
+            display_root: &self.display_root,
+            ctx: &self.ctx,
+            max_bytes: self.max_bytes,
+            store: self.last_good.as_ref(),
+        };
+        for (source, result) in read_all(&reader, stale, &progress) {
             if self.apply(&source, result) {
                 changes.changed.push(source);
             }
@@ -381,6 +390,7 @@ impl Library {
                 stamp,
                 hash,
                 parsed,
+                stored,
             } => {
                 self.skipped.remove(source);
                 let previous = self.files.get(source);
@@ -391,6 +401,7 @@ impl Library {
                     return false;
                 }
                 let last_good_before = previous.and_then(|p| p.last_good.clone());
+                let last_good_before = last_good_before.or(stored.map(|p| Arc::new(*p)));
                 let state = match *parsed {
                     Ok(post) => FileState {
                         stamp,

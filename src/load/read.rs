@@ -9,6 +9,7 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 
+use super::last_good::LastGood;
 use super::LoadProgress;
 use crate::logging::FINDINGS;
 use crate::post::{self, ParseContext, Post, PostError};
@@ -19,6 +20,8 @@ pub(super) enum ReadResult {
         stamp: (u64, Option<SystemTime>),
         hash: blake3::Hash,
         parsed: Box<Result<Post, PostError>>,
+        /// When it did not parse: its last good version from the store, if one is kept.
+        stored: Option<Box<Post>>,
     },
     Skipped(String),
 }
@@ -28,30 +31,31 @@ pub(super) fn stamp(meta: &Metadata) -> (u64, Option<SystemTime>) {
     (meta.len(), meta.modified().ok())
 }
 
+/// How files are read: where, with which parse context and limit, and the store of last
+/// good versions, if one is kept.
+pub(super) struct Reader<'a> {
+    pub display_root: &'a Path,
+    pub ctx: &'a ParseContext,
+    pub max_bytes: u64,
+    pub store: Option<&'a LastGood>,
+}
+
 /// Reads and parses files, on every core when there are many (a cold start).
 pub(super) fn read_all(
-    display_root: &Path,
-    ctx: &ParseContext,
-    max_bytes: u64,
+    reader: &Reader,
     items: Vec<(String, (PathBuf, Metadata))>,
     progress: &LoadProgress,
 ) -> Vec<(String, ReadResult)> {
     crate::parallel::map(&items, 64, |(source, (path, meta))| {
-        let result = read_one(display_root, ctx, max_bytes, source, path, meta);
+        let result = read_one(reader, source, path, meta);
         progress.done.fetch_add(1, Ordering::Relaxed);
         (source.clone(), result)
     })
 }
 
-fn read_one(
-    display_root: &Path,
-    ctx: &ParseContext,
-    max_bytes: u64,
-    source: &str,
-    path: &Path,
-    meta: &Metadata,
-) -> ReadResult {
-    let display = display_root.join(source);
+fn read_one(reader: &Reader, source: &str, path: &Path, meta: &Metadata) -> ReadResult {
+    let (ctx, max_bytes) = (reader.ctx, reader.max_bytes);
+    let display = reader.display_root.join(source);
     if meta.len() > max_bytes {
         let reason = format!(
             "{}: file is {} bytes, over max_post_bytes ({max_bytes}): not read",
@@ -71,6 +75,9 @@ fn read_one(
                 ctx.fallback_date = DateTime::<Utc>::from(modified).fixed_offset();
             }
             let parsed = parse_bytes(&bytes, max_bytes, source, &display, &ctx);
+            if let (Some(store), Ok(_)) = (reader.store, &parsed) {
+                store.keep(source, &bytes, meta.modified().ok());
+            }
             (blake3::hash(&bytes), parsed)
         }
         Err(e) => {
@@ -80,14 +87,36 @@ fn read_one(
             (hash, Err(error_at(&display, 1, message)))
         }
     };
+    let mut stored = None;
     if let Err(e) = &parsed {
         // An error, as the report calls it: the post (or its newest version) is not served.
         tracing::error!(target: FINDINGS, "{e}");
+        stored = reader
+            .store
+            .and_then(|store| from_store(reader, store, source));
     }
     ReadResult::Read {
         stamp: stamp(meta),
         hash,
         parsed: Box::new(parsed),
+        stored,
+    }
+}
+
+/// A broken post's last good version, read back from the store and parsed as it was then.
+fn from_store(reader: &Reader, store: &LastGood, source: &str) -> Option<Box<Post>> {
+    let kept = store.load(source)?;
+    let display = reader.display_root.join(source);
+    let mut ctx = reader.ctx.clone();
+    if let Some(modified) = kept.modified {
+        ctx.fallback_date = modified.fixed_offset();
+    }
+    match parse_bytes(&kept.bytes, reader.max_bytes, source, &display, &ctx) {
+        Ok(post) => Some(Box::new(post)),
+        Err(e) => {
+            tracing::warn!("{e} (in its stored last good version: not served)");
+            None
+        }
     }
 }
 

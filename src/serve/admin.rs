@@ -19,7 +19,7 @@ use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
-use super::answer::{answer, plain};
+use super::answer::{answer, plain, starting};
 use super::{method_not_allowed, metrics_page, not_found, off_runtime, ServerState};
 use crate::config::AdminToken;
 
@@ -51,6 +51,7 @@ pub(super) async fn route(
     let snapshot = state.snapshot.load_full();
     let uri = request.uri();
     match uri.path() {
+        "/healthz" | "/status" if snapshot.is_starting() => starting("healthz"),
         "/healthz" => plain(StatusCode::OK, "ok\n"),
         "/metrics" => metrics_page(&state.metrics, &snapshot),
         "/status" if snapshot.has_status() => {

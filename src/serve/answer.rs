@@ -138,3 +138,17 @@ pub(super) fn plain(status: StatusCode, text: &'static str) -> Response<Full<Byt
     h.insert(header::CACHE_CONTROL, cache_control::no_store());
     response
 }
+
+/// `503` while the first scan runs (nothing is built yet): `/healthz` says "starting", every
+/// other route asks to come back in a second. Not cached, so no cache keeps it past the start.
+pub(super) fn starting(route: &str) -> Response<Full<Bytes>> {
+    let text = match route {
+        "healthz" => "starting\n",
+        _ => "starting: the posts are being read, retry shortly\n",
+    };
+    let mut response = plain(StatusCode::SERVICE_UNAVAILABLE, text);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}

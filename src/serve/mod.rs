@@ -185,7 +185,8 @@ async fn handle(
 }
 
 /// Which answer a request gets. On the admin listener, see `admin`. On the public one, in
-/// order: `429` past the rate limit, `405` for methods other than `GET` and `HEAD`, then a
+/// order: `429` past the rate limit, `405` for methods other than `GET` and `HEAD`, `503`
+/// with `Retry-After` for every route while the first scan runs (`/healthz`: "starting"), then a
 /// file beside posts (`/files/…`, a lookup), `/healthz`, a hot resource (a lookup), cold
 /// pages (rendered off the async runtime), an old address (`301`, only when no resource has
 /// the route), a folder route without its slash (`308`), and `404` for anything else
@@ -214,6 +215,9 @@ async fn route(
         return not_found().map(Into::into);
     };
     let snapshot = state.snapshot.load_full();
+    if snapshot.is_starting() {
+        return answer::starting(route).map(Into::into);
+    }
     if let Some(path) = crate::post::links::path_of_file_route(route) {
         return match snapshot.file(&path) {
             Some(found) => file::answer_file(Arc::clone(found), head, request.headers()).await,

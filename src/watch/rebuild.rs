@@ -86,9 +86,15 @@ impl Rebuilder {
             let now = self.clock.now();
             // Only the files read again can be new posts, unless a scheduled one came due.
             let inputs = if self.scheduled_due() {
-                Inputs::gather(&self.library, &mut self.ledger, now)
+                Inputs::gather(&self.library, &mut self.ledger, &self.config, now)
             } else {
-                Inputs::gather_changed(&self.library, &mut self.ledger, &changes.changed, now)
+                Inputs::gather_changed(
+                    &self.library,
+                    &mut self.ledger,
+                    &self.config,
+                    &changes.changed,
+                    now,
+                )
             };
             pipeline::build_for_serving(
                 inputs,
@@ -138,8 +144,8 @@ impl Rebuilder {
         );
     }
 
-    /// Writes the ids issued since the last write (after publishing: rewriting the ledger is
-    /// kept out of the time a change takes to be served; ids do not depend on the write).
+    /// Flushes the ids appended before the build to disk, and writes any left (after
+    /// publishing: the disk is kept out of the time a change takes to be served).
     pub(super) fn save_ids(&mut self) {
         if let Err(e) = self.ledger.save() {
             tracing::warn!(

@@ -70,7 +70,7 @@ pub fn build_library(
 ) -> Result<Built, RenderError> {
     let mut ledger = Ledger::open(library.display_root());
     let built = pipeline::build(
-        Inputs::gather(library, &mut ledger, now),
+        Inputs::gather(library, &mut ledger, config, now),
         config,
         now,
         previous,
