@@ -203,6 +203,33 @@ impl Ledger {
             .map(|e| e.source.as_str())
     }
 
+    /// The `podcast:guid` of a show (`key`: see [`crate::config::Show::key`]): the one
+    /// recorded, else the Podcasting 2.0 namespace's UUIDv5 of `feed_url` (its scheme and
+    /// trailing slashes left out), recorded now unless `provisional`, so that it never
+    /// changes when `base_url` does. Recorded as an entry whose source is a path no post can
+    /// have (under [`STATE_DIR`]) and whose date is no date, so no post ever takes it over.
+    pub fn show_guid(&mut self, key: &str, feed_url: &str, provisional: bool) -> Arc<str> {
+        let source = format!("{STATE_DIR}/show/{key}");
+        if let Some(entry) = self.entries.get(&source) {
+            return Arc::clone(&entry.id);
+        }
+        let id: Arc<str> = podcast_guid(feed_url).into();
+        if self.health.issuing() {
+            let entry = Issued {
+                id: Arc::clone(&id),
+                source: source.clone(),
+                date: "show".into(),
+                slug: String::new(),
+                title: feed_url.to_string(),
+                provisional,
+            };
+            self.entries.insert(source, entry);
+            self.holds_provisional |= provisional;
+            self.dirty |= !provisional;
+        }
+        id
+    }
+
     /// Records the id a post had before it was imported (a feed's guid, an Atom id), so the
     /// feeds go on carrying it and readers see nothing new. `post` is the imported file as
     /// parsed; its path is `post.source`. Recording the same id for the same path again
@@ -280,6 +307,19 @@ impl Ledger {
         }
         renamed.map(|()| ours)
     }
+}
+
+/// The Podcasting 2.0 namespace (`podcast:guid`'s UUIDv5 namespace).
+const PODCAST_NAMESPACE: uuid::Uuid = uuid::uuid!("ead4c236-bf58-58c6-a2c6-a6b28d128cb6");
+
+/// `podcast:guid` as the Podcasting 2.0 namespace defines it: UUIDv5 of the feed URL
+/// without its scheme and trailing slashes.
+pub fn podcast_guid(feed_url: &str) -> String {
+    let without_scheme = feed_url
+        .split_once("://")
+        .map_or(feed_url, |(_, rest)| rest);
+    let name = without_scheme.trim_end_matches('/');
+    uuid::Uuid::new_v5(&PODCAST_NAMESPACE, name.as_bytes()).to_string()
 }
 
 /// Where the ledger of a posts folder is written before it is renamed into place: named

@@ -34,7 +34,9 @@ use crate::post::Post;
 
 pub use assign::{Issuer, Presence};
 pub use health::{BadLine, Health, Problem, SharedHealth};
-pub use ledger::{temporary_path, ImportedIdTaken, Issued, Ledger, FILE_NAME, STATE_DIR};
+pub use ledger::{
+    podcast_guid, temporary_path, ImportedIdTaken, Issued, Ledger, FILE_NAME, STATE_DIR,
+};
 
 /// Where recorded ids come from: the ledger, or a map in tests and benchmarks.
 pub trait IdSource {

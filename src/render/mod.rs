@@ -19,6 +19,7 @@ mod feed;
 pub mod html;
 pub mod json;
 mod plan;
+pub mod podcast;
 pub mod rss;
 pub mod tag_pages;
 
