@@ -361,3 +361,36 @@ fn stamp(path: &Path) -> Option<Stamp> {
     let inode = 0;
     Some((inode, meta.len(), meta.modified().ok()?))
 }
+
+#[cfg(test)]
+mod show_guid_tests {
+    use super::*;
+
+    #[test]
+    fn podcast_guid_is_the_namespace_example() {
+        // The example the Podcasting 2.0 namespace gives for podcast:guid.
+        let guid = podcast_guid("https://podnews.net/rss/");
+        assert_eq!(guid, "9b024349-ccf0-5f69-a609-6b82873eab3c");
+        assert_eq!(podcast_guid("http://podnews.net/rss"), guid);
+    }
+
+    #[test]
+    fn a_show_guid_is_recorded_once_and_outlives_a_new_feed_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(dir.path());
+        let trial = ledger.show_guid("site", "http://127.0.0.1:8080/feed.xml", true);
+        ledger.save().unwrap();
+        assert!(
+            Ledger::open(dir.path()).entries().is_empty(),
+            "a trial guid was written"
+        );
+        ledger.entries.retain(|_, e| !e.provisional);
+        let first = ledger.show_guid("site", "https://a.example/feed.xml", false);
+        assert_ne!(first, trial);
+        ledger.save().unwrap();
+        let mut reopened = Ledger::open(dir.path());
+        let again = reopened.show_guid("site", "https://b.example/feed.xml", false);
+        assert_eq!(again, first);
+        assert_eq!(&*first, podcast_guid("a.example/feed.xml"));
+    }
+}
