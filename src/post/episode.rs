@@ -11,13 +11,39 @@ use super::Enclosure;
 use crate::media;
 
 /// `enclosure` as written.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WrittenEnclosure {
     /// A path beside the post or a URL: type and length come from the file.
     Address(String),
     /// `{url, type, length}` as written by hand (the length is checked against the file).
     Table(Enclosure),
+}
+
+/// A string or a table, each read by its own rules: a table's mistakes (an unknown key, a
+/// length that is not a number) are reported as such, not as "matches no variant".
+impl<'de> Deserialize<'de> for WrittenEnclosure {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(EnclosureVisitor)
+    }
+}
+
+struct EnclosureVisitor;
+
+impl<'de> serde::de::Visitor<'de> for EnclosureVisitor {
+    type Value = WrittenEnclosure;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a path beside the post, a URL, or {url, type, length}")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<WrittenEnclosure, E> {
+        Ok(WrittenEnclosure::Address(text.to_string()))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<WrittenEnclosure, A::Error> {
+        let table = Enclosure::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        Ok(WrittenEnclosure::Table(table))
+    }
 }
 
 impl WrittenEnclosure {
@@ -117,6 +143,11 @@ pub(super) fn check_fields(
             super::frontmatter::web_url(value).map_err(|why| at(key, format!("`{key}`: {why}")))?;
         }
     }
+    for (key, number) in [("episode", meta.episode), ("season", meta.season)] {
+        if number == Some(0) {
+            return Err(at(key, format!("`{key}`: numbers start at 1")));
+        }
+    }
     Ok(())
 }
 
@@ -185,6 +216,37 @@ mod tests {
         assert_eq!(found[0].url, "https://ex.org/files/2026/ep%201.vtt");
         assert_eq!(found[1].file.as_deref(), Some("2026/ep 1.srt"));
         assert!(companions("noext", &base).is_empty());
+    }
+
+    #[test]
+    fn wrong_episode_fields_name_their_line() {
+        for (text, line) in [
+            ("---\ntitle: a\nepisode_type: teaser\n---\n", 3),
+            ("---\ntitle: a\n\nepisode: 0\n---\n", 4),
+            ("---\ntitle: a\ntranscript: \"javascript:x\"\n---\n", 3),
+            ("---\nenclosure: \"data:audio/mpeg,x\"\n---\n", 2),
+            ("+++\ntitle = \"a\"\nseason = -1\n+++\n", 3),
+        ] {
+            let split = super::super::frontmatter::split(text, chrono_tz::Tz::UTC);
+            let (at, message) = split.err().unwrap_or_else(|| panic!("accepted: {text}"));
+            assert_eq!(at, line, "{text}: {message}");
+        }
+    }
+
+    #[test]
+    fn a_wrong_enclosure_table_says_what_is_wrong() {
+        let text = "---\ntitle: a\nenclosure:\n  url: a.mp3\n  typ: audio/mpeg\n---\n";
+        let (line, message) = super::super::frontmatter::split(text, chrono_tz::Tz::UTC)
+            .err()
+            .expect("refused");
+        assert!(message.contains("typ"), "{message}");
+        assert_eq!(line, 5, "{message}");
+        let text = "+++\nenclosure = \"a.mp3\"\n+++\n";
+        let split = super::super::frontmatter::split(text, chrono_tz::Tz::UTC).expect("a path");
+        assert_eq!(
+            split.meta.enclosure,
+            Some(WrittenEnclosure::Address("a.mp3".into()))
+        );
     }
 
     #[test]

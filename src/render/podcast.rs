@@ -8,7 +8,8 @@
 //! - Only a show's feeds carry `itunes:`/`podcast:` elements, and they carry nothing from
 //!   other namespaces (no `dc:creator`: `itunes:author` says it).
 //! - `itunes:explicit` is `true` or `false`; `itunes:duration` whole seconds; `itunes:image`
-//!   an `href`; `itunes:category` nested for a subcategory.
+//!   an `href`; `itunes:category` nested for a subcategory; `itunes:title` on items only;
+//!   `itunes:episode` and `itunes:season` positive (front matter refuses 0).
 //! - `podcast:guid` is the one the ledger recorded (it never follows `base_url`).
 //! - An enclosure beside the post has the file's own length; its written length is used
 //!   only when the file is not found (and `dropfeed check` says so).
@@ -157,7 +158,7 @@ fn yes_no(flag: bool) -> &'static str {
 }
 
 /// A show's channel elements.
-pub fn channel_elements(site: &Site, show: &Show, title: &str) -> ExtensionMap {
+pub fn channel_elements(site: &Site, show: &Show) -> ExtensionMap {
     let mut out = Vec::new();
     if let Some(url) = artwork_url(site, show) {
         out.push(empty("itunes:image", &[("href", &url)]));
@@ -193,7 +194,7 @@ pub fn channel_elements(site: &Site, show: &Show, title: &str) -> ExtensionMap {
     if let Some(kind) = &show.show_type {
         out.push(text("itunes:type", kind));
     }
-    out.push(text("itunes:title", title));
+    // No channel `itunes:title`: the W3C validator's itunes rules define it for items only.
     out.extend(podcast_channel(site, show));
     group(out)
 }

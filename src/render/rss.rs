@@ -88,7 +88,7 @@ fn make_show(channel: &mut Channel, doc: &FeedDoc, show: &Show) {
     channel
         .namespaces
         .insert("podcast".into(), PODCAST_NS.into());
-    channel.extensions = podcast::channel_elements(site, show, &channel.title);
+    channel.extensions = podcast::channel_elements(site, show);
     for (item, entry) in channel.items.iter_mut().zip(&doc.entries) {
         item.dublin_core_ext = None;
         item.extensions = podcast::item_elements(site, &entry.post);
