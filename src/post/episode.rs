@@ -236,9 +236,8 @@ mod tests {
     #[test]
     fn a_wrong_enclosure_table_says_what_is_wrong() {
         let text = "---\ntitle: a\nenclosure:\n  url: a.mp3\n  typ: audio/mpeg\n---\n";
-        let (line, message) = super::super::frontmatter::split(text, chrono_tz::Tz::UTC)
-            .err()
-            .expect("refused");
+        let (line, message) =
+            super::super::frontmatter::split(text, chrono_tz::Tz::UTC).expect_err("refused");
         assert!(message.contains("typ"), "{message}");
         assert_eq!(line, 5, "{message}");
         let text = "+++\nenclosure = \"a.mp3\"\n+++\n";
