@@ -14,7 +14,9 @@
 //!   `duration_in_seconds`;
 //! - whatever a title, show note or show field contains, the show's RSS is well-formed
 //!   (proptest);
-//! - `dropfeed check` names what a directory would refuse, with file and line.
+//! - `dropfeed check` and `/status` name what a directory would refuse, with file and line;
+//! - a 1,000-episode show starts, every episode with its duration (the time it took, with
+//!   and without media beside the posts, is printed: run with `--nocapture`).
 
 mod common;
 
@@ -503,4 +505,82 @@ fn shipped_site_with_its_config_is_a_show_that_passes_check_strict() {
         1,
         "the .vtt beside the mp3 is its transcript"
     );
+}
+
+/// A 1,000-episode show, each episode's MP3 beside its post, built as `dropfeed serve` starts
+/// (scan, hash and read every media file, render), against the same posts with their
+/// enclosures written as `{url, type, length}` for media kept elsewhere (nothing to read).
+/// Prints both times and the ratio (no timed assertion: the machine is shared); asserts
+/// that every episode carries its duration.
+#[test]
+fn a_thousand_episode_show_starts_and_says_how_long_it_took() {
+    const EPISODES: usize = 1000;
+    let mp3 = std::fs::read(shipped("posts/feeds-over-coffee.mp3")).expect("mp3");
+    let folder = |with_media: bool| {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let posts = dir.path().join("posts");
+        std::fs::create_dir(&posts).expect("posts");
+        for n in 0..EPISODES {
+            let enclosure = if with_media {
+                std::fs::write(posts.join(format!("ep-{n}.mp3")), &mp3).expect("mp3");
+                format!("ep-{n}.mp3")
+            } else {
+                let length = mp3.len();
+                format!("{{url: \"https://cdn.example/ep-{n}.mp3\", type: audio/mpeg, length: {length}}}")
+            };
+            let post = format!("---\ntitle: Episode {n}\ndate: 2025-01-01 00:00\ntags: [show]\nenclosure: {enclosure}\nepisode: {}\n---\n\nNotes {n}.\n", n + 1);
+            std::fs::write(posts.join(format!("ep-{n}.md")), post).expect("post");
+        }
+        (dir, posts)
+    };
+    let config =
+        "base_url = \"https://pod.example/\"\nfeed_limit = 1000\n[[show]]\ntag = \"show\"\n";
+    let time = |posts: &Path| {
+        let started = std::time::Instant::now();
+        let built = build(posts, config, fixed_now());
+        (started.elapsed(), built)
+    };
+    let (_plain_dir, plain) = folder(false);
+    let (_media_dir, media) = folder(true);
+    let (without, _) = time(&plain);
+    let (with, built) = time(&media);
+    let rss = built
+        .snapshot
+        .resource("tags/show/feed.xml")
+        .expect("the show");
+    let text = String::from_utf8_lossy(&rss.identity.body).into_owned();
+    assert_eq!(
+        text.matches("<itunes:duration>5</itunes:duration>").count(),
+        EPISODES
+    );
+    eprintln!(
+        "{EPISODES}-episode show: start {:.0} ms with media beside the posts, {:.0} ms with enclosures elsewhere ({:+.1} %)",
+        with.as_secs_f64() * 1e3,
+        without.as_secs_f64() * 1e3,
+        (with.as_secs_f64() / without.as_secs_f64() - 1.0) * 100.0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_what_a_directory_would_refuse() {
+    let (_dir, posts) = show_folder();
+    std::fs::write(posts.join("cover.png"), png_header(500, 500)).expect("cover");
+    let config = "[[show]]\ntag = \"show\"\nimage = \"cover.png\"\nexplicit = true\n";
+    let server = common::server::Server::start_copy(&posts, config).await;
+    let (status, _, body) = server.admin_get("/status?format=json", &[]).await;
+    assert!(status.is_success(), "{status}");
+    let report: Value = serde_json::from_slice(&body).expect("JSON");
+    let text = report.to_string();
+    for needle in [
+        "has no `category`",
+        "has no `owner email`",
+        "is 500×500 pixels",
+    ] {
+        assert!(
+            text.contains(needle),
+            "/status lacks {needle:?}: {report:#}"
+        );
+    }
+    assert!(!text.contains("has no `explicit`"), "{report:#}");
+    server.stop().await;
 }
