@@ -186,10 +186,11 @@ pub const UNKNOWN_TYPE: &str = "application/octet-stream";
 
 /// `<stem>.vtt` and `<stem>.srt` beside an enclosure file `path`, as attachments.
 pub(super) fn companions(path: &str, site_base: &Url) -> Vec<Attachment> {
-    let Some((stem, _)) = path.rsplit_once('.') else {
+    // The extension of the file name, not a dot in a folder's name (`v1.2/episode`).
+    let Some((stem, extension)) = path.rsplit_once('.') else {
         return Vec::new();
     };
-    if stem.is_empty() || stem.ends_with('/') {
+    if stem.is_empty() || stem.ends_with('/') || extension.contains('/') {
         return Vec::new();
     }
     ["vtt", "srt"]
@@ -216,6 +217,13 @@ mod tests {
         assert_eq!(found[0].url, "https://ex.org/files/2026/ep%201.vtt");
         assert_eq!(found[1].file.as_deref(), Some("2026/ep 1.srt"));
         assert!(companions("noext", &base).is_empty());
+    }
+
+    #[test]
+    fn a_dot_in_a_folder_name_is_not_an_extension() {
+        let base = Url::parse("https://ex.org/").unwrap();
+        assert!(companions("v1.2/episode", &base).is_empty());
+        assert!(companions("shows/.mp3", &base).is_empty());
     }
 
     #[test]

@@ -97,7 +97,8 @@ pub fn transcript_of<'a>(site: &Site, post: &'a Post) -> Option<(&'a Attachment,
         .transcript
         .as_ref()
         .or_else(|| episode.companions.iter().find(found))?;
-    let mime = if transcript.url.to_ascii_lowercase().contains(".srt") {
+    let path = transcript.file.as_deref().unwrap_or(&transcript.url);
+    let mime = if crate::media::extension_of(path).as_deref() == Some("srt") {
         "application/x-subrip"
     } else {
         "text/vtt"
