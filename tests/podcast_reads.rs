@@ -1,7 +1,8 @@
 //! An episode's media is read (its duration probed) once per change of the file, never per
 //! request: a served show answers many feed and media requests without reading a header
 //! again, and a media file replaced on disk is read again once, its new length and
-//! duration in the feeds moments later. Alone in its test binary, so the process-wide
+//! duration in the feeds moments later; a transcript dropped beside it later is in the feed
+//! and served, with no post edit. Alone in its test binary, so the process-wide
 //! probe count is this test's own.
 
 mod common;
@@ -83,4 +84,16 @@ async fn media_is_read_once_per_change_never_per_request() {
         after,
         "requests read media headers"
     );
+
+    // A transcript dropped beside the media later is found by its name, with no post edit.
+    let vtt = std::fs::read(shipped("posts/feeds-over-coffee.vtt")).expect("vtt");
+    std::fs::write(server.posts_dir().join("ep.vtt"), vtt).expect("write the transcript");
+    let found = wait_until(Duration::from_secs(20), async || {
+        feed().await.contains("/files/ep.vtt\"")
+    })
+    .await;
+    assert!(found, "the transcript never showed: {}", feed().await);
+    let (status, headers, _) = server.get("/files/ep.vtt", &[]).await;
+    assert!(status.is_success(), "{status}");
+    assert!(common::server::header(&headers, "content-type").starts_with("text/vtt"));
 }

@@ -1,6 +1,6 @@
 //! Every URL on the site answers 200: a crawl from `/` through every page, feed, archive
 //! page, post page and file beside posts (see `common/crawl.rs`), on the shipped `posts/`
-//! and on a generated 1,000-post site with pictures and episodes in every shape authors
+//! with its `dropfeed.toml` (a podcast show: artwork, episode, transcript) and on a generated 1,000-post site with pictures and episodes in every shape authors
 //! put them, served, and written out by `dropfeed build` (the folder crawled as a static
 //! server serves it, built with a `base_url` under a path, `/blog/`).
 
