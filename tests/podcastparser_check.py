@@ -8,8 +8,9 @@ guid, total_time, number, season, type, explicit, episode_art_url, enclosures [{
 mime_type}], podcast}].
 podcastparser 0.6.11 knows the Podcasting 2.0 namespace only by its old GitHub URL, not the one
 the namespace's spec gives (https://podcastindex.org/namespace/1.0), so the `podcast:` elements
-are read with ElementTree: podcast_guid, and per episode `podcast` {local name: text, or
-attributes for an empty element}.
+are read with ElementTree: podcast_guid, podcast_channel (the channel's podcast: elements:
+{local name: {text, attributes}}), and per episode `podcast` {local name: text, or attributes
+for an empty element}.
 Exit: 0 ok, 1 a file could not be read, 2 no path given, 3 podcastparser not installed.
 """
 import json, sys
@@ -43,9 +44,12 @@ def podcast_elements(element):
 def check(path):
     with open(path, "rb") as stream:
         show = podcastparser.parse("file://" + path, stream)
-    guid = ET.parse(path).getroot().find("channel/{%s}guid" % PODCAST_NS)
+    channel = ET.parse(path).getroot().find("channel")
+    guid = channel.find("{%s}guid" % PODCAST_NS)
+    podcast_channel = {child.tag.split("}")[1]: dict(child.attrib, text=child.text)
+                       for child in channel if child.tag.startswith("{%s}" % PODCAST_NS)}
     out = {"path": path, "podcast_guid": guid.text if guid is not None else None,
-           "namespaces": namespaces(path)}
+           "podcast_channel": podcast_channel, "namespaces": namespaces(path)}
     out.update({k: show.get(k) for k in SHOW_KEYS})
     out["episodes"] = [dict({k: e.get(k) for k in EPISODE_KEYS},
                             enclosures=[{k: x.get(k) for k in ("url", "file_size", "mime_type")}

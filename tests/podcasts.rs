@@ -164,6 +164,11 @@ fn podcastparser_reads_the_show_and_every_episode() {
     assert_eq!(show["itunes_categories"], categories);
     let guid = expected_guid("pod.example/tags/show/feed.xml");
     assert_eq!(show["podcast_guid"], guid.as_str());
+    let podcast = &show["podcast_channel"];
+    assert_eq!(podcast["locked"]["text"], "yes");
+    assert_eq!(podcast["locked"]["owner"], "mira@example.org");
+    assert_eq!(podcast["funding"]["url"], "https://pod.example/give");
+    assert_eq!(podcast["funding"]["text"], "Support the show");
     let allowed = [
         "http://www.w3.org/2005/Atom",
         "http://www.itunes.com/dtds/podcast-1.0.dtd",
