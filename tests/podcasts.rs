@@ -589,3 +589,15 @@ async fn status_shows_what_a_directory_would_refuse() {
     assert!(!text.contains("has no `explicit`"), "{report:#}");
     server.stop().await;
 }
+
+/// The type a feed announces for an enclosure is the `Content-Type` the download arrives with
+/// (regression: `.m4b` audiobooks were announced as audio/mp4 and served as
+/// application/octet-stream).
+#[test]
+fn enclosure_types_match_the_served_content_type() {
+    for (extension, announced) in dropfeed::media::types::known() {
+        let served = dropfeed::snapshot::files::content_type(&format!("ep.{extension}"));
+        let essence = served.split(';').next().unwrap_or("").trim();
+        assert_eq!(essence, announced, ".{extension}");
+    }
+}

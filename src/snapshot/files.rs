@@ -195,6 +195,7 @@ const TYPES: &[(&str, &str)] = &[
     ("tiff", "image/tiff"),
     ("mp3", "audio/mpeg"),
     ("m4a", "audio/mp4"),
+    ("m4b", "audio/mp4"),
     ("aac", "audio/aac"),
     ("ogg", "audio/ogg"),
     ("oga", "audio/ogg"),
