@@ -116,11 +116,12 @@ pub enum ShowImage {
 }
 
 impl Show {
-    /// The key its guid is recorded under: `site`, or `tag:` and the tag.
+    /// The key its guid is recorded under: `site`, or `tag:` and the tag in lower case (tags
+    /// are one tag whatever their case, so a show keeps its guid when the case is edited).
     pub fn key(&self) -> String {
         match &self.tag {
             None => "site".into(),
-            Some(tag) => format!("tag:{tag}"),
+            Some(tag) => format!("tag:{}", tag.to_lowercase()),
         }
     }
 }
