@@ -6,9 +6,11 @@
 //! or has an unknown key, and values refused by validation ([`InvalidSetting`]).
 
 mod admin;
+mod categories;
 mod log;
 mod raw;
 mod redirects;
+mod show;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -19,9 +21,11 @@ use chrono_tz::Tz;
 use url::Url;
 
 pub use admin::{AdminConfig, AdminListen, AdminToken, DEFAULT_ADMIN_LISTEN};
+pub use categories::CATEGORIES;
 pub use log::{AccessFormat, LogConfig, LogFormat, RawLog};
 pub use raw::{RawAdmin, RawCache, RawConfig, RawServer, RawWatch, RawWebSub};
 pub use redirects::route_of;
+pub use show::{RawFunding, RawOwner, RawShow, Show, ShowImage};
 pub use validate::{InvalidSetting, SettingProblem};
 
 /// A configuration problem, with the file and line the operator must fix.
@@ -102,6 +106,8 @@ pub struct Config {
     /// `logo`: absolute URL of the site's larger logo (Atom `logo`, RSS `image`, JSON Feed
     /// `icon`); default: the icon.
     pub logo: Option<String>,
+    /// `[[show]]`: the site's feeds or tags' feeds published as podcasts.
+    pub shows: Vec<Show>,
 }
 
 /// `Cache-Control` parameters, in seconds.
@@ -204,7 +210,12 @@ impl Config {
             line: e.span().map(|span| line_of(text, span.start)),
             message: e.message().to_string(),
         })?;
-        Config::from_raw(raw, listen_url).map_err(|e| ConfigError::invalid(path, text, e))
+        let mut config =
+            Config::from_raw(raw, listen_url).map_err(|e| ConfigError::invalid(path, text, e))?;
+        for show in &mut config.shows {
+            show.line = Some(line_of(text, show.offset));
+        }
+        Ok(config)
     }
 
     /// Validates a raw config, filling defaults; the first setting refused is reported.
@@ -250,6 +261,7 @@ impl Config {
             theme_dir: raw.theme_dir,
             icon,
             logo,
+            shows: show::shows(raw.show)?,
         })
     }
 

@@ -7,6 +7,7 @@
 //! - [`config`]: `dropfeed.toml` → validated [`config::Config`].
 //! - [`logging`]: log lines on stderr (text or JSON, colour only on a terminal).
 //! - [`parallel`]: a list of independent items mapped on every core.
+//! - [`media`]: media types, durations of audio and video, artwork sizes (podcasts).
 //! - [`post`]: one file → one [`post::Post`] (front matter, Markdown, plain text, dates).
 //! - [`theme`]: the pages' templates (embedded, or the author's theme folder), words and
 //!   dates in each page's language.
@@ -42,6 +43,7 @@ pub mod ids;
 pub mod import;
 pub mod load;
 pub mod logging;
+pub mod media;
 pub mod metrics;
 pub mod parallel;
 pub mod pipeline;

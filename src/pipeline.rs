@@ -5,6 +5,7 @@
 //!
 //! [`check`] is `dropfeed check`: the same build, every body rendered, every problem reported.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -185,9 +186,14 @@ fn build_with(
         Site::build(Arc::clone(config), &posts, &*ledger, now)
     });
     site.theme = library.theme();
+    let linked = library.linked();
+    site.files = match previous.and_then(|p| p.site()) {
+        Some(before) if *before.files == *linked => Arc::clone(&before.files),
+        _ => Arc::new(linked.clone()),
+    };
+    site.show_guids = Arc::new(show_guids(config, ledger));
     let site = Arc::new(site);
     let site_done = started.elapsed();
-    let linked = library.linked();
     let snapshot = Snapshot::build(Arc::clone(&site), linked, previous, encode, status)?;
     tracing::debug!(
         patched = was_patched,
@@ -196,6 +202,23 @@ fn build_with(
         "build stages"
     );
     Ok(Built { site, snapshot })
+}
+
+/// Each show's `podcast:guid`, recorded in the ledger the first time (see
+/// [`Ledger::show_guid`]).
+fn show_guids(config: &Config, ledger: &mut Ledger) -> BTreeMap<String, String> {
+    config
+        .shows
+        .iter()
+        .map(|show| {
+            let feed = match &show.tag {
+                None => "feed.xml".to_string(),
+                Some(tag) => format!("tags/{}/feed.xml", crate::post::slugify(tag)),
+            };
+            let guid = ledger.show_guid(&show.key(), &config.url(&feed), config.provisional_ids);
+            (show.key(), guid.to_string())
+        })
+        .collect()
 }
 
 /// The previously published site and the new versions of the posts changed since, when a

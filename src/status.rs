@@ -14,6 +14,7 @@
 //! - The JSON field names and state names are an interface for tools: they never change.
 
 mod page;
+mod podcast;
 mod report;
 
 use std::collections::BTreeMap;

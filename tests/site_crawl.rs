@@ -1,6 +1,6 @@
 //! Every URL on the site answers 200: a crawl from `/` through every page, feed, archive
 //! page, post page and file beside posts (see `common/crawl.rs`), on the shipped `posts/`
-//! and on a generated 1,000-post site with pictures and episodes in every shape authors
+//! with its `dropfeed.toml` (a podcast show: artwork, episode, transcript) and on a generated 1,000-post site with pictures and episodes in every shape authors
 //! put them, served, and written out by `dropfeed build` (the folder crawled as a static
 //! server serves it, built with a `base_url` under a path, `/blog/`).
 
@@ -31,7 +31,9 @@ fn summary(what: &str, report: &Report) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_url_on_the_shipped_site_answers_200() {
-    let server = Server::start_copy(&sample_posts(), "").await;
+    // With the shipped config: the podcasts tag is a show (artwork, transcript, episode).
+    let config = include_str!("../dropfeed.toml");
+    let server = Server::start_copy(&sample_posts(), config).await;
     let report = crawl(&ServedSite(&server)).await;
     summary("shipped site, served", &report);
     report.assert_all_ok("the shipped site");
@@ -41,6 +43,14 @@ async fn every_url_on_the_shipped_site_answers_200() {
         report.fetched
     );
     assert_eq!(report.count("posts/"), 6, "every published post's page");
+    for file in [
+        "cover.png",
+        "feeds-over-coffee.mp3",
+        "feeds-over-coffee.vtt",
+    ] {
+        let route = format!("files/{file}");
+        assert_eq!(report.count(&route), 1, "{file}: {:?}", report.fetched);
+    }
     server.stop().await;
 }
 

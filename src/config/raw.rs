@@ -60,6 +60,9 @@ pub struct RawConfig {
     /// The admin listener.
     #[serde(default)]
     pub admin: RawAdmin,
+    /// `[[show]]`: feeds declared podcasts.
+    #[serde(default)]
+    pub show: Vec<Spanned<super::show::RawShow>>,
 }
 
 /// `[admin]` as written.

@@ -64,6 +64,9 @@ pub enum SettingProblem {
     /// `admin.token` is empty or holds characters a header cannot carry.
     #[error("admin.token must be visible ASCII characters without spaces, and not empty")]
     AdminToken,
+    /// A `[[show]]` that cannot be published as a podcast.
+    #[error("show: {0}")]
+    Show(String),
 }
 
 /// Checks a written value; a refusal names where it was written.

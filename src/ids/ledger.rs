@@ -245,6 +245,35 @@ impl Ledger {
             .map(|e| e.source.as_str())
     }
 
+    /// The `podcast:guid` of a show (`key`: see [`crate::config::Show::key`]): the one
+    /// recorded, else the Podcasting 2.0 namespace's UUIDv5 of `feed_url` (its scheme and
+    /// trailing slashes left out), recorded now unless `provisional`, so that it never
+    /// changes when `base_url` does. Recorded as an entry whose source is a path no post can
+    /// have (under [`STATE_DIR`]) and whose date is no date, so no post ever takes it over.
+    pub fn show_guid(&mut self, key: &str, feed_url: &str, provisional: bool) -> Arc<str> {
+        let source = format!("{STATE_DIR}/show/{key}");
+        if let Some(entry) = self.entries.get(&source) {
+            return Arc::clone(&entry.id);
+        }
+        let id: Arc<str> = podcast_guid(feed_url).into();
+        if self.health.issuing() {
+            let entry = Issued {
+                id: Arc::clone(&id),
+                source: source.clone(),
+                date: "show".into(),
+                slug: String::new(),
+                title: feed_url.to_string(),
+                provisional,
+            };
+            if !provisional {
+                self.pending.insert(source.clone());
+            }
+            self.entries.insert(source, entry);
+            self.holds_provisional |= provisional;
+        }
+        id
+    }
+
     /// Records the id a post had before it was imported (a feed's guid, an Atom id), so the
     /// feeds go on carrying it and readers see nothing new. `post` is the imported file as
     /// parsed; its path is `post.source`. Recording the same id for the same path again
@@ -377,6 +406,19 @@ impl Ledger {
     }
 }
 
+/// The Podcasting 2.0 namespace (`podcast:guid`'s UUIDv5 namespace).
+const PODCAST_NAMESPACE: uuid::Uuid = uuid::uuid!("ead4c236-bf58-58c6-a2c6-a6b28d128cb6");
+
+/// `podcast:guid` as the Podcasting 2.0 namespace defines it: UUIDv5 of the feed URL
+/// without its scheme and trailing slashes.
+pub fn podcast_guid(feed_url: &str) -> String {
+    let without_scheme = feed_url
+        .split_once("://")
+        .map_or(feed_url, |(_, rest)| rest);
+    let name = without_scheme.trim_end_matches('/');
+    uuid::Uuid::new_v5(&PODCAST_NAMESPACE, name.as_bytes()).to_string()
+}
+
 /// Where the ledger of a posts folder is written before it is renamed into place: named
 /// after the host and the process, so replicas sharing the folder (each often process 1 in
 /// its container) never write into one file at once.
@@ -387,4 +429,37 @@ pub fn temporary_path(posts: &Path) -> PathBuf {
 /// The lock file replicas of a posts folder take around every read and write of the ledger.
 pub fn lock_path(posts: &Path) -> PathBuf {
     posts.join(STATE_DIR).join(journal::LOCK_NAME)
+}
+
+#[cfg(test)]
+mod show_guid_tests {
+    use super::*;
+
+    #[test]
+    fn podcast_guid_is_the_namespace_example() {
+        // The example the Podcasting 2.0 namespace gives for podcast:guid.
+        let guid = podcast_guid("https://podnews.net/rss/");
+        assert_eq!(guid, "9b024349-ccf0-5f69-a609-6b82873eab3c");
+        assert_eq!(podcast_guid("http://podnews.net/rss"), guid);
+    }
+
+    #[test]
+    fn a_show_guid_is_recorded_once_and_outlives_a_new_feed_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(dir.path());
+        let trial = ledger.show_guid("site", "http://127.0.0.1:8080/feed.xml", true);
+        ledger.save().unwrap();
+        assert!(
+            Ledger::open(dir.path()).entries().is_empty(),
+            "a trial guid was written"
+        );
+        ledger.entries.retain(|_, e| !e.provisional);
+        let first = ledger.show_guid("site", "https://a.example/feed.xml", false);
+        assert_ne!(first, trial);
+        ledger.save().unwrap();
+        let mut reopened = Ledger::open(dir.path());
+        let again = reopened.show_guid("site", "https://b.example/feed.xml", false);
+        assert_eq!(again, first);
+        assert_eq!(&*first, podcast_guid("a.example/feed.xml"));
+    }
 }

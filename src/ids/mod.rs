@@ -44,7 +44,7 @@ use crate::post::Post;
 pub use assign::{Issuer, Presence};
 pub use health::{BadLine, Health, Problem, SharedHealth};
 pub use ledger::{
-    lock_path, temporary_path, ImportedIdTaken, Issued, Ledger, FILE_NAME, STATE_DIR,
+    lock_path, podcast_guid, temporary_path, ImportedIdTaken, Issued, Ledger, FILE_NAME, STATE_DIR,
 };
 
 /// Where recorded ids come from: the ledger, or a map in tests and benchmarks.

@@ -64,6 +64,8 @@ pub struct LinkedFile {
     pub stamp: FileStamp,
     /// Hex blake3 hash of its bytes (128 bits): the opaque part of its `ETag`.
     pub hash: String,
+    /// What its header says (duration, picture size), read with the hash: once per change.
+    pub facts: Option<crate::media::Facts>,
 }
 
 /// What is known about a path posts link to.
@@ -93,11 +95,15 @@ impl Library {
             .files
             .values()
             .filter_map(|f| f.last_good.as_ref())
-            .flat_map(|post| &post.links)
-            .filter_map(|link| match &link.target {
-                Target::File(path) => Some(path.clone()),
-                _ => None,
+            .flat_map(|post| {
+                let linked = post.links.iter().filter_map(|link| match &link.target {
+                    Target::File(path) => Some(path.clone()),
+                    _ => None,
+                });
+                let companions = post.episode.companions.iter();
+                linked.chain(companions.filter_map(|c| c.file.clone()))
             })
+            .chain(self.show_files.iter().cloned())
             .collect();
         self.linked.retain(|path, _| wanted.contains(path));
         let due: Vec<(String, Option<Linked>)> = wanted
@@ -137,6 +143,7 @@ fn look(root: &Path, path: &str, before: Option<&Linked>) -> Linked {
     }
     match hash_file(&real_path) {
         Ok((hash, stamp)) => Linked::Found(Arc::new(LinkedFile {
+            facts: crate::media::probe(&real_path, path),
             real_path,
             stamp,
             hash,

@@ -71,6 +71,8 @@ pub struct Library {
     files: BTreeMap<String, FileState>,
     /// The files beside posts that posts link to (see [`Library::linked`]).
     linked: LinkedFiles,
+    /// Files the config names (show artwork), looked at like linked files.
+    show_files: Vec<String>,
     /// Files passed over on the last scan (links outside, FIFOs, oversized…).
     pub skipped: BTreeMap<String, Skipped>,
     /// Why the last configuration reload was refused (shown on `/status` until one succeeds).
@@ -152,6 +154,18 @@ fn log_problems(theme: &Theme) {
     }
 }
 
+/// The files under the posts folder that `[[show]]`s name (their artwork).
+fn show_files(config: &Config) -> Vec<String> {
+    config
+        .shows
+        .iter()
+        .filter_map(|show| match &show.image {
+            Some(crate::config::ShowImage::File(path)) => Some(path.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 impl Library {
     /// An empty library for a posts folder; call [`Library::scan`] to fill it.
     pub fn new(root: &Path, config: &Config) -> Library {
@@ -171,6 +185,7 @@ impl Library {
             max_bytes: config.max_post_bytes,
             files: BTreeMap::new(),
             linked: LinkedFiles::new(),
+            show_files: show_files(config),
             skipped: BTreeMap::new(),
             config_error: None,
             progress: Arc::default(),
@@ -186,6 +201,7 @@ impl Library {
         self.max_bytes = config.max_post_bytes;
         self.theme_dir = theme_dir(&self.root, config);
         self.reload_theme();
+        self.show_files = show_files(config);
         let forget = blake3::hash(b"dropfeed: reconfigured");
         for state in self.files.values_mut() {
             state.stamp = (u64::MAX, None);

@@ -7,10 +7,11 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use url::Url;
 
 use super::body::BodyCell;
+use super::episode::{self, Episode, EpisodeType};
 use super::links::{self, Link};
 use super::slug::{slugify, title_from_name};
 use super::tags::tags_of;
-use super::{date, frontmatter, html, DateSource, Enclosure, Fingerprint, ParseContext, Post};
+use super::{date, frontmatter, html, DateSource, Fingerprint, ParseContext, Post};
 
 /// What a format parser extracts before the shared finishing steps.
 #[derive(Debug, Default)]
@@ -85,7 +86,8 @@ impl PostDraft {
         let (tags, tag_slugs) = tags_of(&self.meta.tags.0, &mut warnings);
         let links = relative_links(source, &self.links);
         let absolute = |url: &str| links::absolute(source, &post_url, &ctx.site_base, url);
-        let meta = self.meta;
+        let mut meta = self.meta;
+        let episode = episode_of(&mut meta, source, &self.links, &absolute, ctx);
         warnings.extend(meta.warnings);
         Post {
             source: source.to_string(),
@@ -110,10 +112,8 @@ impl PostDraft {
                 .collect(),
             draft: meta.draft,
             image: meta.image.as_deref().map(absolute),
-            enclosure: meta.enclosure.map(|e| Enclosure {
-                url: absolute(&e.url),
-                ..e
-            }),
+            enclosure: meta.enclosure.map(|e| episode::enclosure(e, &absolute)),
+            episode,
             aliases: meta.aliases,
             expires: self.expires,
             fingerprint: Fingerprint::default(),
@@ -196,6 +196,41 @@ impl PostDraft {
                 ))
             }
         }
+    }
+}
+
+/// The episode fields of the front matter, its files located (the enclosure's taken from
+/// `meta`'s written form, which is left for the enclosure itself).
+fn episode_of(
+    meta: &mut frontmatter::FrontMatter,
+    source: &str,
+    written_links: &[(usize, String)],
+    absolute: &impl Fn(&str) -> String,
+    ctx: &ParseContext,
+) -> Episode {
+    let attach = |written: &str| episode::attach(source, written, absolute);
+    let enclosure = meta.enclosure.as_ref().map(|e| (attach(e.url()), e));
+    let enclosure_file = enclosure.as_ref().and_then(|(a, _)| a.file.clone());
+    let transcript = meta.transcript.as_deref().map(attach);
+    let companions = match (&transcript, &enclosure_file) {
+        (None, Some(path)) => episode::companions(path, &ctx.site_base),
+        _ => Vec::new(),
+    };
+    let enclosure_line = enclosure
+        .as_ref()
+        .and_then(|(_, e)| written_links.iter().find(|(_, url)| url == e.url()))
+        .map_or(1, |(line, _)| *line);
+    Episode {
+        number: meta.episode,
+        season: meta.season,
+        kind: meta.episode_type.as_deref().and_then(EpisodeType::parse),
+        explicit: meta.explicit,
+        transcript,
+        chapters: meta.chapters.as_deref().map(attach),
+        enclosure_file,
+        enclosure_line,
+        written_by_hand: matches!(enclosure, Some((_, episode::WrittenEnclosure::Table(_)))),
+        companions,
     }
 }
 

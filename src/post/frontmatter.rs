@@ -10,8 +10,8 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::date::parse_date_checked;
+use super::episode::WrittenEnclosure;
 use super::generators::{self, Written};
-use super::Enclosure;
 
 /// The fields of a post, as dropfeed's keys or another generator's say them.
 #[derive(Debug, Default, Clone)]
@@ -34,8 +34,20 @@ pub struct FrontMatter {
     pub draft: bool,
     /// Lead image URL.
     pub image: Option<String>,
-    /// Attached media.
-    pub enclosure: Option<Enclosure>,
+    /// Attached media: a path beside the post, a URL, or `{url, type, length}`.
+    pub enclosure: Option<WrittenEnclosure>,
+    /// Podcast episode number.
+    pub episode: Option<u32>,
+    /// Podcast season number.
+    pub season: Option<u32>,
+    /// `full`, `trailer` or `bonus`.
+    pub episode_type: Option<String>,
+    /// Whether the episode is explicit.
+    pub explicit: Option<bool>,
+    /// Transcript (`.vtt`, `.srt`): a path beside the post or a URL.
+    pub transcript: Option<String>,
+    /// Chapters (JSON): a path beside the post or a URL.
+    pub chapters: Option<String>,
     /// Old addresses of the post, as site routes (see [`generators::alias_route`]).
     pub aliases: Vec<String>,
     /// Keys ignored on purpose (another generator's layout settings), in words.
@@ -99,8 +111,11 @@ pub struct Split<'a> {
     pub body: &'a str,
     /// 1-based line in the file where `body` starts.
     pub body_line: usize,
-    /// 1-based lines of the `image` key and of the enclosure's `url` key, when written.
+    /// 1-based lines of the `image` key and of the enclosure (its `url` key when a table),
+    /// when written.
     pub url_lines: (Option<usize>, Option<usize>),
+    /// 1-based lines of `transcript` and `chapters`, when written.
+    pub episode_lines: (Option<usize>, Option<usize>),
 }
 
 /// A problem at a 1-based line.
@@ -144,7 +159,9 @@ pub fn split(text: &str, tz: Tz) -> Result<Split<'_>, LineError> {
     split.body = body;
     split.body_line = closing_line + 1;
     let file_line = |key| key_line(block, key).map(|l| BLOCK_FIRST_LINE + l - 1);
-    split.url_lines = (file_line("image"), file_line("url"));
+    let enclosure_line = file_line("url").or_else(|| file_line("enclosure"));
+    split.url_lines = (file_line("image"), enclosure_line);
+    split.episode_lines = (file_line("transcript"), file_line("chapters"));
     Ok(split)
 }
 
@@ -256,7 +273,11 @@ fn check_fields(block: &str, meta: &FrontMatter) -> Result<(), LineError> {
     if let Some(image) = &meta.image {
         web_url(image).map_err(|why| at("image", format!("`image`: {why}")))?;
     }
-    if let Some(enclosure) = &meta.enclosure {
+    super::episode::check_fields(meta, &at)?;
+    if let Some(WrittenEnclosure::Address(address)) = &meta.enclosure {
+        web_url(address).map_err(|why| at("enclosure", format!("`enclosure`: {why}")))?;
+    }
+    if let Some(WrittenEnclosure::Table(enclosure)) = &meta.enclosure {
         web_url(&enclosure.url).map_err(|why| at("url", format!("`enclosure` `url`: {why}")))?;
         if !is_media_type(&enclosure.mime_type) {
             let message = format!(
@@ -279,7 +300,7 @@ fn check_fields(block: &str, meta: &FrontMatter) -> Result<(), LineError> {
 }
 
 /// An http(s) URL, or a relative one (resolved against the post's URL later).
-fn web_url(text: &str) -> Result<(), String> {
+pub(super) fn web_url(text: &str) -> Result<(), String> {
     match url::Url::parse(text) {
         Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(()),
         Ok(url) => Err(format!(

@@ -30,7 +30,14 @@ fn parse(text: &str, ctx: &ParseContext, defer: bool) -> Result<PostDraft, LineE
         links.push((image_line.unwrap_or(1), image.clone()));
     }
     if let Some(enclosure) = &split.meta.enclosure {
-        links.push((url_line.unwrap_or(1), enclosure.url.clone()));
+        links.push((url_line.unwrap_or(1), enclosure.url().to_string()));
+    }
+    let (transcript_line, chapters_line) = split.episode_lines;
+    if let Some(transcript) = &split.meta.transcript {
+        links.push((transcript_line.unwrap_or(1), transcript.clone()));
+    }
+    if let Some(chapters) = &split.meta.chapters {
+        links.push((chapters_line.unwrap_or(1), chapters.clone()));
     }
     links.extend(links::markdown_links(split.body, split.body_line, OPTIONS));
     let titled = split.meta.title.is_some();

@@ -20,6 +20,7 @@ mod body;
 pub mod content;
 pub mod date;
 mod draft;
+pub mod episode;
 mod fingerprint;
 pub mod frontmatter;
 pub mod generators;
@@ -41,6 +42,7 @@ use url::Url;
 pub use body::{truncate_words, Body};
 pub use content::{Content, ContentError};
 pub(crate) use draft::PostDraft;
+pub use episode::{Attachment, Episode, EpisodeType};
 pub use fingerprint::Fingerprint;
 pub use links::{Link, Target};
 pub use slug::slugify;
@@ -165,6 +167,8 @@ pub struct Post {
     pub image: Option<String>,
     /// Attached media.
     pub enclosure: Option<Enclosure>,
+    /// Podcast episode fields (empty unless written).
+    pub episode: Episode,
     /// Old addresses (site routes, no leading `/`) that answer `301` to the post.
     pub aliases: Vec<String>,
     /// Not published from this time on (Hugo `expiryDate`).

@@ -5,7 +5,7 @@
 use atom_syndication::{Category, Content, Entry as AtomEntry, Feed, Link, Person, Text};
 
 use super::{DocError, FeedDoc, Media, FEED_HISTORY_NS};
-use crate::site::Entry;
+use crate::site::{Entry, Site};
 
 /// Renders one feed document as Atom 1.0.
 pub fn render_atom(doc: &FeedDoc) -> Result<Vec<u8>, DocError> {
@@ -23,7 +23,7 @@ pub fn render_atom(doc: &FeedDoc) -> Result<Vec<u8>, DocError> {
         entries: doc
             .entries
             .iter()
-            .map(|e| entry(e))
+            .map(|e| entry(doc.site, e))
             .collect::<Result<_, _>>()?,
         ..Feed::default()
     };
@@ -81,18 +81,18 @@ fn person(name: &str) -> Person {
     }
 }
 
-fn entry(entry: &Entry) -> Result<AtomEntry, DocError> {
+fn entry(site: &Site, entry: &Entry) -> Result<AtomEntry, DocError> {
     let post = &entry.post;
     let mut links = vec![link(
         "alternate",
         entry.link().to_string(),
         Some("text/html"),
     )];
-    if let Some(enclosure) = &post.enclosure {
+    if let Some(enclosure) = super::podcast::media_of(site, post) {
         links.push(Link {
             rel: "enclosure".into(),
-            href: enclosure.url.clone(),
-            mime_type: Some(enclosure.mime_type.clone()),
+            href: enclosure.url,
+            mime_type: Some(enclosure.mime_type),
             length: Some(enclosure.length.to_string()),
             ..Link::default()
         });

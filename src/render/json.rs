@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::{DocError, FeedDoc, Media};
-use crate::site::Entry;
+use crate::site::{Entry, Site};
 
 #[derive(Serialize)]
 struct JsonFeed<'a> {
@@ -57,14 +57,16 @@ struct Item<'a> {
     tags: &'a [String],
     language: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    attachments: Vec<Attachment<'a>>,
+    attachments: Vec<Attachment>,
 }
 
 #[derive(Serialize)]
-struct Attachment<'a> {
-    url: &'a str,
-    mime_type: &'a str,
+struct Attachment {
+    url: String,
+    mime_type: String,
     size_in_bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration_in_seconds: Option<u64>,
 }
 
 /// Renders one feed document as JSON Feed 1.1.
@@ -95,7 +97,7 @@ pub fn render_json(doc: &FeedDoc) -> Result<Vec<u8>, DocError> {
         items: doc
             .entries
             .iter()
-            .map(|e| item(e))
+            .map(|e| item(doc.site, e))
             .collect::<Result<_, _>>()?,
     };
     let mut out = serde_json::to_vec_pretty(&feed).map_err(DocError::Json)?;
@@ -103,7 +105,7 @@ pub fn render_json(doc: &FeedDoc) -> Result<Vec<u8>, DocError> {
     Ok(out)
 }
 
-fn item(entry: &Entry) -> Result<Item<'_>, DocError> {
+fn item<'a>(site: &Site, entry: &'a Entry) -> Result<Item<'a>, DocError> {
     let post = &entry.post;
     let (body, content_html) = super::shown(post)?;
     Ok(Item {
@@ -118,13 +120,13 @@ fn item(entry: &Entry) -> Result<Item<'_>, DocError> {
         authors: post.authors.iter().map(|a| Author { name: a }).collect(),
         tags: &post.tags,
         language: body.lang.clone(),
-        attachments: post
-            .enclosure
-            .iter()
+        attachments: super::podcast::media_of(site, post)
+            .into_iter()
             .map(|e| Attachment {
-                url: &e.url,
-                mime_type: &e.mime_type,
+                url: e.url,
+                mime_type: e.mime_type,
                 size_in_bytes: e.length,
+                duration_in_seconds: e.duration.map(|d| (d.as_secs_f64().round() as u64).max(1)),
             })
             .collect(),
     })

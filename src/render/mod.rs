@@ -23,6 +23,7 @@ pub mod feed_style;
 pub mod html;
 pub mod json;
 mod plan;
+pub mod podcast;
 pub mod rss;
 pub mod tag_pages;
 

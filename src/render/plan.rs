@@ -195,6 +195,7 @@ fn plan(site: &Site, route: &str, doc: Doc) -> Option<Planned> {
             let feed = feed_doc(site, prefix, *page)?;
             hasher.update(format!("{media:?}|{:?}|{}", feed.prev_archive, feed.title).as_bytes());
             hash_entries(&mut hasher, feed.entries.iter().copied());
+            hash_media(&mut hasher, site, prefix, feed.entries.iter().copied());
         }
         Doc::Index => {
             hasher.update(&(html::list_pages(site) as u64).to_le_bytes());
@@ -236,6 +237,33 @@ fn hash_entries<'a>(hasher: &mut blake3::Hasher, entries: impl Iterator<Item = &
             hash_text(hasher, part);
         }
         hasher.update(&entry.post.fingerprint);
+    }
+}
+
+/// What a feed says about files beside its posts and its show: the files' state as the
+/// library found it (length, duration; it changes when the file does) and the show's guid.
+fn hash_media<'a>(
+    hasher: &mut blake3::Hasher,
+    site: &Site,
+    prefix: &str,
+    entries: impl Iterator<Item = &'a Entry>,
+) {
+    let show = super::podcast::show_of(site, prefix);
+    if let Some(show) = show {
+        hash_text(hasher, &format!("{:?}", site.show_guids.get(&show.key())));
+        if let Some(crate::config::ShowImage::File(path)) = &show.image {
+            hash_text(hasher, &format!("{:?}", site.files.get(path)));
+        }
+    }
+    for entry in entries {
+        let episode = &entry.post.episode;
+        let files = [&episode.enclosure_file]
+            .into_iter()
+            .flatten()
+            .chain(episode.companions.iter().filter_map(|c| c.file.as_ref()));
+        for path in files {
+            hash_text(hasher, &format!("{:?}", site.files.get(path)));
+        }
     }
 }
 

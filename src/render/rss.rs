@@ -7,13 +7,16 @@ use std::collections::BTreeMap;
 use ::rss::extension::atom::{AtomExtension, Link};
 use ::rss::extension::dublincore::DublinCoreExtension;
 use ::rss::extension::Extension;
-use ::rss::{Category, Channel, Enclosure, Guid, Item};
+use ::rss::{Category, Channel, Enclosure, Guid, Image, Item};
 
 use chrono::{DateTime, FixedOffset};
 
+use super::podcast::{self, ITUNES_NS, PODCAST_NS};
 use super::{DocError, FeedDoc, Media, FEED_HISTORY_NS};
-use crate::post::html::escape_text;
+use crate::config::Show;
+use crate::post::html::{escape_text, plain_text_line};
 use crate::site::Entry;
+use crate::site::Site;
 
 /// Renders one feed document as RSS 2.0.
 pub fn render_rss(doc: &FeedDoc) -> Result<Vec<u8>, DocError> {
@@ -40,10 +43,14 @@ pub fn render_rss(doc: &FeedDoc) -> Result<Vec<u8>, DocError> {
         items: doc
             .entries
             .iter()
-            .map(|e| item(e, &config.author))
+            .map(|e| item(doc.site, e, &config.author))
             .collect::<Result<_, _>>()?,
         ..Channel::default()
     };
+    let show = podcast::show_of(doc.site, &doc.current_dir);
+    if let Some(show) = show {
+        make_show(&mut channel, doc, show);
+    }
     if doc.is_archive {
         mark_archive(&mut channel);
     }
@@ -64,6 +71,34 @@ fn channel_links(doc: &FeedDoc) -> Vec<Link> {
         links.push(atom_link(rel, href, None));
     }
     links
+}
+
+/// Makes a channel a podcast's: its title and description, artwork, the `itunes:` and
+/// `podcast:` elements, and episodes without `dc:creator` (their `itunes:author` says it).
+fn make_show(channel: &mut Channel, doc: &FeedDoc, show: &Show) {
+    let site = doc.site;
+    if let Some(title) = &show.title {
+        channel.title = plain_text_line(title);
+    }
+    if let Some(description) = &show.description {
+        channel.description = plain_text_line(description);
+    }
+    channel.copyright = show.copyright.as_deref().map(plain_text_line);
+    channel.image = podcast::artwork_url(site, show).map(|url| Image {
+        url,
+        title: channel.title.clone(),
+        link: channel.link.clone(),
+        ..Image::default()
+    });
+    channel.namespaces.insert("itunes".into(), ITUNES_NS.into());
+    channel
+        .namespaces
+        .insert("podcast".into(), PODCAST_NS.into());
+    channel.extensions = podcast::channel_elements(site, show);
+    for (item, entry) in channel.items.iter_mut().zip(&doc.entries) {
+        item.dublin_core_ext = None;
+        item.extensions = podcast::item_elements(site, &entry.post);
+    }
 }
 
 /// Marks an archive page with RFC 5005's `fh:archive`.
@@ -101,7 +136,7 @@ fn atom_link(rel: &str, href: String, mime: Option<&str>) -> Link {
     }
 }
 
-fn item(entry: &Entry, site_author: &str) -> Result<Item, DocError> {
+fn item(site: &Site, entry: &Entry, site_author: &str) -> Result<Item, DocError> {
     let post = &entry.post;
     let creators = if post.authors.is_empty() {
         vec![site_author.to_string()]
@@ -129,10 +164,10 @@ fn item(entry: &Entry, site_author: &str) -> Result<Item, DocError> {
             })
             .collect(),
         content: Some(html),
-        enclosure: post.enclosure.as_ref().map(|e| Enclosure {
-            url: e.url.clone(),
+        enclosure: podcast::media_of(site, post).map(|e| Enclosure {
+            url: e.url,
             length: e.length.to_string(),
-            mime_type: e.mime_type.clone(),
+            mime_type: e.mime_type,
         }),
         dublin_core_ext: Some(DublinCoreExtension {
             creators,

@@ -12,6 +12,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::config::Config;
 use crate::ids::{default_id, IdSource};
+use crate::load::LinkedFiles;
 use crate::post::Post;
 use crate::theme::Theme;
 
@@ -116,6 +117,11 @@ pub struct Site {
     /// Post page route → entry index, built on first use (only cold requests need it), and
     /// shared by the sites [`Site::patched`] makes from this one (their pages are the same).
     page_index: Arc<std::sync::OnceLock<HashMap<String, usize>>>,
+    /// The files beside posts as the library found them (length, duration, picture size):
+    /// what feeds say about enclosures and show artwork. Empty unless the pipeline sets it.
+    pub files: Arc<LinkedFiles>,
+    /// Each show's `podcast:guid` by [`crate::config::Show::key`], as the ledger records it.
+    pub show_guids: Arc<BTreeMap<String, String>>,
 }
 
 fn fingerprint_of(config: &Config) -> [u8; 16] {
@@ -145,6 +151,8 @@ impl Site {
             theme: Theme::embedded(),
             now,
             page_index: Arc::default(),
+            files: Arc::default(),
+            show_guids: Arc::default(),
         };
         site.config_fingerprint = fingerprint_of(&site.config);
         let mut candidates: Vec<Entry> = Vec::new();

@@ -69,11 +69,7 @@ pub type Files = HashMap<String, Arc<FileResource>>;
 pub fn build_files(site: &Site, linked: &LinkedFiles, previous: Option<&Files>) -> Files {
     let cache_control = cache_control::header(&site.config.cache, Lifetime::Live);
     let mut files = Files::new();
-    let targets = site.entries.iter().flat_map(|e| &e.post.links);
-    for link in targets {
-        let Target::File(path) = &link.target else {
-            continue;
-        };
+    for path in published_paths(site) {
         if files.contains_key(path) {
             continue;
         }
@@ -92,6 +88,28 @@ pub fn build_files(site: &Site, linked: &LinkedFiles, previous: Option<&Files>) 
         files.insert(path.clone(), resource);
     }
     files
+}
+
+/// The posts-folder paths of the files published posts link to, the transcripts found
+/// beside their episodes, and the shows' artwork (those the library found are published).
+fn published_paths(site: &Site) -> impl Iterator<Item = &String> {
+    let entries = site.entries.iter().flat_map(|e| {
+        let links = e.post.links.iter().filter_map(|link| match &link.target {
+            Target::File(path) => Some(path),
+            _ => None,
+        });
+        let companions = e.post.episode.companions.iter();
+        links.chain(companions.filter_map(|c| c.file.as_ref()))
+    });
+    let artwork = site
+        .config
+        .shows
+        .iter()
+        .filter_map(|show| match &show.image {
+            Some(crate::config::ShowImage::File(path)) => Some(path),
+            _ => None,
+        });
+    entries.chain(artwork)
 }
 
 /// A file's resource, its headers formatted now.
@@ -177,6 +195,7 @@ const TYPES: &[(&str, &str)] = &[
     ("tiff", "image/tiff"),
     ("mp3", "audio/mpeg"),
     ("m4a", "audio/mp4"),
+    ("m4b", "audio/mp4"),
     ("aac", "audio/aac"),
     ("ogg", "audio/ogg"),
     ("oga", "audio/ogg"),

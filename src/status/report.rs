@@ -150,6 +150,7 @@ impl<'a> Files<'a> {
         if let Some(post) = state.post.as_deref() {
             out.extend(post_warnings(file, post, self.site.now));
             out.extend(self.link_warnings(file, post));
+            out.extend(super::podcast::episode_diagnostics(file, self.site, post));
         }
         let notices = self
             .site
@@ -249,6 +250,7 @@ fn site_diagnostics(
         .collect();
     out.sort_by(|a, b| a.message.cmp(&b.message));
     out.extend(ledger_diagnostics(inputs));
+    out.extend(super::podcast::show_diagnostics(site));
     if site.config.provisional_ids {
         let message = provisional_ids_message(site.config.base_url.as_str());
         // Information here (a trial run is fine): `serve` and `build` warn at start.
@@ -283,7 +285,10 @@ fn ledger_diagnostics(inputs: &StatusInputs) -> Vec<Diagnostic> {
 
 /// The `length` of the post's enclosure when it is the file at `path` of the posts folder.
 fn enclosure_length(post: &Post, base_url: &url::Url, path: &str) -> Option<u64> {
-    let enclosure = post.enclosure.as_ref()?;
+    let enclosure = post
+        .enclosure
+        .as_ref()
+        .filter(|_| post.episode.written_by_hand)?;
     let url = file_url(base_url, path, "");
     let plain = enclosure.url.split(['?', '#']).next().unwrap_or("");
     (plain == url).then_some(enclosure.length)

@@ -233,6 +233,7 @@ fn feed_links(body: &[u8], page: &Url) -> Vec<String> {
                     .map(|u| u.to_string()),
             );
             out.extend(media.thumbnails.iter().map(|t| t.image.uri.clone()));
+            out.extend(media.transcripts.iter().map(|t| t.url.to_string()));
         }
         if let Some(content) = entry.content.as_ref().and_then(|c| c.body.as_deref()) {
             out.extend(html_links(content));

@@ -5,6 +5,7 @@ pub mod chromium;
 pub mod crawl;
 pub mod feeds;
 pub mod old_site;
+pub mod podcast;
 pub mod process;
 pub mod raw;
 pub mod server;

@@ -23,11 +23,11 @@ use serde::Deserialize;
 
 use chrono_tz::Tz;
 
+use super::episode::WrittenEnclosure;
 use super::frontmatter::{key_line, resolve, DateValue, FrontMatter, LineError, OneOrMany, Split};
-use super::Enclosure;
 
 /// dropfeed's own keys.
-pub const OWN_KEYS: [&str; 13] = [
+pub const OWN_KEYS: [&str; 19] = [
     "title",
     "date",
     "updated",
@@ -41,6 +41,12 @@ pub const OWN_KEYS: [&str; 13] = [
     "image",
     "enclosure",
     "aliases",
+    "episode",
+    "season",
+    "episode_type",
+    "explicit",
+    "transcript",
+    "chapters",
 ];
 
 /// Other generators' keys read as one of ours (see the module's table), in every spelling
@@ -125,9 +131,15 @@ pub(super) struct Written {
     #[serde(default)]
     pub draft: bool,
     pub image: Option<String>,
-    pub enclosure: Option<Enclosure>,
+    pub enclosure: Option<WrittenEnclosure>,
     #[serde(default)]
     pub aliases: OneOrMany,
+    pub episode: Option<u32>,
+    pub season: Option<u32>,
+    pub episode_type: Option<String>,
+    pub explicit: Option<bool>,
+    pub transcript: Option<String>,
+    pub chapters: Option<String>,
     // Hugo
     #[serde(rename = "publishDate", alias = "publishdate", alias = "pubdate")]
     pub publish_date: Option<DateValue>,
@@ -243,6 +255,12 @@ pub(super) fn front_matter(w: Written) -> FrontMatter {
         draft: w.draft || unpublished,
         image: w.image.or(w.images.0.into_iter().next()),
         enclosure: w.enclosure,
+        episode: w.episode,
+        season: w.season,
+        episode_type: w.episode_type,
+        explicit: w.explicit,
+        transcript: w.transcript,
+        chapters: w.chapters,
         aliases,
         notes,
         warnings,
@@ -366,6 +384,7 @@ pub(super) fn read(block: &str, w: Written, tz: Tz) -> Result<Split<'static>, Li
         body: "",
         body_line: 0,
         url_lines: (None, None),
+        episode_lines: (None, None),
     })
 }
 
