@@ -18,7 +18,8 @@ use crate::ids::Ledger;
 use crate::load::{Changes, Library, LoadProgress};
 use crate::metrics::Metrics;
 use crate::pipeline::{self, Built, Clock, Inputs};
-use crate::serve::{self, access_log::AccessLog};
+use crate::readers::Readers;
+use crate::serve::{self, access_log::AccessLog, Counting};
 use crate::snapshot::SharedSnapshot;
 use crate::watch::{self, Message, WatchContext, WatchHandle};
 use crate::websub::Publisher;
@@ -74,6 +75,7 @@ pub struct Running {
     stop: Vec<oneshot::Sender<()>>,
     server: Server,
     admin: Option<Server>,
+    readers: Arc<Readers>,
 }
 
 impl Running {
@@ -120,6 +122,9 @@ impl Running {
         if let Some(watcher) = self.watcher.take() {
             let _ = tokio::task::spawn_blocking(move || watcher.stop()).await;
         }
+        let readers = Arc::clone(&self.readers);
+        let flushed = move || readers.flush(std::time::Duration::from_secs(5));
+        let _ = tokio::task::spawn_blocking(flushed).await;
         result.and(admin)
     }
 }
@@ -160,6 +165,12 @@ pub async fn start_with_progress(
     let encoder = encoder::spawn(Arc::clone(&snapshot))?;
     encoder.kick();
     let metrics = Arc::new(Metrics::default());
+    let today = clock.now().date_naive();
+    let readers = Arc::new(Readers::start(posts, &config.readers, today)?);
+    let counting = Counting {
+        readers: Arc::clone(&readers),
+        clock: Arc::clone(&clock),
+    };
     let context = WatchContext {
         config: Arc::clone(&config),
         clock,
@@ -175,7 +186,8 @@ pub async fn start_with_progress(
     let addr = listeners.public.local_addr()?;
     let admin_addr = listeners.admin.as_ref().map(TcpListener::local_addr);
     let admin_addr = admin_addr.transpose()?;
-    let (stop, server, admin) = serve_both(listeners, &snapshot, metrics, &config, access_log);
+    let (stop, server, admin) =
+        serve_both(listeners, &snapshot, metrics, &config, access_log, counting);
     Ok(Running {
         addr,
         admin_addr,
@@ -185,6 +197,7 @@ pub async fn start_with_progress(
         stop,
         server,
         admin,
+        readers,
     })
 }
 
@@ -199,6 +212,7 @@ fn serve_both(
     metrics: Arc<Metrics>,
     config: &Config,
     access_log: Option<AccessLog>,
+    counting: Counting,
 ) -> (Vec<oneshot::Sender<()>>, Server, Option<Server>) {
     let (stop, stopped) = stop_signal();
     let server = tokio::spawn(serve::run(
@@ -207,6 +221,7 @@ fn serve_both(
         Arc::clone(&metrics),
         config.server.clone(),
         access_log,
+        Some(counting.clone()),
         stopped,
     ));
     let mut stops = vec![stop];
@@ -215,6 +230,7 @@ fn serve_both(
         stops.push(stop);
         let admin = serve::Admin {
             token: config.admin.token.clone(),
+            counting: Some(counting),
         };
         let (snapshot, limits) = (Arc::clone(snapshot), config.server.clone());
         tokio::spawn(serve::run_admin(

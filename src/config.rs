@@ -7,7 +7,9 @@
 
 mod admin;
 mod log;
+mod proxies;
 mod raw;
+mod readers;
 mod redirects;
 mod validate;
 
@@ -20,7 +22,9 @@ use url::Url;
 
 pub use admin::{AdminConfig, AdminListen, AdminToken, DEFAULT_ADMIN_LISTEN};
 pub use log::{AccessFormat, LogConfig, LogFormat, RawLog};
+pub use proxies::TrustedProxies;
 pub use raw::{RawAdmin, RawCache, RawConfig, RawServer, RawWatch, RawWebSub};
+pub use readers::{RawReaders, ReadersConfig};
 pub use redirects::route_of;
 pub use validate::{InvalidSetting, SettingProblem};
 
@@ -92,6 +96,8 @@ pub struct Config {
     pub redirects: BTreeMap<String, String>,
     /// The admin listener (`/status`, `/metrics`).
     pub admin: AdminConfig,
+    /// Counting readers and downloads.
+    pub readers: ReadersConfig,
 }
 
 /// `Cache-Control` parameters, in seconds.
@@ -141,8 +147,11 @@ pub struct ServerConfig {
     pub drain_timeout: Duration,
     /// Largest request head accepted.
     pub max_header_bytes: usize,
-    /// Requests per minute per client address; `None` when off.
+    /// Unconditional requests per minute per client, for each feed and for the other routes
+    /// together (answers `304` never count); `None` when off.
     pub rate_limit_per_minute: Option<u32>,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` name the client.
+    pub trusted_proxies: TrustedProxies,
     /// Threads answering requests (`dropfeed serve`'s runtime); 0 for one per core but one.
     pub threads: usize,
 }
@@ -235,6 +244,7 @@ impl Config {
             log: log::validate(raw.log)?,
             redirects,
             admin: admin::validate(raw.admin)?,
+            readers: readers::validate(raw.readers)?,
         })
     }
 

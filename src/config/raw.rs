@@ -54,6 +54,9 @@ pub struct RawConfig {
     /// The admin listener.
     #[serde(default)]
     pub admin: RawAdmin,
+    /// Counting readers and downloads.
+    #[serde(default)]
+    pub readers: super::readers::RawReaders,
 }
 
 /// `[admin]` as written.
@@ -114,6 +117,8 @@ pub struct RawServer {
     pub max_header_bytes: Option<usize>,
     /// Requests per minute allowed from one client address; 0 turns the limit off.
     pub rate_limit_per_minute: Option<u32>,
+    /// Proxies (addresses or CIDR blocks) whose forwarding headers name the client.
+    pub trusted_proxies: Option<Spanned<Vec<String>>>,
     /// Threads answering requests; 0 for one per core but one (at least one).
     pub threads: Option<usize>,
 }

@@ -19,15 +19,23 @@ use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
+use std::time::Duration;
+
 use super::answer::{answer, plain};
-use super::{method_not_allowed, metrics_page, not_found, off_runtime, ServerState};
+use super::{method_not_allowed, metrics_page, not_found, off_runtime, Counting, ServerState};
 use crate::config::AdminToken;
+use crate::readers::ReadersReport;
+
+/// How long `/status` and `/metrics` wait for the reader counts before going without.
+const REPORT_WAIT: Duration = Duration::from_secs(2);
 
 /// What the admin listener needs besides the server state.
 #[derive(Debug, Clone)]
 pub struct Admin {
     /// The bearer token every request must carry, when set.
     pub token: Option<AdminToken>,
+    /// The reader counts shown on `/status` and `/metrics`, when counted.
+    pub counting: Option<Counting>,
 }
 
 /// Which answer a request to the admin listener gets.
@@ -52,10 +60,15 @@ pub(super) async fn route(
     let uri = request.uri();
     match uri.path() {
         "/healthz" => plain(StatusCode::OK, "ok\n"),
-        "/metrics" => metrics_page(&state.metrics, &snapshot),
+        "/metrics" => {
+            let readers = readers_report(admin.counting.as_ref()).await;
+            let dropped = admin.counting.as_ref().map_or(0, |c| c.readers.dropped());
+            metrics_page(&state.metrics, &snapshot, readers.as_ref(), dropped)
+        }
         "/status" if snapshot.has_status() => {
             let json = wants_json(uri.query(), headers);
-            match off_runtime(move || snapshot.status_resource(json)).await {
+            let readers = readers_report(admin.counting.as_ref()).await;
+            match off_runtime(move || snapshot.status_resource(json, readers)).await {
                 Some(resource) => answer(&resource, head, headers),
                 None => plain(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -65,6 +78,15 @@ pub(super) async fn route(
         }
         _ => not_found(),
     }
+}
+
+/// The reader counts of the last 30 days up to today, counting every hit recorded before
+/// (waiting for the counting thread off the async runtime).
+async fn readers_report(counting: Option<&Counting>) -> Option<ReadersReport> {
+    let counting = counting?.clone();
+    let today = counting.clock.now().date_naive();
+    let asked = move || counting.readers.report(today, REPORT_WAIT);
+    tokio::task::spawn_blocking(asked).await.ok().flatten()
 }
 
 /// The credentials of an `Authorization: Bearer …` header, if it has one.

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::{report, Level, PostReport, PostState, RebuildInfo, Report, Served, StatusInputs};
 use crate::post::html::escape_text as esc;
+use crate::readers::{chart, ReadersReport};
 use crate::render::{Lifetime, Media, Rendered};
 use crate::site::Site;
 
@@ -57,9 +58,10 @@ impl StatusPage {
         report(&self.0.inputs, &self.0.site, &self.0.served)
     }
 
-    /// The page in HTML, or in JSON when `json`.
-    pub fn render(&self, json: bool) -> Rendered {
-        let report = self.report();
+    /// The page in HTML, or in JSON when `json`, with the server's reader counts if any.
+    pub fn render(&self, json: bool, readers: Option<ReadersReport>) -> Rendered {
+        let mut report = self.report();
+        report.readers = readers;
         let (media, body) = if json {
             (Media::Status, render_json(&report))
         } else {
@@ -96,7 +98,7 @@ pub fn render_html(report: &Report, title: &str) -> Vec<u8> {
          td,th{{border-bottom:1px solid #ddd;padding:.4rem;vertical-align:top;text-align:left}}tr.failed,tr.held{{background:#fde8e8}}\
          tr.draft,tr.scheduled{{color:#555}}li.error{{color:#a00}}li.warning{{color:#8a5a00}}li.info{{color:#777;font-size:.9em}}ul{{margin:0;padding-left:1rem}}</style>\n</head>\n<body>\n\
          <h1>Status — {title}</h1>\n<p>{published} posts published, {failed} failed, {drafts} drafts, {scheduled} scheduled. Snapshot generation {generation}.</p>\n\
-         {rebuild}\n{site_block}<table>\n<thead><tr><th>File</th><th>Title</th><th>State</th><th>Notes</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n</body>\n</html>\n",
+         {rebuild}\n{site_block}{readers}<table>\n<thead><tr><th>File</th><th>Title</th><th>State</th><th>Notes</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n</body>\n</html>\n",
         title = esc(title),
         published = report.published,
         failed = report.count(PostState::Failed),
@@ -105,8 +107,42 @@ pub fn render_html(report: &Report, title: &str) -> Vec<u8> {
         generation = report.generation,
         rebuild = rebuild_line(report.rebuild.as_ref()),
         site_block = if site.is_empty() { String::new() } else { format!("<h2>Site</h2><ul>{site}</ul>\n") },
+        readers = report.readers.as_ref().map(readers_block).unwrap_or_default(),
     )
     .into_bytes()
+}
+
+/// Readers per feed (a 30-day chart each) and episode downloads, as HTML.
+fn readers_block(readers: &ReadersReport) -> String {
+    let mut out = String::from("<h2>Readers</h2>\n");
+    if readers.feeds.is_empty() {
+        out.push_str("<p>No feed polled in the last 30 days.</p>\n");
+    } else {
+        out.push_str(&chart::legend());
+    }
+    for feed in &readers.feeds {
+        out.push_str(&format!(
+            "<h3><code>{}</code>: {} subscribers from aggregators, {} direct readers today</h3>\n{}\n",
+            esc(&feed.feed),
+            feed.aggregator,
+            feed.direct,
+            chart::svg(feed)
+        ));
+    }
+    if !readers.episodes.is_empty() {
+        out.push_str("<h3>Episode downloads</h3>\n<table><thead><tr><th>Episode</th><th>Feed</th><th>Today</th><th>All days kept</th></tr></thead><tbody>\n");
+        for e in &readers.episodes {
+            out.push_str(&format!(
+                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
+                esc(&e.episode),
+                esc(&e.feed),
+                e.today,
+                e.total
+            ));
+        }
+        out.push_str("</tbody></table>\n");
+    }
+    out
 }
 
 /// One table row: file, title (linked when published), state, notes.

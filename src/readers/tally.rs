@@ -1,0 +1,230 @@
+//! The counting thread: it receives hits from the request path, keeps today's counts
+//! current, and writes them to the state folder.
+//!
+//! - Direct readers: the client group and agent are hashed (keyed BLAKE3) with today's salt
+//!   into a set per feed; a hash not seen yet today is one more reader. The salt is random,
+//!   replaced at each UTC midnight, and only ever in this thread's memory: once replaced,
+//!   nothing can tell whether a hash of yesterday was anyone in particular.
+//! - Downloads: a hash with today's salt remembers when a client first downloaded an
+//!   episode; one with yesterday's salt finds yesterday's downloads, so a download counts
+//!   once per client and episode in any 24 hours whatever the ranges asked.
+//! - The sets are bounded: past [`MAX_REMEMBERED`], new clients are counted but not
+//!   remembered, so memory stays bounded under a flood of addresses.
+//! - Today's counts are written every [`SAVE_EVERY`] while they change, at midnight, on
+//!   [`super::Readers::flush`] and when the server stops.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+
+use super::agent;
+use super::days::{DayCounts, History, ReadersReport};
+use super::{store, Entry, Hit, Polled};
+
+/// How often today's counts are written while they change.
+pub const SAVE_EVERY: Duration = Duration::from_secs(10);
+/// Most hashes remembered per feed (readers) and in all (downloads).
+const MAX_REMEMBERED: usize = 1_000_000;
+
+/// The counting thread's state.
+pub(super) struct Tally {
+    folder: PathBuf,
+    retention: u32,
+    history: History,
+    day: NaiveDate,
+    salt: [u8; 32],
+    previous_salt: [u8; 32],
+    readers: HashMap<String, HashSet<u64>>,
+    downloads: HashMap<u64, DateTime<Utc>>,
+    previous_downloads: HashMap<u64, DateTime<Utc>>,
+    dirty: bool,
+}
+
+impl Tally {
+    /// Counting from `today` on, over the days already in `folder`.
+    pub(super) fn new(
+        folder: PathBuf,
+        retention: u32,
+        history: History,
+        today: NaiveDate,
+    ) -> Tally {
+        let mut tally = Tally {
+            folder,
+            retention,
+            history,
+            day: today,
+            salt: fresh_salt(),
+            previous_salt: fresh_salt(),
+            readers: HashMap::new(),
+            downloads: HashMap::new(),
+            previous_downloads: HashMap::new(),
+            dirty: false,
+        };
+        tally.forget_old_days();
+        tally
+    }
+
+    /// Receives until every sender is gone, then writes what changed.
+    pub(super) fn run(mut self, entries: Receiver<Entry>) {
+        let mut saved = Instant::now();
+        loop {
+            match entries.recv_timeout(SAVE_EVERY) {
+                Ok(Entry::Hit(hit)) => self.count(hit),
+                Ok(Entry::Report { today, days, reply }) => {
+                    self.advance(today);
+                    let _ = reply.send(ReadersReport::of(&self.history, self.day, days));
+                }
+                Ok(Entry::Flush(done)) => {
+                    self.save();
+                    let _ = done.send(());
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            if self.dirty && saved.elapsed() >= SAVE_EVERY {
+                self.save();
+                saved = Instant::now();
+            }
+        }
+        self.save();
+    }
+
+    /// Counts one hit.
+    fn count(&mut self, hit: Hit) {
+        self.advance(hit.at.date_naive());
+        let agent = hit.agent.as_ref().and_then(|a| a.to_str().ok());
+        match &hit.what {
+            Polled::Feed(path) => self.poll(path.path(), client_key(hit.client), agent),
+            Polled::Episode(episode) => {
+                if agent::is_bot(agent) {
+                    return;
+                }
+                let client = client_key(hit.client);
+                let key = [client.as_slice(), agent.unwrap_or("").as_bytes()];
+                let today = keyed(&self.salt, &key, &episode.slug);
+                if self.downloads.contains_key(&today) {
+                    return;
+                }
+                let before = keyed(&self.previous_salt, &key, &episode.slug);
+                let recent = |at: &DateTime<Utc>| hit.at - *at < TimeDelta::hours(24);
+                if self.previous_downloads.get(&before).is_some_and(recent) {
+                    return;
+                }
+                if self.downloads.len() < MAX_REMEMBERED {
+                    self.downloads.insert(today, hit.at);
+                }
+                let day = self.history.entry(self.day).or_default();
+                let counts = day.episodes.entry(episode.slug.clone()).or_default();
+                counts.feed.clone_from(&episode.feed);
+                counts.downloads += 1;
+                self.dirty = true;
+            }
+        }
+    }
+
+    /// A poll of the feed at `path`: an aggregator's report, or a direct reader.
+    fn poll(&mut self, path: &str, client: ClientKey, agent: Option<&str>) {
+        let reported = agent.and_then(agent::subscribers);
+        if reported.is_none() && agent::is_bot(agent) {
+            return;
+        }
+        let day = self.history.entry(self.day).or_default();
+        let feed = day.feeds.entry(path.to_string()).or_default();
+        if let Some(report) = reported {
+            let old = feed.aggregators.insert(report.aggregator, report.count);
+            self.dirty |= old != Some(report.count);
+            return;
+        }
+        let hash = keyed(
+            &self.salt,
+            &[client.as_slice(), agent.unwrap_or("").as_bytes()],
+            path,
+        );
+        let seen = self.readers.entry(path.to_string()).or_default();
+        if seen.contains(&hash) {
+            return;
+        }
+        if seen.len() < MAX_REMEMBERED {
+            seen.insert(hash);
+        }
+        feed.direct += 1;
+        self.dirty = true;
+    }
+
+    /// Moves on to `today` when it is later than the day being counted: the day ends is
+    /// written, the salt replaced, the old one kept one more day for downloads only.
+    fn advance(&mut self, today: NaiveDate) {
+        if today <= self.day {
+            return;
+        }
+        self.save();
+        self.day = today;
+        self.previous_salt = std::mem::replace(&mut self.salt, fresh_salt());
+        self.previous_downloads = std::mem::take(&mut self.downloads);
+        self.readers.clear();
+        self.forget_old_days();
+    }
+
+    /// Drops the days past the retention, here and in the folder.
+    fn forget_old_days(&mut self) {
+        let keep = u64::from(self.retention);
+        if let Some(oldest) = self.day.checked_sub_days(chrono::Days::new(keep)) {
+            self.history.retain(|day, _| *day > oldest);
+        }
+        store::prune(&self.folder, self.day, self.retention);
+    }
+
+    /// Writes today's counts if they changed.
+    fn save(&mut self) {
+        if !self.dirty {
+            return;
+        }
+        let empty = DayCounts::default();
+        let counts = self.history.get(&self.day).unwrap_or(&empty);
+        match store::save(&self.folder, self.day, counts) {
+            Ok(()) => self.dirty = false,
+            Err(e) => {
+                tracing::warn!(folder = %self.folder.display(), "cannot write reader counts: {e}")
+            }
+        }
+    }
+}
+
+/// A client group's address bytes, as hashed.
+type ClientKey = [u8; 16];
+
+/// 16 bytes for an address (IPv4 mapped into IPv6).
+fn client_key(addr: IpAddr) -> ClientKey {
+    match addr {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+        IpAddr::V6(v6) => v6.octets(),
+    }
+}
+
+/// A keyed hash of the parts and `what` (a feed or an episode), cut to 64 bits.
+fn keyed(salt: &[u8; 32], parts: &[&[u8]], what: &str) -> u64 {
+    let mut hasher = blake3::Hasher::new_keyed(salt);
+    for part in parts {
+        hasher.update(&(part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
+    hasher.update(what.as_bytes());
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&hasher.finalize().as_bytes()[..8]);
+    u64::from_le_bytes(out)
+}
+
+/// 32 random bytes from the operating system. Should it fail (no entropy source at all),
+/// the hashes are keyed with the time and the process id, never with nothing.
+fn fresh_salt() -> [u8; 32] {
+    let mut salt = [0u8; 32];
+    if getrandom::getrandom(&mut salt).is_err() {
+        let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
+        salt = *blake3::hash(seed.as_bytes()).as_bytes();
+    }
+    salt
+}
