@@ -13,7 +13,7 @@
 //! - Today's counts are written every [`SAVE_EVERY`] while they change, at midnight, on
 //!   [`super::Readers::flush`] and when the server stops.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -38,7 +38,7 @@ pub(super) struct Tally {
     day: NaiveDate,
     salt: [u8; 32],
     previous_salt: [u8; 32],
-    readers: HashMap<String, HashSet<u64>>,
+    readers: BTreeMap<String, HashSet<u64>>,
     downloads: HashMap<u64, DateTime<Utc>>,
     previous_downloads: HashMap<u64, DateTime<Utc>>,
     dirty: bool,
@@ -59,7 +59,7 @@ impl Tally {
             day: today,
             salt: fresh_salt(),
             previous_salt: fresh_salt(),
-            readers: HashMap::new(),
+            readers: BTreeMap::new(),
             downloads: HashMap::new(),
             previous_downloads: HashMap::new(),
             dirty: false,
@@ -133,18 +133,14 @@ impl Tally {
             return;
         }
         let day = self.history.entry(self.day).or_default();
-        let feed = day.feeds.entry(path.to_string()).or_default();
+        let feed = entry(&mut day.feeds, path);
         if let Some(report) = reported {
             let old = feed.aggregators.insert(report.aggregator, report.count);
             self.dirty |= old != Some(report.count);
             return;
         }
-        let hash = keyed(
-            &self.salt,
-            &[client.as_slice(), agent.unwrap_or("").as_bytes()],
-            path,
-        );
-        let seen = self.readers.entry(path.to_string()).or_default();
+        let hash = keyed(&self.salt, &[&client, agent.unwrap_or("").as_bytes()], path);
+        let seen = entry(&mut self.readers, path);
         if seen.contains(&hash) {
             return;
         }
@@ -203,6 +199,15 @@ fn client_key(addr: IpAddr) -> ClientKey {
         IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
         IpAddr::V6(v6) => v6.octets(),
     }
+}
+
+/// The value at `key`, inserted empty if missing; a key already there is not copied
+/// (a reader polling again costs this thread no allocation).
+fn entry<'m, V: Default>(map: &'m mut BTreeMap<String, V>, key: &str) -> &'m mut V {
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), V::default());
+    }
+    map.get_mut(key).expect("present: just looked or inserted")
 }
 
 /// A keyed hash of the parts and `what` (a feed or an episode), cut to 64 bits.
