@@ -130,7 +130,13 @@ async fn counting_readers_adds_no_allocation_to_a_304() {
         "counting allocates: {with:.2} per request against {without:.2}"
     );
     assert_eq!(readers.dropped(), 0);
-    let report = readers.report(today, Duration::from_secs(5)).expect("a report");
+    let report = readers
+        .report(today, Duration::from_secs(5))
+        .expect("a report");
     let atom = report.feeds.iter().find(|f| f.feed == "/atom.xml");
-    assert_eq!(atom.map(|f| f.direct), Some(1), "the polls were counted: {report:?}");
+    assert_eq!(
+        atom.map(|f| f.direct),
+        Some(1),
+        "the polls were counted: {report:?}"
+    );
 }

@@ -370,3 +370,43 @@ async fn readers_and_downloads_are_counted_over_two_days_and_survive_a_restart()
     assert_counts(&again.status_json().await["readers"]);
     again.running.stop().await.expect("stops");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_day_file_costs_only_its_day() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let posts = root.path().join("posts");
+    let days = posts.join(".dropfeed").join("readers");
+    std::fs::create_dir_all(&days).expect("state folder");
+    std::fs::write(posts.join("hello.md"), POST).expect("post");
+    let good = r#"{"feeds": {"/atom.xml": {"aggregators": {"Feedly": 40}, "direct": 3}}}"#;
+    std::fs::write(days.join("2026-03-01.json"), good).expect("a good day");
+    std::fs::write(
+        days.join("2026-02-28.json"),
+        b"{\"feeds\": {\"/atom.xml\": \xff\x00",
+    )
+    .expect("a damaged day");
+    std::fs::write(days.join("2026-02-27.json"), r#"{"feeds": 7}"#)
+        .expect("a day of the wrong shape");
+    let clock = TestClock::at("2026-03-02T08:00:00Z");
+    let service = Service::start(&posts, Arc::clone(&clock)).await;
+    let readers = &service.status_json().await["readers"];
+    let atom = &readers["feeds"][0];
+    assert_eq!(atom["feed"], "/atom.xml");
+    let days_shown = atom["days"].as_array().expect("days");
+    let day_one = &days_shown[28];
+    assert_eq!(
+        (&day_one["aggregator"], &day_one["direct"]),
+        (&40.into(), &3.into())
+    );
+    assert_eq!(
+        atom["aggregator"], 40,
+        "yesterday's Feedly count stands for today"
+    );
+    service
+        .poll("/atom.xml", "198.51.100.1", NETNEWSWIRE, &[])
+        .await;
+    service.running.stop().await.expect("stops");
+    let damaged = std::fs::read(days.join("2026-02-28.json")).expect("left as it was");
+    assert!(damaged.ends_with(b"\xff\x00"));
+    assert!(days.join("2026-03-02.json").exists(), "today written");
+}

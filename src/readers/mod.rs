@@ -157,13 +157,43 @@ impl Readers {
     }
 }
 
-/// Whether a route (no leading `/`) is a subscription feed: a feed file (`atom.xml`,
-/// `tags/rust/feed.json`, a show's feed) that is not an archive page.
+/// Whether a route (no leading `/`) names a subscription feed: a feed file (`atom.xml`,
+/// `tags/rust/feed.json`, a show's feed) that is neither an archive page nor a file beside
+/// posts (`files/feed.xml`).
 pub fn is_subscription_feed(route: &str) -> bool {
     let file = route.rsplit('/').next().unwrap_or(route);
     Media::of_feed_file(file).is_some()
         && !route.starts_with("archive/")
+        && !route.starts_with("files/")
         && !route.contains("/archive/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subscription_feeds_are_site_tag_and_show_feeds_only() {
+        for feed in [
+            "atom.xml",
+            "feed.xml",
+            "feed.json",
+            "tags/rust/atom.xml",
+            "shows/x/feed.xml",
+        ] {
+            assert!(is_subscription_feed(feed), "{feed}");
+        }
+        for other in [
+            "",
+            "posts/x/",
+            "archive/1/atom.xml",
+            "tags/rust/archive/2/feed.xml",
+            "files/feed.xml",
+            "tags/rust/",
+        ] {
+            assert!(!is_subscription_feed(other), "{other}");
+        }
+    }
 }
 
 /// The report of the days kept in the state folder of `posts`, over `days` days up to

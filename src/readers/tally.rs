@@ -27,8 +27,11 @@ use super::{store, Entry, Hit, Polled};
 
 /// How often today's counts are written while they change.
 pub const SAVE_EVERY: Duration = Duration::from_secs(10);
-/// Most hashes remembered per feed (readers) and in all (downloads).
+/// Most hashes remembered for readers (all feeds together) and for downloads, each.
 const MAX_REMEMBERED: usize = 1_000_000;
+/// Most aggregators kept per feed and day: agent strings are the client's to write, so a
+/// stream of made-up names must not grow the counts without end.
+const MAX_AGGREGATORS: usize = 64;
 
 /// The counting thread's state.
 pub(super) struct Tally {
@@ -39,6 +42,8 @@ pub(super) struct Tally {
     salt: [u8; 32],
     previous_salt: [u8; 32],
     readers: BTreeMap<String, HashSet<u64>>,
+    /// Hashes in `readers`, all feeds together.
+    remembered: usize,
     downloads: HashMap<u64, DateTime<Utc>>,
     previous_downloads: HashMap<u64, DateTime<Utc>>,
     dirty: bool,
@@ -60,6 +65,7 @@ impl Tally {
             salt: fresh_salt(),
             previous_salt: fresh_salt(),
             readers: BTreeMap::new(),
+            remembered: 0,
             downloads: HashMap::new(),
             previous_downloads: HashMap::new(),
             dirty: false,
@@ -135,8 +141,11 @@ impl Tally {
         let day = self.history.entry(self.day).or_default();
         let feed = entry(&mut day.feeds, path);
         if let Some(report) = reported {
-            let old = feed.aggregators.insert(report.aggregator, report.count);
-            self.dirty |= old != Some(report.count);
+            let known = feed.aggregators.contains_key(&report.aggregator);
+            if known || feed.aggregators.len() < MAX_AGGREGATORS {
+                let old = feed.aggregators.insert(report.aggregator, report.count);
+                self.dirty |= old != Some(report.count);
+            }
             return;
         }
         let hash = keyed(&self.salt, &[&client, agent.unwrap_or("").as_bytes()], path);
@@ -144,8 +153,9 @@ impl Tally {
         if seen.contains(&hash) {
             return;
         }
-        if seen.len() < MAX_REMEMBERED {
+        if self.remembered < MAX_REMEMBERED {
             seen.insert(hash);
+            self.remembered += 1;
         }
         feed.direct += 1;
         self.dirty = true;
@@ -162,6 +172,7 @@ impl Tally {
         self.previous_salt = std::mem::replace(&mut self.salt, fresh_salt());
         self.previous_downloads = std::mem::take(&mut self.downloads);
         self.readers.clear();
+        self.remembered = 0;
         self.forget_old_days();
     }
 
@@ -232,4 +243,66 @@ fn fresh_salt() -> [u8; 32] {
         salt = *blake3::hash(seed.as_bytes()).as_bytes();
     }
     salt
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyper::header::HeaderValue;
+    use hyper::http::uri::PathAndQuery;
+
+    fn tally(dir: &std::path::Path) -> Tally {
+        let today = "2026-03-01".parse().expect("a day");
+        Tally::new(dir.to_path_buf(), 400, History::new(), today)
+    }
+
+    fn poll(agent: &str, client: &str) -> Hit {
+        Hit {
+            at: "2026-03-01T12:00:00Z".parse().expect("a time"),
+            client: client.parse().expect("an address"),
+            agent: HeaderValue::from_str(agent).ok(),
+            what: Polled::Feed(PathAndQuery::from_static("/atom.xml")),
+        }
+    }
+
+    #[test]
+    fn made_up_aggregator_names_cannot_grow_the_counts_without_end() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut tally = tally(dir.path());
+        tally.count(poll("Feedly/1.0 (3 subscribers)", "192.0.2.1"));
+        for i in 0..1000u32 {
+            let name: String = i
+                .to_string()
+                .chars()
+                .map(|d| (b'a' + d as u8 - b'0') as char)
+                .collect();
+            tally.count(poll(
+                &format!("Fetcher {name} - 5 subscribers"),
+                "192.0.2.1",
+            ));
+        }
+        tally.count(poll("Feedly/1.0 (4 subscribers)", "192.0.2.1"));
+        let feed = &tally.history[&tally.day].feeds["/atom.xml"];
+        assert_eq!(feed.aggregators.len(), MAX_AGGREGATORS);
+        assert_eq!(
+            feed.aggregators["Feedly"], 4,
+            "a known aggregator is still updated"
+        );
+        assert_eq!(feed.direct, 0, "aggregators are not direct readers");
+    }
+
+    #[test]
+    fn a_reader_is_one_per_address_and_agent_and_the_day_file_holds_no_address() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut tally = tally(dir.path());
+        for _ in 0..3 {
+            tally.count(poll("NetNewsWire", "192.0.2.77"));
+        }
+        tally.count(poll("Miniflux", "192.0.2.77"));
+        tally.count(poll("Googlebot/2.1", "192.0.2.78"));
+        assert_eq!(tally.history[&tally.day].feeds["/atom.xml"].direct, 2);
+        tally.save();
+        let text = std::fs::read_to_string(dir.path().join("2026-03-01.json")).expect("saved");
+        assert!(!text.contains("192.0.2"), "{text}");
+    }
 }

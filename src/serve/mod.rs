@@ -237,7 +237,9 @@ async fn route(
     let Some(route) = request.uri().path().strip_prefix('/') else {
         return not_found().map(Into::into);
     };
-    let feed = readers::is_subscription_feed(route);
+    // Only feeds that exist get buckets of their own: made-up feed paths cannot grow the
+    // limiter's memory.
+    let feed = readers::is_subscription_feed(route) && state.snapshot.load().contains(route);
     let group = client::client_group(client);
     let now = Instant::now();
     let limit = state
