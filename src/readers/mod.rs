@@ -168,6 +168,20 @@ pub fn is_subscription_feed(route: &str) -> bool {
         && !route.contains("/archive/")
 }
 
+/// The report of the days kept in the state folder of `posts`, over `days` days up to
+/// `today` (`dropfeed stats`); damaged day files are returned with why.
+pub fn report_from_disk(
+    posts: &Path,
+    today: NaiveDate,
+    days: u32,
+) -> (ReadersReport, Vec<(std::path::PathBuf, String)>) {
+    let loaded = store::load(&store::folder(posts));
+    (
+        ReadersReport::of(&loaded.history, today, days),
+        loaded.damaged,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,18 +208,4 @@ mod tests {
             assert!(!is_subscription_feed(other), "{other}");
         }
     }
-}
-
-/// The report of the days kept in the state folder of `posts`, over `days` days up to
-/// `today` (`dropfeed stats`); damaged day files are returned with why.
-pub fn report_from_disk(
-    posts: &Path,
-    today: NaiveDate,
-    days: u32,
-) -> (ReadersReport, Vec<(std::path::PathBuf, String)>) {
-    let loaded = store::load(&store::folder(posts));
-    (
-        ReadersReport::of(&loaded.history, today, days),
-        loaded.damaged,
-    )
 }
