@@ -19,7 +19,7 @@ use crate::load::{Changes, Library, LoadProgress};
 use crate::metrics::Metrics;
 use crate::pipeline::{self, Built, Clock, Inputs};
 use crate::readers::Readers;
-use crate::serve::{self, access_log::AccessLog, Counting};
+use crate::serve::{self, access_log::AccessLog};
 use crate::snapshot::SharedSnapshot;
 use crate::watch::{self, Message, WatchContext, WatchHandle};
 use crate::websub::Publisher;
@@ -165,12 +165,11 @@ pub async fn start_with_progress(
     let encoder = encoder::spawn(Arc::clone(&snapshot))?;
     encoder.kick();
     let metrics = Arc::new(Metrics::default());
-    let today = clock.now().date_naive();
-    let readers = Arc::new(Readers::start(posts, &config.readers, today)?);
-    let counting = Counting {
-        readers: Arc::clone(&readers),
-        clock: Arc::clone(&clock),
+    let readers = {
+        let clock = Arc::clone(&clock);
+        Readers::start(posts, &config.readers, Box::new(move || clock.now()))?
     };
+    let readers = Arc::new(readers);
     let context = WatchContext {
         config: Arc::clone(&config),
         clock,
@@ -187,7 +186,7 @@ pub async fn start_with_progress(
     let admin_addr = listeners.admin.as_ref().map(TcpListener::local_addr);
     let admin_addr = admin_addr.transpose()?;
     let (stop, server, admin) =
-        serve_both(listeners, &snapshot, metrics, &config, access_log, counting);
+        serve_both(listeners, &snapshot, metrics, &config, access_log, &readers);
     Ok(Running {
         addr,
         admin_addr,
@@ -212,7 +211,7 @@ fn serve_both(
     metrics: Arc<Metrics>,
     config: &Config,
     access_log: Option<AccessLog>,
-    counting: Counting,
+    readers: &Arc<Readers>,
 ) -> (Vec<oneshot::Sender<()>>, Server, Option<Server>) {
     let (stop, stopped) = stop_signal();
     let server = tokio::spawn(serve::run(
@@ -221,7 +220,7 @@ fn serve_both(
         Arc::clone(&metrics),
         config.server.clone(),
         access_log,
-        Some(counting.clone()),
+        Some(Arc::clone(readers)),
         stopped,
     ));
     let mut stops = vec![stop];
@@ -230,7 +229,7 @@ fn serve_both(
         stops.push(stop);
         let admin = serve::Admin {
             token: config.admin.token.clone(),
-            counting: Some(counting),
+            readers: Some(Arc::clone(readers)),
         };
         let (snapshot, limits) = (Arc::clone(snapshot), config.server.clone());
         tokio::spawn(serve::run_admin(

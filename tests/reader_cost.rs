@@ -15,9 +15,8 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use dropfeed::config::{Config, ReadersConfig};
 use dropfeed::metrics::Metrics;
-use dropfeed::pipeline::SystemClock;
 use dropfeed::readers::Readers;
-use dropfeed::serve::{self, Counting};
+use dropfeed::serve;
 use dropfeed::snapshot::SharedSnapshot;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -49,7 +48,7 @@ static GLOBAL: CountingAllocator = CountingAllocator;
 const REQUESTS: u64 = 300;
 
 /// Serves `snapshot` on a new loopback listener, counting readers when `counting`.
-async fn serve(snapshot: &SharedSnapshot, counting: Option<Counting>) -> SocketAddr {
+async fn serve(snapshot: &SharedSnapshot, readers: Option<Arc<Readers>>) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let config = Config::parse(std::path::Path::new("t.toml"), "", None).expect("config");
@@ -59,7 +58,7 @@ async fn serve(snapshot: &SharedSnapshot, counting: Option<Counting>) -> SocketA
         Arc::new(Metrics::default()),
         config.server,
         None,
-        counting,
+        readers,
         std::future::pending(),
     );
     tokio::spawn(server);
@@ -113,15 +112,11 @@ async fn counting_readers_adds_no_allocation_to_a_304() {
         .map(|r| format!("\"{}\"", r.hash))
         .expect("an Atom feed");
     let snapshot: SharedSnapshot = Arc::new(ArcSwap::from_pointee(built.snapshot));
-    let today = chrono::Utc::now().date_naive();
-    let readers =
-        Arc::new(Readers::start(&posts, &ReadersConfig::default(), today).expect("readers"));
-    let counting = Counting {
-        readers: Arc::clone(&readers),
-        clock: Arc::new(SystemClock),
-    };
+    let now = Box::new(chrono::Utc::now);
+    let readers = Readers::start(&posts, &ReadersConfig::default(), now).expect("readers");
+    let readers = Arc::new(readers);
     let plain = serve(&snapshot, None).await;
-    let counted = serve(&snapshot, Some(counting)).await;
+    let counted = serve(&snapshot, Some(Arc::clone(&readers))).await;
     let without = allocations_per_request(plain, &etag).await;
     let with = allocations_per_request(counted, &etag).await;
     eprintln!("allocations per 304: {without:.2} without counting, {with:.2} with counting");
@@ -130,9 +125,7 @@ async fn counting_readers_adds_no_allocation_to_a_304() {
         "counting allocates: {with:.2} per request against {without:.2}"
     );
     assert_eq!(readers.dropped(), 0);
-    let report = readers
-        .report(today, Duration::from_secs(5))
-        .expect("a report");
+    let report = readers.report(Duration::from_secs(5)).expect("a report");
     let atom = report.feeds.iter().find(|f| f.feed == "/atom.xml");
     assert_eq!(
         atom.map(|f| f.direct),

@@ -43,6 +43,9 @@ use crate::render::Media;
 
 pub use days::{DayCounts, EpisodeReport, FeedReport, ReadersReport};
 
+/// Where the counting thread's "now" comes from.
+pub type Now = Box<dyn Fn() -> DateTime<Utc> + Send>;
+
 /// Hits that may wait for the counting thread (about 0.5 MB of slots, allocated once).
 const QUEUE: usize = 4096;
 /// Days a report shows per feed (the `/status` chart).
@@ -66,11 +69,10 @@ pub enum Polled {
     Episode(Arc<Episode>),
 }
 
-/// One request worth counting.
+/// One request worth counting (dated by the counting thread's clock when it is counted,
+/// moments later: a clock is never asked on the request path).
 #[derive(Debug, Clone)]
 pub struct Hit {
-    /// When it arrived (the server's clock, so tests can move days).
-    pub at: DateTime<Utc>,
     /// The client group (its address, IPv6 by /64); hashed, never kept.
     pub client: IpAddr,
     /// Its `User-Agent`.
@@ -83,9 +85,8 @@ pub struct Hit {
 #[allow(clippy::large_enum_variant)]
 enum Entry {
     Hit(Hit),
-    /// The report of the last `days` days up to `today`.
+    /// The report of the last `days` days up to today.
     Report {
-        today: NaiveDate,
         days: u32,
         reply: mpsc::Sender<ReadersReport>,
     },
@@ -102,18 +103,21 @@ pub struct Readers {
 
 impl Readers {
     /// Starts counting over the days kept for `posts` (damaged day files are reported and
-    /// skipped), `today` being the first day counted.
-    pub fn start(posts: &Path, config: &ReadersConfig, today: NaiveDate) -> io::Result<Readers> {
+    /// skipped); `now` dates each hit (the service's clock, so tests can move days; should
+    /// it panic, the system clock stands in).
+    pub fn start(posts: &Path, config: &ReadersConfig, now: Now) -> io::Result<Readers> {
         let folder = store::folder(posts);
         let loaded = store::load(&folder);
         for (file, why) in &loaded.damaged {
             tracing::warn!(file = %file.display(), "reader counts of this day cannot be read, skipped: {why}");
         }
-        let tally = tally::Tally::new(folder, config.retention_days, loaded.history, today);
         let (sender, receiver) = mpsc::sync_channel(QUEUE);
+        let retention = config.retention_days;
         std::thread::Builder::new()
             .name("dropfeed-readers".into())
-            .spawn(move || tally.run(receiver))?;
+            .spawn(move || {
+                tally::Tally::new(folder, retention, loaded.history, now).run(receiver)
+            })?;
         Ok(Readers {
             sender,
             dropped: AtomicU64::new(0),
@@ -134,13 +138,12 @@ impl Readers {
         self.dropped.load(Ordering::Relaxed)
     }
 
-    /// The report of the last [`CHART_DAYS`] days up to `today`, counting every hit recorded
+    /// The report of the last [`CHART_DAYS`] days up to today, counting every hit recorded
     /// before; `None` if the thread does not answer within `timeout`. Blocks: call it off
     /// the async runtime.
-    pub fn report(&self, today: NaiveDate, timeout: Duration) -> Option<ReadersReport> {
+    pub fn report(&self, timeout: Duration) -> Option<ReadersReport> {
         let (reply, answer) = mpsc::channel();
         let entry = Entry::Report {
-            today,
             days: CHART_DAYS,
             reply,
         };

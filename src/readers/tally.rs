@@ -23,7 +23,7 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use super::agent;
 use super::days::{DayCounts, History, ReadersReport};
-use super::{store, Entry, Hit, Polled};
+use super::{store, Entry, Episode, Hit, Now, Polled};
 
 /// How often today's counts are written while they change.
 pub const SAVE_EVERY: Duration = Duration::from_secs(10);
@@ -35,6 +35,7 @@ const MAX_AGGREGATORS: usize = 64;
 
 /// The counting thread's state.
 pub(super) struct Tally {
+    now: Now,
     folder: PathBuf,
     retention: u32,
     history: History,
@@ -50,14 +51,11 @@ pub(super) struct Tally {
 }
 
 impl Tally {
-    /// Counting from `today` on, over the days already in `folder`.
-    pub(super) fn new(
-        folder: PathBuf,
-        retention: u32,
-        history: History,
-        today: NaiveDate,
-    ) -> Tally {
+    /// Counting from today on, over the days already in `folder`.
+    pub(super) fn new(folder: PathBuf, retention: u32, history: History, now: Now) -> Tally {
+        let today = current(&now).date_naive();
         let mut tally = Tally {
+            now,
             folder,
             retention,
             history,
@@ -80,8 +78,8 @@ impl Tally {
         loop {
             match entries.recv_timeout(SAVE_EVERY) {
                 Ok(Entry::Hit(hit)) => self.count(hit),
-                Ok(Entry::Report { today, days, reply }) => {
-                    self.advance(today);
+                Ok(Entry::Report { days, reply }) => {
+                    self.advance(self.now().date_naive());
                     let _ = reply.send(ReadersReport::of(&self.history, self.day, days));
                 }
                 Ok(Entry::Flush(done)) => {
@@ -99,37 +97,52 @@ impl Tally {
         self.save();
     }
 
-    /// Counts one hit.
+    /// The time now; the system's should the service's clock panic (a test's may).
+    fn now(&self) -> DateTime<Utc> {
+        current(&self.now)
+    }
+
+    /// Counts one hit, dated now.
     fn count(&mut self, hit: Hit) {
-        self.advance(hit.at.date_naive());
+        let at = self.now();
+        self.advance(at.date_naive());
         let agent = hit.agent.as_ref().and_then(|a| a.to_str().ok());
         match &hit.what {
             Polled::Feed(path) => self.poll(path.path(), client_key(hit.client), agent),
-            Polled::Episode(episode) => {
-                if agent::is_bot(agent) {
-                    return;
-                }
-                let client = client_key(hit.client);
-                let key = [client.as_slice(), agent.unwrap_or("").as_bytes()];
-                let today = keyed(&self.salt, &key, &episode.slug);
-                if self.downloads.contains_key(&today) {
-                    return;
-                }
-                let before = keyed(&self.previous_salt, &key, &episode.slug);
-                let recent = |at: &DateTime<Utc>| hit.at - *at < TimeDelta::hours(24);
-                if self.previous_downloads.get(&before).is_some_and(recent) {
-                    return;
-                }
-                if self.downloads.len() < MAX_REMEMBERED {
-                    self.downloads.insert(today, hit.at);
-                }
-                let day = self.history.entry(self.day).or_default();
-                let counts = day.episodes.entry(episode.slug.clone()).or_default();
-                counts.feed.clone_from(&episode.feed);
-                counts.downloads += 1;
-                self.dirty = true;
-            }
+            Polled::Episode(episode) => self.download(at, client_key(hit.client), agent, episode),
         }
+    }
+
+    /// A download of `episode`: counted unless this client downloaded it in the 24 hours
+    /// before `at` (with today's salt, or yesterday's).
+    fn download(
+        &mut self,
+        at: DateTime<Utc>,
+        client: ClientKey,
+        agent: Option<&str>,
+        episode: &Episode,
+    ) {
+        if agent::is_bot(agent) {
+            return;
+        }
+        let key = [client.as_slice(), agent.unwrap_or("").as_bytes()];
+        let today = keyed(&self.salt, &key, &episode.slug);
+        if self.downloads.contains_key(&today) {
+            return;
+        }
+        let before = keyed(&self.previous_salt, &key, &episode.slug);
+        let recent = |first: &DateTime<Utc>| at - *first < TimeDelta::hours(24);
+        if self.previous_downloads.get(&before).is_some_and(recent) {
+            return;
+        }
+        if self.downloads.len() < MAX_REMEMBERED {
+            self.downloads.insert(today, at);
+        }
+        let day = self.history.entry(self.day).or_default();
+        let counts = day.episodes.entry(episode.slug.clone()).or_default();
+        counts.feed.clone_from(&episode.feed);
+        counts.downloads += 1;
+        self.dirty = true;
     }
 
     /// A poll of the feed at `path`: an aggregator's report, or a direct reader.
@@ -161,7 +174,7 @@ impl Tally {
         self.dirty = true;
     }
 
-    /// Moves on to `today` when it is later than the day being counted: the day ends is
+    /// Moves on to `today` when it is later than the day being counted: the day that ends is
     /// written, the salt replaced, the old one kept one more day for downloads only.
     fn advance(&mut self, today: NaiveDate) {
         if today <= self.day {
@@ -199,6 +212,11 @@ impl Tally {
             }
         }
     }
+}
+
+/// What `now` says, or the system clock's time should it panic.
+fn current(now: &Now) -> DateTime<Utc> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(now)).unwrap_or_else(|_| Utc::now())
 }
 
 /// A client group's address bytes, as hashed.
@@ -252,13 +270,17 @@ mod tests {
     use hyper::http::uri::PathAndQuery;
 
     fn tally(dir: &std::path::Path) -> Tally {
-        let today = "2026-03-01".parse().expect("a day");
-        Tally::new(dir.to_path_buf(), 400, History::new(), today)
+        let noon = "2026-03-01T12:00:00Z".parse().expect("a time");
+        Tally::new(
+            dir.to_path_buf(),
+            400,
+            History::new(),
+            Box::new(move || noon),
+        )
     }
 
     fn poll(agent: &str, client: &str) -> Hit {
         Hit {
-            at: "2026-03-01T12:00:00Z".parse().expect("a time"),
             client: client.parse().expect("an address"),
             agent: HeaderValue::from_str(agent).ok(),
             what: Polled::Feed(PathAndQuery::from_static("/atom.xml")),

@@ -22,9 +22,10 @@ use hyper::{Method, Request, Response, StatusCode};
 use std::time::Duration;
 
 use super::answer::{answer, plain};
-use super::{method_not_allowed, metrics_page, not_found, off_runtime, Counting, ServerState};
+use super::{method_not_allowed, metrics_page, not_found, off_runtime, ServerState};
 use crate::config::AdminToken;
-use crate::readers::ReadersReport;
+use crate::readers::{Readers, ReadersReport};
+use std::sync::Arc;
 
 /// How long `/status` and `/metrics` wait for the reader counts before going without.
 const REPORT_WAIT: Duration = Duration::from_secs(2);
@@ -35,7 +36,7 @@ pub struct Admin {
     /// The bearer token every request must carry, when set.
     pub token: Option<AdminToken>,
     /// The reader counts shown on `/status` and `/metrics`, when counted.
-    pub counting: Option<Counting>,
+    pub readers: Option<Arc<Readers>>,
 }
 
 /// Which answer a request to the admin listener gets.
@@ -61,13 +62,13 @@ pub(super) async fn route(
     match uri.path() {
         "/healthz" => plain(StatusCode::OK, "ok\n"),
         "/metrics" => {
-            let readers = readers_report(admin.counting.as_ref()).await;
-            let dropped = admin.counting.as_ref().map_or(0, |c| c.readers.dropped());
+            let readers = readers_report(admin.readers.as_ref()).await;
+            let dropped = admin.readers.as_ref().map_or(0, |r| r.dropped());
             metrics_page(&state.metrics, &snapshot, readers.as_ref(), dropped)
         }
         "/status" if snapshot.has_status() => {
             let json = wants_json(uri.query(), headers);
-            let readers = readers_report(admin.counting.as_ref()).await;
+            let readers = readers_report(admin.readers.as_ref()).await;
             match off_runtime(move || snapshot.status_resource(json, readers)).await {
                 Some(resource) => answer(&resource, head, headers),
                 None => plain(
@@ -82,10 +83,9 @@ pub(super) async fn route(
 
 /// The reader counts of the last 30 days up to today, counting every hit recorded before
 /// (waiting for the counting thread off the async runtime).
-async fn readers_report(counting: Option<&Counting>) -> Option<ReadersReport> {
-    let counting = counting?.clone();
-    let today = counting.clock.now().date_naive();
-    let asked = move || counting.readers.report(today, REPORT_WAIT);
+async fn readers_report(readers: Option<&Arc<Readers>>) -> Option<ReadersReport> {
+    let readers = Arc::clone(readers?);
+    let asked = move || readers.report(REPORT_WAIT);
     tokio::task::spawn_blocking(asked).await.ok().flatten()
 }
 

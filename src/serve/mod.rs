@@ -51,7 +51,6 @@ use tokio::net::TcpListener;
 
 use crate::config::{ServerConfig, TrustedProxies};
 use crate::metrics::{self, Metrics};
-use crate::pipeline::Clock;
 use crate::readers::{self, Hit, Polled, Readers};
 use crate::snapshot::{Coding, Cold, Resource, SharedSnapshot, Snapshot};
 
@@ -75,28 +74,11 @@ pub struct ServerState {
     pub access_log: Option<AccessLog>,
     /// Set on the admin listener: it answers only the admin routes.
     pub admin: Option<Admin>,
-    /// Counting readers, when on.
-    pub counting: Option<Counting>,
+    /// Counting readers, when on: the public listener records polls and downloads, the
+    /// admin one shows them.
+    pub readers: Option<Arc<Readers>>,
     /// Proxies whose forwarding headers name the client.
     pub trusted_proxies: TrustedProxies,
-}
-
-/// Reader counting, shared by both listeners: the public one records polls and downloads,
-/// the admin one shows them. The clock dates each hit (tests move it across days).
-#[derive(Clone)]
-pub struct Counting {
-    /// The counting thread.
-    pub readers: Arc<Readers>,
-    /// Where "now" comes from.
-    pub clock: Arc<dyn Clock>,
-}
-
-impl std::fmt::Debug for Counting {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Counting")
-            .field("readers", &self.readers)
-            .finish()
-    }
 }
 
 /// Serves `snapshot` on `listener` until `shutdown` resolves, then lets in-flight requests
@@ -107,7 +89,7 @@ pub async fn run(
     metrics: Arc<Metrics>,
     limits: ServerConfig,
     access_log: Option<AccessLog>,
-    counting: Option<Counting>,
+    readers: Option<Arc<Readers>>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let state = ServerState {
@@ -116,7 +98,7 @@ pub async fn run(
         limiter: limits.rate_limit_per_minute.map(RateLimiter::new),
         access_log,
         admin: None,
-        counting,
+        readers,
         trusted_proxies: limits.trusted_proxies.clone(),
     };
     serve_on(listener, state, &limits, shutdown).await
@@ -138,7 +120,7 @@ pub async fn run_admin(
         metrics,
         limiter: None,
         access_log: None,
-        counting: admin.counting.clone(),
+        readers: admin.readers.clone(),
         admin: Some(admin),
         trusted_proxies: TrustedProxies::default(),
     };
@@ -273,9 +255,8 @@ fn conditional(headers: &header::HeaderMap) -> bool {
 
 /// Hands a poll or a download to the reader count, when it is on.
 fn count(state: &ServerState, group: IpAddr, request: &Request<Incoming>, what: Polled) {
-    if let Some(counting) = &state.counting {
-        counting.readers.record(Hit {
-            at: counting.clock.now(),
+    if let Some(readers) = &state.readers {
+        readers.record(Hit {
             client: group,
             agent: request.headers().get(header::USER_AGENT).cloned(),
             what,
