@@ -219,15 +219,15 @@ async fn route(
     let Some(route) = request.uri().path().strip_prefix('/') else {
         return not_found().map(Into::into);
     };
-    // Only feeds that exist get buckets of their own: made-up feed paths cannot grow the
-    // limiter's memory.
-    let feed = readers::is_subscription_feed(route) && state.snapshot.load().contains(route);
+    let feed = readers::is_subscription_feed(route);
     let group = client::client_group(client);
     let now = Instant::now();
-    let limit = state
-        .limiter
-        .as_ref()
-        .map(|l| (l, l.key(group, feed.then_some(route))));
+    let limit = state.limiter.as_ref().map(|limiter| {
+        // Only feeds that exist get buckets of their own: made-up feed paths cannot grow
+        // the limiter's memory.
+        let own = feed && state.snapshot.load().contains(route);
+        (limiter, limiter.key(group, own.then_some(route)))
+    });
     let refused = limit.and_then(|(l, key)| l.peek(key, now).err());
     if let Some(wait) = refused.filter(|_| !conditional(request.headers())) {
         return too_many_requests(wait).map(Into::into);
