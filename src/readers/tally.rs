@@ -327,4 +327,33 @@ mod tests {
         let text = std::fs::read_to_string(dir.path().join("2026-03-01.json")).expect("saved");
         assert!(!text.contains("192.0.2"), "{text}");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_day_of_polls_counts_each_address_and_agent_once(
+            hits in proptest::collection::vec((0u8..6, 0usize..4, proptest::bool::ANY), 0..80),
+        ) {
+            let agents = ["NetNewsWire", "Miniflux/2", "curl/8.0", "AntennaPod/3"];
+            let dir = tempfile::tempdir().expect("tempdir");
+            let mut tally = tally(dir.path());
+            let (mut readers, mut downloads) = (HashSet::new(), HashSet::new());
+            let episode = std::sync::Arc::new(Episode { slug: "ep".into(), feed: "/feed.xml".into() });
+            for (client, agent, download) in hits {
+                let mut hit = poll(agents[agent], &format!("192.0.2.{client}"));
+                let human = !agents[agent].starts_with("curl");
+                if download {
+                    hit.what = Polled::Episode(std::sync::Arc::clone(&episode));
+                    if human { downloads.insert((client, agent)); }
+                } else if human {
+                    readers.insert((client, agent));
+                }
+                tally.count(hit);
+            }
+            let day = tally.history.get(&tally.day).cloned().unwrap_or_default();
+            let direct = day.feeds.get("/atom.xml").map_or(0, |f| f.direct);
+            let downloaded = day.episodes.get("ep").map_or(0, |e| e.downloads);
+            proptest::prop_assert_eq!(direct, readers.len() as u64);
+            proptest::prop_assert_eq!(downloaded, downloads.len() as u64);
+        }
+    }
 }
