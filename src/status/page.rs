@@ -8,9 +8,12 @@ use std::sync::Arc;
 
 use super::{report, Level, PostReport, PostState, RebuildInfo, Report, Served, StatusInputs};
 use crate::post::html::escape_text as esc;
-use crate::readers::{chart, ReadersReport};
+use crate::readers::{chart, FeedReport, ReadersReport};
 use crate::render::{Lifetime, Media, Rendered};
 use crate::site::Site;
+
+/// Feeds charted on `/status`, the most read first.
+const CHARTS: usize = 20;
 
 /// `/status` of one snapshot, rendered on request. Cloning it is cheap.
 #[derive(Clone)]
@@ -113,6 +116,8 @@ pub fn render_html(report: &Report, title: &str) -> Vec<u8> {
 }
 
 /// Readers per feed (a 30-day chart each) and episode downloads, as HTML.
+/// The most read feeds get a chart each (a site with thousands of tag feeds keeps a page of
+/// reasonable size); the others are listed.
 fn readers_block(readers: &ReadersReport) -> String {
     let mut out = String::from("<h2>Readers</h2>\n");
     if readers.feeds.is_empty() {
@@ -120,14 +125,26 @@ fn readers_block(readers: &ReadersReport) -> String {
     } else {
         out.push_str(&chart::legend());
     }
-    for feed in &readers.feeds {
-        out.push_str(&format!(
-            "<h3><code>{}</code>: {} subscribers from aggregators, {} direct readers today</h3>\n{}\n",
-            esc(&feed.feed),
-            feed.aggregator,
-            feed.direct,
-            chart::svg(feed)
-        ));
+    let mut feeds: Vec<_> = readers.feeds.iter().collect();
+    let read = |f: &&FeedReport| f.days.iter().map(|d| d.aggregator + d.direct).sum::<u64>();
+    feeds.sort_by_key(|f| std::cmp::Reverse(read(f)));
+    let today = |f: &FeedReport| {
+        format!(
+            "<code>{}</code>: {} subscribers from aggregators, {} direct readers today",
+            esc(&f.feed),
+            f.aggregator,
+            f.direct
+        )
+    };
+    for feed in feeds.iter().take(CHARTS) {
+        out.push_str(&format!("<h3>{}</h3>\n{}\n", today(feed), chart::svg(feed)));
+    }
+    if feeds.len() > CHARTS {
+        out.push_str("<h3>Other feeds</h3>\n<ul>\n");
+        for feed in &feeds[CHARTS..] {
+            out.push_str(&format!("<li>{}</li>\n", today(feed)));
+        }
+        out.push_str("</ul>\n");
     }
     if !readers.episodes.is_empty() {
         out.push_str("<h3>Episode downloads</h3>\n<table><thead><tr><th>Episode</th><th>Feed</th><th>Today</th><th>All days kept</th></tr></thead><tbody>\n");
@@ -239,4 +256,31 @@ pub fn render_text(report: &Report, verbose: bool, colour: bool) -> String {
         out.push_str(&line);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::readers::days::{DayCounts, History};
+
+    #[test]
+    fn only_the_most_read_feeds_get_a_chart() {
+        let today = "2026-03-01".parse().expect("a day");
+        let mut counts = DayCounts::default();
+        for i in 0..CHARTS as u64 + 5 {
+            let feed = counts
+                .feeds
+                .entry(format!("/tags/t{i}/atom.xml"))
+                .or_default();
+            feed.direct = i + 1;
+        }
+        let history = History::from([(today, counts)]);
+        let html = readers_block(&ReadersReport::of(&history, today, 30));
+        assert_eq!(html.matches("<svg").count(), CHARTS);
+        assert_eq!(html.matches("<li>").count(), 5);
+        let most = html.find("/tags/t24/atom.xml").expect("the most read");
+        let least = html.find("/tags/t0/atom.xml").expect("the least read");
+        assert!(most < least, "most read first");
+        assert!(html[least..].starts_with("/tags/t0/atom.xml</code>: 0 subscribers"));
+    }
 }
