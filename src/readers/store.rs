@@ -100,7 +100,8 @@ pub fn save(folder: &Path, day: NaiveDate, counts: &DayCounts) -> io::Result<()>
     renamed
 }
 
-/// Removes the day files older than `keep` days before `today`; returns how many.
+/// Removes the day files older than `keep` days before `today`, and temporary files a
+/// crash left behind (ours, an hour old at least); returns how many files were removed.
 pub fn prune(folder: &Path, today: NaiveDate, keep: u32) -> usize {
     let Some(oldest) = today.checked_sub_days(Days::new(u64::from(keep))) else {
         return 0;
@@ -111,9 +112,26 @@ pub fn prune(folder: &Path, today: NaiveDate, keep: u32) -> usize {
     entries
         .flatten()
         .map(|e| e.path())
-        .filter(|p| day_of(p).is_some_and(|day| day <= oldest))
+        .filter(|p| day_of(p).is_some_and(|day| day <= oldest) || left_by_a_crash(p))
         .filter(|p| fs::remove_file(p).is_ok())
         .count()
+}
+
+/// A temporary file of [`save`] (`.YYYY-MM-DD.tmp-PID`) not touched for an hour.
+fn left_by_a_crash(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let ours = name
+        .strip_prefix('.')
+        .and_then(|rest| rest.split_once(".tmp-"))
+        .is_some_and(|(day, _)| NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok());
+    let old = fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age.as_secs() >= 3600);
+    ours && old
 }
 
 #[cfg(test)]
@@ -164,7 +182,13 @@ mod tests {
             save(dir.path(), day(d), &counts(1)).unwrap();
         }
         fs::write(dir.path().join("2020-01-01.txt"), b"not ours").unwrap();
+        let fresh = dir.path().join(".2026-01-01.tmp-42");
+        fs::write(&fresh, b"being written").unwrap();
         assert_eq!(prune(dir.path(), day("2026-01-01"), 1), 2);
+        assert!(
+            fresh.exists(),
+            "a temporary file being written is left alone"
+        );
         let left: Vec<_> = load(dir.path()).history.into_keys().collect();
         assert_eq!(left, vec![day("2026-01-01")]);
         assert!(dir.path().join("2020-01-01.txt").exists());
