@@ -7,8 +7,8 @@
 //!   disk, renamed over the old one. A crash leaves the old version or the new one.
 //! - A file that does not parse is reported and left as it is (renamed aside with
 //!   `.damaged` when its day is written again), never a reason not to start.
-//! - Only files named like a day are read or removed; days older than the retention are
-//!   removed, nothing else in the folder ever is.
+//! - Only files named like a day are read; days older than the retention are removed, and
+//!   our own temporary files a crash left behind (after an hour); nothing else ever is.
 //! - Files hold counts and names only: no client address, no hash of one.
 
 use std::fs;
