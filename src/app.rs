@@ -18,6 +18,7 @@ use crate::ids::{Ledger, STATE_DIR};
 use crate::load::{Changes, LastGood, Library, LoadProgress};
 use crate::metrics::Metrics;
 use crate::pipeline::{self, Built, Clock, Inputs};
+use crate::readers::Readers;
 use crate::serve::{self, access_log::AccessLog};
 use crate::snapshot::{SharedSnapshot, Snapshot};
 use crate::watch::{self, Message, WatchContext, WatchHandle};
@@ -74,6 +75,7 @@ pub struct Running {
     stop: Vec<oneshot::Sender<()>>,
     server: Server,
     admin: Option<Server>,
+    readers: Arc<Readers>,
 }
 
 impl Running {
@@ -120,6 +122,9 @@ impl Running {
         if let Some(watcher) = self.watcher.take() {
             let _ = tokio::task::spawn_blocking(move || watcher.stop()).await;
         }
+        let readers = Arc::clone(&self.readers);
+        let flushed = move || readers.flush(std::time::Duration::from_secs(5));
+        let _ = tokio::task::spawn_blocking(flushed).await;
         result.and(admin)
     }
 }
@@ -154,7 +159,17 @@ pub async fn start_with_progress(
     let admin_addr = admin_addr.transpose()?;
     let snapshot: SharedSnapshot = Arc::new(ArcSwap::from_pointee(Snapshot::starting()));
     let metrics = Arc::new(Metrics::default());
-    let (stop, server, admin) = serve_both(listeners, &snapshot, &metrics, &config, access_log);
+    let readers = {
+        let clock = Arc::clone(&clock);
+        Arc::new(Readers::start(
+            posts,
+            &config.readers,
+            Box::new(move || clock.now()),
+        )?)
+    };
+    let (stop, server, admin) = serve_both(
+        listeners, &snapshot, &metrics, &config, access_log, &readers,
+    );
     let mut running = Running {
         addr,
         admin_addr,
@@ -164,6 +179,7 @@ pub async fn start_with_progress(
         stop,
         server,
         admin,
+        readers,
     };
     let first = {
         let (root, config, clock) = (posts.to_path_buf(), Arc::clone(&config), Arc::clone(&clock));
@@ -226,6 +242,7 @@ fn serve_both(
     metrics: &Arc<Metrics>,
     config: &Config,
     access_log: Option<AccessLog>,
+    readers: &Arc<Readers>,
 ) -> (Vec<oneshot::Sender<()>>, Server, Option<Server>) {
     let (stop, stopped) = stop_signal();
     let server = tokio::spawn(serve::run(
@@ -234,6 +251,7 @@ fn serve_both(
         Arc::clone(metrics),
         config.server.clone(),
         access_log,
+        Some(Arc::clone(readers)),
         stopped,
     ));
     let mut stops = vec![stop];
@@ -242,6 +260,7 @@ fn serve_both(
         stops.push(stop);
         let admin = serve::Admin {
             token: config.admin.token.clone(),
+            readers: Some(Arc::clone(readers)),
         };
         let (snapshot, limits) = (Arc::clone(snapshot), config.server.clone());
         let metrics = Arc::clone(metrics);

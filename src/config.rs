@@ -8,7 +8,9 @@
 mod admin;
 mod categories;
 mod log;
+mod proxies;
 mod raw;
+mod readers;
 mod redirects;
 mod show;
 mod validate;
@@ -23,7 +25,9 @@ use url::Url;
 pub use admin::{AdminConfig, AdminListen, AdminToken, DEFAULT_ADMIN_LISTEN};
 pub use categories::CATEGORIES;
 pub use log::{AccessFormat, LogConfig, LogFormat, RawLog};
+pub use proxies::TrustedProxies;
 pub use raw::{RawAdmin, RawCache, RawConfig, RawServer, RawWatch, RawWebSub};
+pub use readers::{RawReaders, ReadersConfig};
 pub use redirects::route_of;
 pub use show::{RawFunding, RawOwner, RawShow, Show, ShowImage};
 pub use validate::{InvalidSetting, SettingProblem};
@@ -108,6 +112,8 @@ pub struct Config {
     pub logo: Option<String>,
     /// `[[show]]`: the site's feeds or tags' feeds published as podcasts.
     pub shows: Vec<Show>,
+    /// Counting readers and downloads.
+    pub readers: ReadersConfig,
 }
 
 /// `Cache-Control` parameters, in seconds.
@@ -157,8 +163,11 @@ pub struct ServerConfig {
     pub drain_timeout: Duration,
     /// Largest request head accepted.
     pub max_header_bytes: usize,
-    /// Requests per minute per client address; `None` when off.
+    /// Unconditional requests per minute per client, for each feed and for the other routes
+    /// together (answers `304` never count); `None` when off.
     pub rate_limit_per_minute: Option<u32>,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` name the client.
+    pub trusted_proxies: TrustedProxies,
     /// Threads answering requests (`dropfeed serve`'s runtime); 0 for one per core but one.
     pub threads: usize,
 }
@@ -262,6 +271,7 @@ impl Config {
             icon,
             logo,
             shows: show::shows(raw.show)?,
+            readers: readers::validate(raw.readers)?,
         })
     }
 

@@ -16,6 +16,8 @@
 //! - [`ids`]: posts → permanent ids, issued once and recorded in the ledger.
 //! - [`site`]: posts and ids → [`site::Site`]: order, drafts, schedule, tags, archive paging.
 //! - [`render`]: site → bytes of every resource (feeds, HTML pages, tag pages).
+//! - [`readers`]: who reads: subscribers aggregators report, direct readers and episode
+//!   downloads per feed and day, counted off the request path and kept in the state folder.
 //! - [`status`]: every post's state and problems, for `/status` and `dropfeed check`.
 //! - [`snapshot`]: resources → [`snapshot::Snapshot`] with encodings and validators, and the
 //!   files beside posts that published posts link to.
@@ -48,6 +50,7 @@ pub mod metrics;
 pub mod parallel;
 pub mod pipeline;
 pub mod post;
+pub mod readers;
 pub mod render;
 pub mod serve;
 pub mod site;

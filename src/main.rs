@@ -113,6 +113,23 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Print the readers of each feed (subscribers aggregators report, direct readers) and
+    /// the downloads of each episode, per day, from the counts a server keeps in the posts
+    /// folder's state folder.
+    Stats {
+        /// The posts folder.
+        #[arg(long, default_value = "posts", env = "DROPFEED_POSTS")]
+        posts: PathBuf,
+        /// How many days, ending today.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+        days: u32,
+        /// The last day shown, YYYY-MM-DD [default: today, UTC].
+        #[arg(long)]
+        today: Option<chrono::NaiveDate>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Configuration helpers.
     Config {
         /// Print an annotated dropfeed.toml with every key and its default.
@@ -193,6 +210,12 @@ fn main() -> ExitCode {
             posts,
             config,
         } => import(&source, &posts, config.as_deref()),
+        Command::Stats {
+            posts,
+            days,
+            today,
+            format,
+        } => cli::stats::stats(&posts, days, today, format == Format::Json),
         Command::Config { print_default } => print_config(print_default),
     };
     match result {

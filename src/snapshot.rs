@@ -229,11 +229,16 @@ impl Snapshot {
         self.status.is_some()
     }
 
-    /// `/status` rendered now, in HTML or (`json`) JSON, with `Cache-Control: no-cache`.
+    /// `/status` rendered now, in HTML or (`json`) JSON, with `Cache-Control: no-cache`, and
+    /// the server's reader counts when it keeps them.
     /// Rendering takes milliseconds on a large site: call it off the async runtime.
-    pub fn status_resource(&self, json: bool) -> Option<Arc<Resource>> {
+    pub fn status_resource(
+        &self,
+        json: bool,
+        readers: Option<crate::readers::ReadersReport>,
+    ) -> Option<Arc<Resource>> {
         let (page, site) = (self.status.as_ref()?, self.site.as_ref()?);
-        let rendered = page.render(json);
+        let rendered = page.render(json, readers);
         let resource = Resource::new(rendered, Fingerprint::default(), &site.config.cache);
         Some(Arc::new(resource))
     }

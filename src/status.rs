@@ -219,6 +219,9 @@ pub struct Report {
     pub generation: u64,
     /// The last rebuild.
     pub rebuild: Option<RebuildInfo>,
+    /// Readers and downloads of the last 30 days, when the server counts them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub readers: Option<crate::readers::ReadersReport>,
 }
 
 impl Report {

@@ -3,11 +3,13 @@
 //! - [`signals`]: `serve`'s reload and stop signals, and what systemd is told of them.
 //! - [`docs`]: `dropfeed man`, `dropfeed completions`, and `dropfeed healthcheck`.
 //! - [`serve`]: `dropfeed serve`: runtime, listeners, start-up announcement, progress bar.
+//! - [`stats`]: `dropfeed stats`: the reader counts kept in the state folder.
 //! - [`log_setup`] (below): how a command logs.
 
 pub mod docs;
 pub mod serve;
 pub mod signals;
+pub mod stats;
 
 use dropfeed::config::Config;
 use dropfeed::logging::{LogFormat, LogSetup};

@@ -63,6 +63,9 @@ pub struct RawConfig {
     /// `[[show]]`: feeds declared podcasts.
     #[serde(default)]
     pub show: Vec<Spanned<super::show::RawShow>>,
+    /// Counting readers and downloads.
+    #[serde(default)]
+    pub readers: super::readers::RawReaders,
 }
 
 /// `[admin]` as written.
@@ -123,6 +126,8 @@ pub struct RawServer {
     pub max_header_bytes: Option<usize>,
     /// Requests per minute allowed from one client address; 0 turns the limit off.
     pub rate_limit_per_minute: Option<u32>,
+    /// Proxies (addresses or CIDR blocks) whose forwarding headers name the client.
+    pub trusted_proxies: Option<Spanned<Vec<String>>>,
     /// Threads answering requests; 0 for one per core but one (at least one).
     pub threads: Option<usize>,
 }

@@ -61,6 +61,9 @@ pub enum SettingProblem {
     /// `admin.listen` is neither `off` nor a socket address.
     #[error("admin.listen: {0}")]
     AdminListen(String),
+    /// A `server.trusted_proxies` entry that is not an address or a CIDR block.
+    #[error("server.trusted_proxies: {0}")]
+    TrustedProxy(String),
     /// `admin.token` is empty or holds characters a header cannot carry.
     #[error("admin.token must be visible ASCII characters without spaces, and not empty")]
     AdminToken,
@@ -208,6 +211,7 @@ pub(super) fn server(raw: RawServer) -> Result<ServerConfig, InvalidSetting> {
         drain_timeout: Duration::from_secs(raw.drain_timeout_secs.unwrap_or(10)),
         max_header_bytes: raw.max_header_bytes.unwrap_or(16 * 1024).max(1024),
         rate_limit_per_minute: raw.rate_limit_per_minute.filter(|&n| n > 0),
+        trusted_proxies: super::proxies::validate(raw.trusted_proxies)?,
         threads: raw.threads.unwrap_or(0),
     })
 }

@@ -19,15 +19,24 @@ use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
+use std::time::Duration;
+
 use super::answer::{answer, plain, starting};
 use super::{method_not_allowed, metrics_page, not_found, off_runtime, ServerState};
 use crate::config::AdminToken;
+use crate::readers::{Readers, ReadersReport};
+use std::sync::Arc;
+
+/// How long `/status` and `/metrics` wait for the reader counts before going without.
+const REPORT_WAIT: Duration = Duration::from_secs(2);
 
 /// What the admin listener needs besides the server state.
 #[derive(Debug, Clone)]
 pub struct Admin {
     /// The bearer token every request must carry, when set.
     pub token: Option<AdminToken>,
+    /// The reader counts shown on `/status` and `/metrics`, when counted.
+    pub readers: Option<Arc<Readers>>,
 }
 
 /// Which answer a request to the admin listener gets.
@@ -53,10 +62,15 @@ pub(super) async fn route(
     match uri.path() {
         "/healthz" | "/status" if snapshot.is_starting() => starting("healthz"),
         "/healthz" => plain(StatusCode::OK, "ok\n"),
-        "/metrics" => metrics_page(&state.metrics, &snapshot),
+        "/metrics" => {
+            let readers = readers_report(admin.readers.as_ref()).await;
+            let dropped = admin.readers.as_ref().map_or(0, |r| r.dropped());
+            metrics_page(&state.metrics, &snapshot, readers.as_ref(), dropped)
+        }
         "/status" if snapshot.has_status() => {
             let json = wants_json(uri.query(), headers);
-            match off_runtime(move || snapshot.status_resource(json)).await {
+            let readers = readers_report(admin.readers.as_ref()).await;
+            match off_runtime(move || snapshot.status_resource(json, readers)).await {
                 Some(resource) => answer(&resource, head, headers),
                 None => plain(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -66,6 +80,14 @@ pub(super) async fn route(
         }
         _ => not_found(),
     }
+}
+
+/// The reader counts of the last 30 days up to today, counting every hit recorded before
+/// (waiting for the counting thread off the async runtime).
+async fn readers_report(readers: Option<&Arc<Readers>>) -> Option<ReadersReport> {
+    let readers = Arc::clone(readers?);
+    let asked = move || readers.report(REPORT_WAIT);
+    tokio::task::spawn_blocking(asked).await.ok().flatten()
 }
 
 /// The credentials of an `Authorization: Bearer …` header, if it has one.

@@ -9,7 +9,8 @@
 //! - [`negotiate`]: which content-coding to send.
 //! - [`conditional`]: when to answer `304` (and `412`, for files).
 //! - [`range`]: which bytes a `Range` header asks for.
-//! - [`limit`]: optional per-client rate limiting.
+//! - [`client`]: who the client is (the peer, or what a trusted proxy forwards), IPv6 by /64.
+//! - [`limit`]: optional polite limits per client and feed (`304`s never limited).
 //! - [`access_log`]: the optional access log, written by a thread of its own.
 //!
 //! Rules followed (RFC 9110): `GET` and `HEAD` only (others `405` with `Allow`); `HEAD`
@@ -28,6 +29,7 @@ pub mod access_log;
 mod admin;
 mod answer;
 pub mod body;
+pub mod client;
 pub mod conditional;
 pub mod connections;
 mod file;
@@ -47,8 +49,9 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use tokio::net::TcpListener;
 
-use crate::config::ServerConfig;
+use crate::config::{ServerConfig, TrustedProxies};
 use crate::metrics::{self, Metrics};
+use crate::readers::{self, Hit, Polled, Readers};
 use crate::snapshot::{Coding, Cold, Resource, SharedSnapshot, Snapshot};
 
 use access_log::{AccessLog, Record};
@@ -71,6 +74,11 @@ pub struct ServerState {
     pub access_log: Option<AccessLog>,
     /// Set on the admin listener: it answers only the admin routes.
     pub admin: Option<Admin>,
+    /// Counting readers, when on: the public listener records polls and downloads, the
+    /// admin one shows them.
+    pub readers: Option<Arc<Readers>>,
+    /// Proxies whose forwarding headers name the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// Serves `snapshot` on `listener` until `shutdown` resolves, then lets in-flight requests
@@ -81,6 +89,7 @@ pub async fn run(
     metrics: Arc<Metrics>,
     limits: ServerConfig,
     access_log: Option<AccessLog>,
+    readers: Option<Arc<Readers>>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let state = ServerState {
@@ -89,6 +98,8 @@ pub async fn run(
         limiter: limits.rate_limit_per_minute.map(RateLimiter::new),
         access_log,
         admin: None,
+        readers,
+        trusted_proxies: limits.trusted_proxies.clone(),
     };
     serve_on(listener, state, &limits, shutdown).await
 }
@@ -109,7 +120,9 @@ pub async fn run_admin(
         metrics,
         limiter: None,
         access_log: None,
+        readers: admin.readers.clone(),
         admin: Some(admin),
+        trusted_proxies: TrustedProxies::default(),
     };
     serve_on(listener, state, &limits, shutdown).await
 }
@@ -160,7 +173,8 @@ async fn handle(
     let path = request.uri().path();
     let class = metrics::route_class(path.strip_prefix('/').unwrap_or(path));
     let arrived = Instant::now();
-    let response = route(state, peer, request).await;
+    let client = client::client_addr(peer, request.headers(), &state.trusted_proxies);
+    let response = route(state, client, request).await;
     state.metrics.record_duration(class, arrived.elapsed());
     let coding = response
         .headers()
@@ -176,7 +190,7 @@ async fn handle(
     let status = response.status().as_u16();
     state.metrics.record(class, status, coding, bytes);
     if let Some(log) = &state.access_log {
-        let record = Record::of(request, peer, status, bytes as u64, arrived.elapsed());
+        let record = Record::of(request, client, status, bytes as u64, arrived.elapsed());
         if !log.record(record) {
             state.metrics.access_log_dropped();
         }
@@ -185,26 +199,21 @@ async fn handle(
 }
 
 /// Which answer a request gets. On the admin listener, see `admin`. On the public one, in
-/// order: `429` past the rate limit, `405` for methods other than `GET` and `HEAD`, `503`
-/// with `Retry-After` for every route while the first scan runs (`/healthz`: "starting"), then a
-/// file beside posts (`/files/…`, a lookup), `/healthz`, a hot resource (a lookup), cold
-/// pages (rendered off the async runtime), an old address (`301`, only when no resource has
-/// the route), a folder route without its slash (`308`), and `404` for anything else
-/// (`/status` and `/metrics` included).
+/// order: `405` for methods other than `GET` and `HEAD`, `429` for an unconditional request
+/// past the polite limit (see [`limit`]), then the answer of [`route_public`], itself turned
+/// into a `429` past the limit unless it is a `304`: `503` with `Retry-After` for every route
+/// while the first scan runs (`/healthz`: "starting"), a file beside posts (`/files/…`, a
+/// lookup), `/healthz`, a hot resource (a lookup), cold pages (rendered off the async
+/// runtime), an old address (`301`, only when no resource has the route), a folder route
+/// without its slash (`308`), and `404` for anything else (`/status` and `/metrics`
+/// included). Feed polls and episode downloads are handed to the reader count.
 async fn route(
     state: &ServerState,
-    peer: IpAddr,
+    client: IpAddr,
     request: &Request<Incoming>,
 ) -> Response<ResponseBody> {
     if let Some(admin) = &state.admin {
         return admin::route(state, admin, request).await.map(Into::into);
-    }
-    let limited = state
-        .limiter
-        .as_ref()
-        .map(|l| l.check(peer, Instant::now()));
-    if let Some(Err(wait)) = limited {
-        return too_many_requests(wait).map(Into::into);
     }
     let head = match *request.method() {
         Method::GET => false,
@@ -214,19 +223,81 @@ async fn route(
     let Some(route) = request.uri().path().strip_prefix('/') else {
         return not_found().map(Into::into);
     };
+    let feed = readers::is_subscription_feed(route);
+    let group = client::client_group(client);
+    let now = Instant::now();
+    let limit = state.limiter.as_ref().map(|limiter| {
+        // Only feeds that exist get buckets of their own: made-up feed paths cannot grow
+        // the limiter's memory.
+        let own = feed && state.snapshot.load().contains(route);
+        (limiter, limiter.key(group, own.then_some(route)))
+    });
+    let refused = limit.and_then(|(l, key)| l.peek(key, now).err());
+    if let Some(wait) = refused.filter(|_| !conditional(request.headers())) {
+        return too_many_requests(wait).map(Into::into);
+    }
+    let response = route_public(state, group, route, head, request).await;
+    let status = response.status();
+    if let Some((limiter, key)) = limit.filter(|_| status != StatusCode::NOT_MODIFIED) {
+        if let Some(wait) = refused {
+            return too_many_requests(wait).map(Into::into);
+        }
+        limiter.take(key, now);
+    }
+    if feed && matches!(status, StatusCode::OK | StatusCode::NOT_MODIFIED) {
+        if let Some(path) = request.uri().path_and_query() {
+            count(state, group, request, Polled::Feed(path.clone()));
+        }
+    }
+    response
+}
+
+/// Whether a request carries a validator that may earn it a `304`.
+fn conditional(headers: &header::HeaderMap) -> bool {
+    headers.contains_key(header::IF_NONE_MATCH) || headers.contains_key(header::IF_MODIFIED_SINCE)
+}
+
+/// Hands a poll or a download to the reader count, when it is on.
+fn count(state: &ServerState, group: IpAddr, request: &Request<Incoming>, what: Polled) {
+    if let Some(readers) = &state.readers {
+        readers.record(Hit {
+            client: group,
+            agent: request.headers().get(header::USER_AGENT).cloned(),
+            what,
+        });
+    }
+}
+
+/// The public answer to a `GET` or `HEAD` of `route`: a file beside posts (`/files/…`, a
+/// lookup; an episode's download is counted), or [`route_page`].
+async fn route_public(
+    state: &ServerState,
+    group: IpAddr,
+    route: &str,
+    head: bool,
+    request: &Request<Incoming>,
+) -> Response<ResponseBody> {
     let snapshot = state.snapshot.load_full();
     if snapshot.is_starting() {
         return answer::starting(route).map(Into::into);
     }
-    if let Some(path) = crate::post::links::path_of_file_route(route) {
-        return match snapshot.file(&path) {
-            Some(found) => file::answer_file(Arc::clone(found), head, request.headers()).await,
-            None => page_not_found(&snapshot, head).map(Into::into),
-        };
+    let Some(path) = crate::post::links::path_of_file_route(route) else {
+        return route_page(snapshot, route, head, request)
+            .await
+            .map(Into::into);
+    };
+    let Some(found) = snapshot.file(&path) else {
+        return page_not_found(&snapshot, head).map(Into::into);
+    };
+    let response = file::answer_file(Arc::clone(found), head, request.headers()).await;
+    let sent = matches!(
+        response.status(),
+        StatusCode::OK | StatusCode::PARTIAL_CONTENT
+    );
+    if let (Some(episode), true, false) = (&found.episode, sent, head) {
+        count(state, group, request, Polled::Episode(Arc::clone(episode)));
     }
-    route_page(snapshot, route, head, request)
-        .await
-        .map(Into::into)
+    response
 }
 
 /// The answer from the snapshot's pages and feeds, `/healthz`, and old addresses.
@@ -276,9 +347,18 @@ async fn off_runtime(
     tokio::task::spawn_blocking(work).await.ok().flatten()
 }
 
-/// `/metrics`: Prometheus text, made on every scrape.
-fn metrics_page(metrics: &Metrics, snapshot: &Snapshot) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(metrics.render(snapshot))));
+/// `/metrics`: Prometheus text, made on every scrape, with the reader counts when kept.
+fn metrics_page(
+    metrics: &Metrics,
+    snapshot: &Snapshot,
+    readers: Option<&readers::ReadersReport>,
+    dropped: u64,
+) -> Response<Full<Bytes>> {
+    let mut text = metrics.render(snapshot);
+    if let Some(report) = readers {
+        readers::exposition::render(&mut text, report, dropped);
+    }
+    let mut response = Response::new(Full::new(Bytes::from(text)));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

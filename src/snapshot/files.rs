@@ -24,7 +24,9 @@ use hyper::header::HeaderValue;
 
 use super::{cache_control, http_date};
 use crate::load::{Linked, LinkedFile, LinkedFiles};
+use crate::post::links::file_url;
 use crate::post::Target;
+use crate::readers::Episode;
 use crate::render::Lifetime;
 use crate::site::Site;
 
@@ -47,6 +49,9 @@ pub struct FileResource {
     pub cache_control: HeaderValue,
     /// `Content-Security-Policy` for types a browser may run, else `None`.
     pub sandbox: Option<HeaderValue>,
+    /// The episode it is, when a published post has it as its enclosure (downloads of it
+    /// are counted).
+    pub episode: Option<Arc<Episode>>,
 }
 
 impl FileResource {
@@ -69,6 +74,7 @@ pub type Files = HashMap<String, Arc<FileResource>>;
 pub fn build_files(site: &Site, linked: &LinkedFiles, previous: Option<&Files>) -> Files {
     let cache_control = cache_control::header(&site.config.cache, Lifetime::Live);
     let mut files = Files::new();
+    let episodes = episodes(site);
     for path in published_paths(site) {
         if files.contains_key(path) {
             continue;
@@ -76,14 +82,19 @@ pub fn build_files(site: &Site, linked: &LinkedFiles, previous: Option<&Files>) 
         let Some(Linked::Found(file)) = linked.get(path) else {
             continue;
         };
+        let episode = episodes.get(path.as_str()).cloned();
         let reused = previous.and_then(|p| p.get(path)).filter(|old| {
             Arc::ptr_eq(&old.file, file)
                 && old.cache_control == cache_control
                 && old.last_modified == last_modified(file, site.now)
+                && old.episode == episode
         });
         let resource = match reused {
             Some(old) => Arc::clone(old),
-            None => Arc::new(resource(path, file, site.now, &cache_control)),
+            None => Arc::new(FileResource {
+                episode,
+                ..resource(path, file, site.now, &cache_control)
+            }),
         };
         files.insert(path.clone(), resource);
     }
@@ -131,7 +142,50 @@ fn resource(
         last_modified_header: modified.map(|at| http_date(DateTime::<Utc>::from(at))),
         cache_control: cache_control.clone(),
         sandbox: runs_scripts(content_type).then(|| HeaderValue::from_static(SANDBOX)),
+        episode: None,
     }
+}
+
+/// The files that are published posts' enclosures, by path in the posts folder, as the
+/// episodes they are (in their show's RSS feed; the newest post wins a file two posts share).
+fn episodes(site: &Site) -> HashMap<&str, Arc<Episode>> {
+    let mut episodes = HashMap::new();
+    for entry in site.entries.iter().rev() {
+        let post = &entry.post;
+        let Some(enclosure) = &post.enclosure else {
+            continue;
+        };
+        let url = enclosure.url.split(['?', '#']).next().unwrap_or_default();
+        let file = post.links.iter().find_map(|link| match &link.target {
+            Target::File(path) if file_url(&site.config.base_url, path, "") == url => Some(path),
+            _ => None,
+        });
+        if let Some(path) = file {
+            let episode = Episode {
+                slug: post.slug.clone(),
+                feed: episode_feed(site, post).into(),
+            };
+            episodes.insert(path.as_str(), Arc::new(episode));
+        }
+    }
+    episodes
+}
+
+/// The RSS feed a post's episode is counted under: the feed of the first `[[show]]` whose
+/// tag the post has, else the site's.
+fn episode_feed(site: &Site, post: &crate::post::Post) -> String {
+    let shows = site
+        .config
+        .shows
+        .iter()
+        .filter_map(|show| show.tag.as_deref());
+    shows
+        .map(crate::post::slugify)
+        .find(|slug| post.tag_slugs.contains(slug))
+        .map_or_else(
+            || "/feed.xml".into(),
+            |slug| format!("/tags/{slug}/feed.xml"),
+        )
 }
 
 /// The file's modification time, to the second (what an HTTP date holds), never after `now`.

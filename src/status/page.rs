@@ -8,8 +8,12 @@ use std::sync::Arc;
 
 use super::{report, Level, PostReport, PostState, RebuildInfo, Report, Served, StatusInputs};
 use crate::post::html::escape_text as esc;
+use crate::readers::{chart, FeedReport, ReadersReport};
 use crate::render::{Lifetime, Media, Rendered};
 use crate::site::Site;
+
+/// Feeds charted on `/status`, the most read first.
+const CHARTS: usize = 20;
 
 /// `/status` of one snapshot, rendered on request. Cloning it is cheap.
 #[derive(Clone)]
@@ -57,9 +61,10 @@ impl StatusPage {
         report(&self.0.inputs, &self.0.site, &self.0.served)
     }
 
-    /// The page in HTML, or in JSON when `json`.
-    pub fn render(&self, json: bool) -> Rendered {
-        let report = self.report();
+    /// The page in HTML, or in JSON when `json`, with the server's reader counts if any.
+    pub fn render(&self, json: bool, readers: Option<ReadersReport>) -> Rendered {
+        let mut report = self.report();
+        report.readers = readers;
         let (media, body) = if json {
             (Media::Status, render_json(&report))
         } else {
@@ -96,7 +101,7 @@ pub fn render_html(report: &Report, title: &str) -> Vec<u8> {
          td,th{{border-bottom:1px solid #ddd;padding:.4rem;vertical-align:top;text-align:left}}tr.failed,tr.held{{background:#fde8e8}}\
          tr.draft,tr.scheduled{{color:#555}}li.error{{color:#a00}}li.warning{{color:#8a5a00}}li.info{{color:#777;font-size:.9em}}ul{{margin:0;padding-left:1rem}}</style>\n</head>\n<body>\n\
          <h1>Status — {title}</h1>\n<p>{published} posts published, {failed} failed, {drafts} drafts, {scheduled} scheduled. Snapshot generation {generation}.</p>\n\
-         {rebuild}\n{site_block}<table>\n<thead><tr><th>File</th><th>Title</th><th>State</th><th>Notes</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n</body>\n</html>\n",
+         {rebuild}\n{site_block}{readers}<table>\n<thead><tr><th>File</th><th>Title</th><th>State</th><th>Notes</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n</body>\n</html>\n",
         title = esc(title),
         published = report.published,
         failed = report.count(PostState::Failed),
@@ -105,8 +110,56 @@ pub fn render_html(report: &Report, title: &str) -> Vec<u8> {
         generation = report.generation,
         rebuild = rebuild_line(report.rebuild.as_ref()),
         site_block = if site.is_empty() { String::new() } else { format!("<h2>Site</h2><ul>{site}</ul>\n") },
+        readers = report.readers.as_ref().map(readers_block).unwrap_or_default(),
     )
     .into_bytes()
+}
+
+/// Readers per feed (a 30-day chart each) and episode downloads, as HTML.
+/// The most read feeds get a chart each (a site with thousands of tag feeds keeps a page of
+/// reasonable size); the others are listed.
+fn readers_block(readers: &ReadersReport) -> String {
+    let mut out = String::from("<h2>Readers</h2>\n");
+    if readers.feeds.is_empty() {
+        out.push_str("<p>No feed polled in the last 30 days.</p>\n");
+    } else {
+        out.push_str(&chart::legend());
+    }
+    let mut feeds: Vec<_> = readers.feeds.iter().collect();
+    let read = |f: &&FeedReport| f.days.iter().map(|d| d.aggregator + d.direct).sum::<u64>();
+    feeds.sort_by_key(|f| std::cmp::Reverse(read(f)));
+    let today = |f: &FeedReport| {
+        format!(
+            "<code>{}</code>: {} subscribers from aggregators, {} direct readers today",
+            esc(&f.feed),
+            f.aggregator,
+            f.direct
+        )
+    };
+    for feed in feeds.iter().take(CHARTS) {
+        out.push_str(&format!("<h3>{}</h3>\n{}\n", today(feed), chart::svg(feed)));
+    }
+    if feeds.len() > CHARTS {
+        out.push_str("<h3>Other feeds</h3>\n<ul>\n");
+        for feed in &feeds[CHARTS..] {
+            out.push_str(&format!("<li>{}</li>\n", today(feed)));
+        }
+        out.push_str("</ul>\n");
+    }
+    if !readers.episodes.is_empty() {
+        out.push_str("<h3>Episode downloads</h3>\n<table><thead><tr><th>Episode</th><th>Feed</th><th>Today</th><th>All days kept</th></tr></thead><tbody>\n");
+        for e in &readers.episodes {
+            out.push_str(&format!(
+                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
+                esc(&e.episode),
+                esc(&e.feed),
+                e.today,
+                e.total
+            ));
+        }
+        out.push_str("</tbody></table>\n");
+    }
+    out
 }
 
 /// One table row: file, title (linked when published), state, notes.
@@ -203,4 +256,31 @@ pub fn render_text(report: &Report, verbose: bool, colour: bool) -> String {
         out.push_str(&line);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::readers::days::{DayCounts, History};
+
+    #[test]
+    fn only_the_most_read_feeds_get_a_chart() {
+        let today = "2026-03-01".parse().expect("a day");
+        let mut counts = DayCounts::default();
+        for i in 0..CHARTS as u64 + 5 {
+            let feed = counts
+                .feeds
+                .entry(format!("/tags/t{i}/atom.xml"))
+                .or_default();
+            feed.direct = i + 1;
+        }
+        let history = History::from([(today, counts)]);
+        let html = readers_block(&ReadersReport::of(&history, today, 30));
+        assert_eq!(html.matches("<svg").count(), CHARTS);
+        assert_eq!(html.matches("<li>").count(), 5);
+        let most = html.find("/tags/t24/atom.xml").expect("the most read");
+        let least = html.find("/tags/t0/atom.xml").expect("the least read");
+        assert!(most < least, "most read first");
+        assert!(html[least..].starts_with("/tags/t0/atom.xml</code>: 0 subscribers"));
+    }
 }

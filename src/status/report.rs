@@ -33,6 +33,7 @@ pub fn report(inputs: &StatusInputs, site: &Site, served: &Served) -> Report {
         published: site.entries.len(),
         generation: served.generation,
         rebuild: served.rebuild.clone(),
+        readers: None,
     }
 }
 
