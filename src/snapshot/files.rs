@@ -163,7 +163,7 @@ fn episodes(site: &Site) -> HashMap<&str, Arc<Episode>> {
         if let Some(path) = file {
             let episode = Episode {
                 slug: post.slug.clone(),
-                feed: episode_feed(site, post).into(),
+                feed: episode_feed(site, post),
             };
             episodes.insert(path.as_str(), Arc::new(episode));
         }
