@@ -45,11 +45,11 @@ fn prev_archive(feed: &Feed) -> Option<String> {
 }
 
 fn item(entry: &Entry, feed_language: Option<&str>) -> Item {
-    let (html, summary) = match (&entry.content, &entry.summary) {
-        (Some(content), summary) => (
-            content.body.clone().unwrap_or_default(),
-            summary.as_ref().map(plain),
-        ),
+    // A content element without text of its own (Atom `<content src="…"/>`) is no body:
+    // the summary is then the text, not an empty post.
+    let body = entry.content.as_ref().and_then(|c| c.body.clone());
+    let (html, summary) = match (body, &entry.summary) {
+        (Some(body), summary) => (body, summary.as_ref().map(plain)),
         (None, Some(summary)) => (as_html(summary), None),
         (None, None) => (String::new(), None),
     };
@@ -127,5 +127,27 @@ fn as_html(text: &Text) -> String {
         crate::post::html::escape_text(&text.content).replace('\n', "<br>\n")
     } else {
         text.content.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn content_by_reference_keeps_the_summary_as_the_text() {
+        let atom = r#"<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>urn:t</id>
+<updated>2020-01-01T00:00:00Z</updated>
+<entry><title>Elsewhere</title><id>urn:e</id><updated>2020-01-01T00:00:00Z</updated>
+<summary>The words that were here.</summary>
+<content type="text/html" src="https://old.example/e.html"/></entry></feed>"#;
+        let document = parse(atom.as_bytes()).expect("an Atom feed");
+        let item = &document.items[0];
+        assert!(
+            item.html.contains("The words that were here."),
+            "{:?}",
+            item.html
+        );
     }
 }
