@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 use crate::encoder;
 use crate::ids::{Ledger, STATE_DIR};
-use crate::load::{Changes, LastGood, Library, LoadProgress};
+use crate::load::{Changes, Index, LastGood, Library, LoadProgress};
 use crate::metrics::Metrics;
 use crate::pipeline::{self, Built, Clock, Inputs};
 use crate::readers::Readers;
@@ -299,6 +299,8 @@ fn first_load(
     library.progress = progress;
     // A post that breaks keeps its last good version across restarts too.
     library.last_good = Some(LastGood::in_state(&root.join(STATE_DIR)));
+    // A restart opens only the files that changed while it was down.
+    library.index = Some(Index::in_state(&root.join(STATE_DIR)));
     library
         .scan()
         .ok_or_else(|| StartError::NoPosts(root.display().to_string()))?;

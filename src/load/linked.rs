@@ -27,7 +27,7 @@ use super::{Changes, Library};
 
 /// What tells whether a file's bytes may have changed without reading them: size,
 /// modification time, and (on Unix) device and inode (a file replaced by a rename).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileStamp {
     /// Size in bytes.
     pub len: u64,
@@ -56,7 +56,7 @@ impl FileStamp {
 }
 
 /// A file beside posts that can be published.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct LinkedFile {
     /// Where it really is (links resolved): the file the server opens.
     pub real_path: PathBuf,
@@ -69,7 +69,7 @@ pub struct LinkedFile {
 }
 
 /// What is known about a path posts link to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
 pub enum Linked {
     /// A file that can be published.
     Found(Arc<LinkedFile>),
@@ -122,6 +122,7 @@ impl Library {
             crate::parallel::map(&due, 4, |(path, before)| look(&root, path, before.as_ref()));
         for ((path, before), now) in due.into_iter().zip(looked) {
             if before.as_ref() != Some(&now) {
+                self.index_dirty = true;
                 changes.changed.push(path.clone());
             }
             self.linked.insert(path, now);

@@ -4,6 +4,7 @@
 //! extensions, FIFOs, devices, links leading outside the folder) are never opened, except
 //! the files beside posts that posts link to, which are hashed (`linked`).
 
+mod index;
 mod last_good;
 mod linked;
 mod read;
@@ -14,7 +15,6 @@ use std::fs::{self, Metadata};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use chrono::DateTime;
 
@@ -22,16 +22,18 @@ use crate::config::Config;
 use crate::post::{ParseContext, Post, PostError};
 use crate::theme::Theme;
 
+pub use index::{Index, IndexJob};
 pub use last_good::LastGood;
 pub use linked::{FileStamp, Linked, LinkedFile, LinkedFiles};
-use read::{read_all, stamp, ReadResult, Reader};
+use read::{read_all, ReadResult, Reader};
 use walk::{below, is_below, Walk};
 
 /// What is known about one post file.
 #[derive(Debug, Clone)]
 pub struct FileState {
-    /// Size and modification time when last read; a rescan re-reads only when these change.
-    stamp: (u64, Option<SystemTime>),
+    /// Size, modification time and inode when last read; a rescan re-reads only when these
+    /// change.
+    stamp: FileStamp,
     /// Hash of the bytes last read, so rewriting identical bytes changes nothing.
     hash: blake3::Hash,
     /// The newest successful parse, kept while the file is broken.
@@ -86,6 +88,15 @@ pub struct Library {
     /// Where last good versions are kept on disk, so a broken post keeps its last good
     /// version across restarts (the server's library; `None` for `check` and `build`).
     pub last_good: Option<LastGood>,
+    /// Where the persistent index is kept, so a restart reads only the files that changed
+    /// (the server's library; `None` for `check` and `build`).
+    pub index: Option<Index>,
+    /// Whether the first scan looked for the index (it is read once, at the start).
+    index_tried: bool,
+    /// What the index gave, during the first scan.
+    restored: Option<index::Restored>,
+    /// Whether anything changed since the index was last written.
+    index_dirty: bool,
 }
 
 /// More paths than this in one refresh (and more than a quarter of the posts) are read as a
@@ -190,6 +201,10 @@ impl Library {
             config_error: None,
             progress: Arc::default(),
             last_good: None,
+            index: None,
+            index_tried: false,
+            restored: None,
+            index_dirty: false,
         }
     }
 
@@ -204,7 +219,11 @@ impl Library {
         self.show_files = show_files(config);
         let forget = blake3::hash(b"dropfeed: reconfigured");
         for state in self.files.values_mut() {
-            state.stamp = (u64::MAX, None);
+            state.stamp = FileStamp {
+                len: u64::MAX,
+                modified: None,
+                identity: (0, 0),
+            };
             state.hash = forget;
         }
     }
@@ -280,10 +299,11 @@ impl Library {
             return None;
         }
         let mut walk = Walk::default();
-        self.walk(&self.root.clone(), &mut walk);
+        self.walk_restoring(&mut walk);
         walk.covered.push(String::new());
         let mut changes = Changes::default();
-        self.absorb(walk, &mut changes);
+        let read = self.absorb(walk, &mut changes);
+        self.finish_restoring(read);
         self.refresh_linked(None, &mut changes);
         Some(changes)
     }
@@ -327,8 +347,9 @@ impl Library {
 
     /// Takes what a walk found under the parts of the folder it covered: known files there
     /// that were not found are removed (unless their folder could not be read), found ones
-    /// are read as their [`Staleness`] says.
-    fn absorb(&mut self, walk: Walk, changes: &mut Changes) {
+    /// are read as their [`Staleness`] says (or taken from the index, on the first scan).
+    /// Returns how many files were read.
+    fn absorb(&mut self, walk: Walk, changes: &mut Changes) -> usize {
         let Walk {
             found,
             covered,
@@ -350,6 +371,7 @@ impl Library {
         }
         gone.sort();
         gone.dedup();
+        self.index_dirty |= !gone.is_empty();
         for source in gone {
             self.files.remove(&source);
             if let Some(store) = &self.last_good {
@@ -361,6 +383,7 @@ impl Library {
             self.skipped.remove(&source);
             changes.changed.push(source);
         }
+        self.take_restored(&found, changes);
         let stale: Vec<(String, (PathBuf, Metadata))> = found
             .into_iter()
             .filter(|(source, (_, meta, staleness))| {
@@ -368,10 +391,12 @@ impl Library {
                     || self
                         .files
                         .get(source)
-                        .is_none_or(|f| f.stamp != stamp(meta))
+                        .is_none_or(|f| f.stamp != FileStamp::of(meta))
             })
             .map(|(source, (path, meta, _))| (source, (path, meta)))
             .collect();
+        let read = stale.len();
+        self.index_dirty |= read > 0;
         self.progress.done.store(0, Ordering::Relaxed);
         self.progress.total.store(stale.len(), Ordering::Relaxed);
         let progress = Arc::clone(&self.progress);
@@ -386,6 +411,7 @@ impl Library {
                 changes.changed.push(source);
             }
         }
+        read
     }
 
     /// Records a read; true when the post or its error changed.

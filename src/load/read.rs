@@ -5,30 +5,24 @@ use std::fs::{File, Metadata};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 
 use super::last_good::LastGood;
-use super::LoadProgress;
+use super::{FileStamp, LoadProgress};
 use crate::logging::FINDINGS;
 use crate::post::{self, ParseContext, Post, PostError};
 
 /// What reading one file gave.
 pub(super) enum ReadResult {
     Read {
-        stamp: (u64, Option<SystemTime>),
+        stamp: FileStamp,
         hash: blake3::Hash,
         parsed: Box<Result<Post, PostError>>,
         /// When it did not parse: its last good version from the store, if one is kept.
         stored: Option<Box<Post>>,
     },
     Skipped(String),
-}
-
-/// Size and modification time: what a rescan compares to decide whether to read again.
-pub(super) fn stamp(meta: &Metadata) -> (u64, Option<SystemTime>) {
-    (meta.len(), meta.modified().ok())
 }
 
 /// How files are read: where, with which parse context and limit, and the store of last
@@ -96,7 +90,7 @@ fn read_one(reader: &Reader, source: &str, path: &Path, meta: &Metadata) -> Read
             .and_then(|store| from_store(reader, store, source));
     }
     ReadResult::Read {
-        stamp: stamp(meta),
+        stamp: FileStamp::of(meta),
         hash,
         parsed: Box::new(parsed),
         stored,

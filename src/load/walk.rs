@@ -231,11 +231,14 @@ impl Library {
     }
 }
 
+/// Post files found by a walk, with how eagerly each is read again.
+pub(super) type Found = BTreeMap<String, (PathBuf, Metadata, Staleness)>;
+
 /// What one walk over some parts of the folder found.
 #[derive(Debug, Default)]
 pub(super) struct Walk {
     /// Post files to consider, with how eagerly each is read again.
-    pub(super) found: BTreeMap<String, (PathBuf, Metadata, Staleness)>,
+    pub(super) found: Found,
     /// The parts walked (`""` for the whole folder): known posts there that were not found
     /// are gone.
     pub(super) covered: Vec<String>,

@@ -27,7 +27,7 @@ use symphonia::core::units::TimeBase;
 pub use types::{extension_of, media_type, playable_in_podcast_apps, MediaClass};
 
 /// What a file's header says, by what its extension claims it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
 pub enum Facts {
     /// Audio or video: its playing time, or why it cannot be read.
     Duration(Result<Duration, String>),
@@ -36,7 +36,7 @@ pub enum Facts {
 }
 
 /// The format and size of a picture, from its header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImageInfo {
     /// What the bytes are (whatever the extension says).
     pub format: ImageFormat,
@@ -47,7 +47,7 @@ pub struct ImageInfo {
 }
 
 /// Picture formats artwork checks tell apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImageFormat {
     /// PNG.
     Png,

@@ -9,7 +9,7 @@ use super::content::{Content, ContentError};
 use super::{html, lang, markdown, LangSource, Post, PostDraft};
 
 /// What a post shows: its content, summary and language.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub struct Body {
     /// Sanitised HTML with absolute URLs, safe for XML; kept compressed (see [`Content`]).
     pub html: Content,
@@ -43,7 +43,7 @@ pub(super) struct BodyCell {
 }
 
 /// The inputs of a body not rendered yet.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 struct Pending {
     /// The Markdown after the front matter.
     markdown: Content,
@@ -64,6 +64,44 @@ impl PartialEq for BodyCell {
             (None, None) => self.kept.get() == other.kept.get(),
             _ => false,
         }
+    }
+}
+
+/// A [`BodyCell`] as saved in the persistent index: its pending inputs when it has them (a
+/// body rendered since is a cache of them), else its body.
+#[derive(serde::Serialize)]
+enum SavedBody<'a> {
+    Pending(&'a Pending),
+    Rendered(&'a Body),
+}
+
+/// [`SavedBody`] read back (the same variants in the same order).
+#[derive(serde::Deserialize)]
+enum LoadedBody {
+    Pending(Box<Pending>),
+    Rendered(Body),
+}
+
+impl serde::Serialize for BodyCell {
+    fn serialize<S: serde::Serializer>(&self, to: S) -> Result<S::Ok, S::Error> {
+        let saved = match (&self.pending, self.kept.get()) {
+            (Some(pending), _) => SavedBody::Pending(pending),
+            (None, Some(body)) => SavedBody::Rendered(body),
+            (None, None) => return Err(serde::ser::Error::custom("a body with no text")),
+        };
+        saved.serialize(to)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for BodyCell {
+    fn deserialize<D: serde::Deserializer<'de>>(from: D) -> Result<Self, D::Error> {
+        Ok(match LoadedBody::deserialize(from)? {
+            LoadedBody::Pending(pending) => BodyCell {
+                pending: Some(pending),
+                kept: OnceLock::new(),
+            },
+            LoadedBody::Rendered(body) => BodyCell::rendered(body),
+        })
     }
 }
 

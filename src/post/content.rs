@@ -19,13 +19,20 @@ use std::cell::RefCell;
 pub struct ContentError(String);
 
 /// Text (Markdown or HTML), compressed when that pays and gives the text back exactly.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// Saved (in the persistent index) as it is held, frame and length, never decompressed and
+/// compressed again: what comes back is what was checked when it was made.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Content(Stored);
 
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum Stored {
     /// A zstd frame and the exact length in bytes of the text it holds.
-    Packed { frame: Box<[u8]>, len: usize },
+    Packed {
+        #[serde(with = "frame_bytes")]
+        frame: Box<[u8]>,
+        len: usize,
+    },
     /// The text itself: compression failed, did not pay, or did not give the text back.
     Plain(Box<str>),
 }
@@ -89,6 +96,39 @@ impl std::fmt::Debug for Content {
             self.len(),
             self.stored_len()
         )
+    }
+}
+
+/// A frame saved as one run of bytes (serde's default, a sequence of numbers, is read back
+/// a byte at a time).
+mod frame_bytes {
+    use serde::de::{Deserializer, Error, Visitor};
+    use serde::Serializer;
+
+    pub(super) fn serialize<S: Serializer>(frame: &[u8], to: S) -> Result<S::Ok, S::Error> {
+        to.serialize_bytes(frame)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(from: D) -> Result<Box<[u8]>, D::Error> {
+        from.deserialize_byte_buf(FrameVisitor)
+    }
+
+    struct FrameVisitor;
+
+    impl Visitor<'_> for FrameVisitor {
+        type Value = Box<[u8]>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a compressed frame")
+        }
+
+        fn visit_bytes<E: Error>(self, bytes: &[u8]) -> Result<Box<[u8]>, E> {
+            Ok(bytes.into())
+        }
+
+        fn visit_byte_buf<E: Error>(self, bytes: Vec<u8>) -> Result<Box<[u8]>, E> {
+            Ok(bytes.into_boxed_slice())
+        }
     }
 }
 

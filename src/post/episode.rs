@@ -57,7 +57,7 @@ impl WrittenEnclosure {
 }
 
 /// What kind of episode a post is (`itunes:episodeType`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EpisodeType {
     /// A regular episode.
     Full,
@@ -90,7 +90,7 @@ impl EpisodeType {
 
 /// A file that goes with an episode (transcript, chapters): its absolute URL, and its path
 /// in the posts folder when it is beside the post.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
     /// Absolute URL.
     pub url: String,
@@ -99,7 +99,7 @@ pub struct Attachment {
 }
 
 /// The episode fields of a post (all empty for a post that is not an episode).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Default, PartialEq, Eq)]
 pub struct Episode {
     /// `episode`: its number.
     pub number: Option<u32>,

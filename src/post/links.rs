@@ -26,7 +26,7 @@ use super::Format;
 pub use scan::{html_links, markdown_links};
 
 /// Where a relative link in a post leads, resolved against the post's file.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Target {
     /// A file of the posts folder, by its path there (`2026/photos/a.jpg`): published at
     /// `/files/{path}` while a published post links to it.
@@ -65,7 +65,7 @@ impl Target {
 }
 
 /// One relative link of a post: as written, where, and where it leads.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct Link {
     /// The link as written, its escapes undone.
     pub written: String,

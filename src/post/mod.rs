@@ -51,7 +51,7 @@ pub use tags::MAX_TAGS;
 use body::BodyCell;
 
 /// A post that could not be read, with the place the author must fix.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}:{line}: {message}", path.display())]
 pub struct PostError {
     /// The post's path as the author knows it (relative to the posts folder's parent).
@@ -100,7 +100,7 @@ pub fn is_temporary(name: &str) -> bool {
 }
 
 /// Where a post's date came from; anything but front matter or the text earns a warning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DateSource {
     /// Written in the post.
     Post,
@@ -111,7 +111,7 @@ pub enum DateSource {
 }
 
 /// Where a post's language came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LangSource {
     /// Front matter `lang`.
     Post,
@@ -122,7 +122,7 @@ pub enum LangSource {
 }
 
 /// A media file attached to a post (podcast episode, download).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Enclosure {
     /// Absolute URL (relative ones are made absolute against the post).
@@ -135,7 +135,7 @@ pub struct Enclosure {
 }
 
 /// One article, ready for the site stage.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 pub struct Post {
     /// Path relative to the posts folder, `/`-separated.
     pub source: String,

@@ -128,6 +128,8 @@ pub fn spawn(
         encoder: context.encoder,
         next_scheduled: context.next_scheduled,
         unpublished: Changes::default(),
+        index_writer: None,
+        index_written: None,
     };
     let events = sender.clone();
     let thread = std::thread::Builder::new()
@@ -190,31 +192,46 @@ fn watch_theme(watcher: Option<&mut notify::RecommendedWatcher>, dir: &std::path
     }
 }
 
-/// The watcher thread: waits for messages and timers, then rebuilds what they changed.
+/// The watcher thread: waits for messages and timers, then rebuilds what they changed; at
+/// a stop, writes the persistent index if it changed.
 fn run(
     mut state: Rebuilder,
+    watcher: Option<notify::RecommendedWatcher>,
+    receiver: Receiver<Message>,
+    events: Sender<Message>,
+) {
+    watch_until_stopped(&mut state, watcher, receiver, events);
+    state.save_index_now();
+}
+
+/// The watcher's loop, until it is told to stop.
+fn watch_until_stopped(
+    state: &mut Rebuilder,
     mut watcher: Option<notify::RecommendedWatcher>,
     receiver: Receiver<Message>,
     events: Sender<Message>,
 ) {
-    // The first build was published before this thread started; its ids are written now.
+    // The first build was published before this thread started; its ids and the index
+    // (in the background) are written now.
     state.save_ids();
+    state.save_index_when_due();
     let root = state.library.root().to_path_buf();
     let theme_dir = state.library.theme_dir().to_path_buf();
     let mut theme_watched = watch_theme(watcher.as_mut(), &theme_dir);
     let mut pending = Pending::default();
     let mut next_rescan = Instant::now() + state.config.watch.rescan;
     loop {
-        let wait = next_wake(&state, &pending, next_rescan, watcher.is_none());
+        let wait = next_wake(state, &pending, next_rescan, watcher.is_none());
         match receiver.recv_timeout(wait) {
             Ok(message) => {
-                if pending.take(message, &mut state, &root).is_break() {
+                if pending.take(message, state, &root).is_break() {
                     return;
                 }
             }
             Err(RecvTimeoutError::Disconnected) => return,
             Err(RecvTimeoutError::Timeout) => pending.timed_out(next_rescan, state.scheduled_due()),
         }
+        state.save_index_when_due();
         if watcher.is_none() || !root.is_dir() {
             // Folder gone: keep serving; when it returns, watch it afresh and rescan.
             if !root.is_dir() {
@@ -237,7 +254,7 @@ fn run(
         if !pending.rescan {
             // Take every message already queued, so a burst is one rebuild.
             while let Ok(message) = receiver.try_recv() {
-                if pending.take(message, &mut state, &root).is_break() {
+                if pending.take(message, state, &root).is_break() {
                     return;
                 }
             }
@@ -270,6 +287,9 @@ fn next_wake(
     }
     if folder_missing {
         deadline = deadline.min(now + MISSING_POLL);
+    }
+    if let Some(at) = state.index_due_at() {
+        deadline = deadline.min(at);
     }
     deadline.saturating_duration_since(now)
 }

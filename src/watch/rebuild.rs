@@ -2,7 +2,8 @@
 //! the id ledger, the configuration, the shared snapshot) and what follows a publication.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use crate::config::Config;
 use crate::encoder::Encoder;
@@ -32,7 +33,17 @@ pub(super) struct Rebuilder {
     /// or panicked): the next rebuild, which may patch the published site, must apply them
     /// too.
     pub(super) unpublished: Changes,
+    /// The thread writing the persistent index, if one was started.
+    pub(super) index_writer: Option<JoinHandle<()>>,
+    /// When the index was last written by this process.
+    pub(super) index_written: Option<Instant>,
 }
+
+/// Least time between two writes of the index while posts keep changing: a write copies
+/// the list of posts and writes them all.
+const INDEX_EVERY: Duration = Duration::from_secs(60);
+/// How long to wait before looking again when a write is due while another is under way.
+const INDEX_BUSY: Duration = Duration::from_secs(1);
 
 impl Rebuilder {
     /// Whether a scheduled post has come due.
@@ -152,6 +163,51 @@ impl Rebuilder {
                 "cannot write the id ledger in {}: {e}; ids are kept in memory",
                 self.library.display_root().display()
             );
+        }
+    }
+
+    /// When the persistent index is next due to be written, if it changed since it was: at
+    /// once after the first publication, then at most once a minute.
+    pub(super) fn index_due_at(&self) -> Option<Instant> {
+        if !self.library.index_due() {
+            return None;
+        }
+        let at = self
+            .index_written
+            .map_or_else(Instant::now, |at| at + INDEX_EVERY);
+        if self.index_writer.as_ref().is_some_and(|w| !w.is_finished()) {
+            return Some(at.max(Instant::now() + INDEX_BUSY));
+        }
+        Some(at)
+    }
+
+    /// Writes the index on a thread of its own when it is due and no write is under way:
+    /// neither serving nor the next rebuild waits for the disk.
+    pub(super) fn save_index_when_due(&mut self) {
+        let busy = self.index_writer.as_ref().is_some_and(|w| !w.is_finished());
+        if busy || self.index_due_at().is_none_or(|at| at > Instant::now()) {
+            return;
+        }
+        let Some(job) = self.library.index_job() else {
+            return;
+        };
+        self.index_written = Some(Instant::now());
+        let spawned = std::thread::Builder::new()
+            .name("dropfeed-index".into())
+            .spawn(move || job.write());
+        match spawned {
+            Ok(writer) => self.index_writer = Some(writer),
+            Err(e) => tracing::warn!("cannot start writing the index: {e}"),
+        }
+    }
+
+    /// At a clean stop: waits for a write under way, then writes what changed since.
+    pub(super) fn save_index_now(&mut self) {
+        if let Some(writer) = self.index_writer.take() {
+            let _ = writer.join();
+        }
+        if let Some(job) = self.library.index_job() {
+            job.write();
         }
     }
 
