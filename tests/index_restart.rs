@@ -9,7 +9,8 @@
 //!   is served as recorded (nothing opened it);
 //! - a post edited while the server was down (a new time; or replaced by a rename with size
 //!   and time kept) is read again, a post deleted is gone, a post added appears;
-//! - a configuration that parses differently (another time zone) discards it.
+//! - a configuration that parses differently (another time zone) discards it;
+//! - what changed while serving is in the index the next start reads.
 
 mod common;
 
@@ -346,4 +347,22 @@ async fn a_configuration_that_parses_differently_discards_the_index() {
     until_logged(&third, "posts restored from the index");
     assert_eq!(atom(&third), feed);
     stop(third, &site.index());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_post_added_while_serving_is_in_the_index_at_the_next_start() {
+    let mut site = Site0::new(2);
+    let first = site.serve();
+    fs::write(site.posts().join("late.md"), post_text("Late AAAA", 6)).expect("add");
+    let deadline = Instant::now() + DEADLINE;
+    while !atom(&first).contains("Late AAAA") {
+        assert!(Instant::now() < deadline, "{}", first.log_text());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    stop(first, &site.index());
+    let again = site.serve();
+    until_logged(&again, "posts restored from the index");
+    assert!(again.log_text().contains("read=0"), "{}", again.log_text());
+    assert!(atom(&again).contains("Late AAAA"));
+    stop(again, &site.index());
 }
