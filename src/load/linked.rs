@@ -122,7 +122,7 @@ impl Library {
             crate::parallel::map(&due, 4, |(path, before)| look(&root, path, before.as_ref()));
         for ((path, before), now) in due.into_iter().zip(looked) {
             if before.as_ref() != Some(&now) {
-                self.index_dirty = true;
+                self.index_state.dirty = true;
                 changes.changed.push(path.clone());
             }
             self.linked.insert(path, now);

@@ -91,12 +91,8 @@ pub struct Library {
     /// Where the persistent index is kept, so a restart reads only the files that changed
     /// (the server's library; `None` for `check` and `build`).
     pub index: Option<Index>,
-    /// Whether the first scan looked for the index (it is read once, at the start).
-    index_tried: bool,
-    /// What the index gave, during the first scan.
-    restored: Option<index::Restored>,
-    /// Whether anything changed since the index was last written.
-    index_dirty: bool,
+    /// What the index gave and whether it is due to be written.
+    index_state: index::IndexState,
 }
 
 /// More paths than this in one refresh (and more than a quarter of the posts) are read as a
@@ -202,9 +198,7 @@ impl Library {
             progress: Arc::default(),
             last_good: None,
             index: None,
-            index_tried: false,
-            restored: None,
-            index_dirty: false,
+            index_state: index::IndexState::default(),
         }
     }
 
@@ -371,7 +365,7 @@ impl Library {
         }
         gone.sort();
         gone.dedup();
-        self.index_dirty |= !gone.is_empty();
+        self.index_state.dirty |= !gone.is_empty();
         for source in gone {
             self.files.remove(&source);
             if let Some(store) = &self.last_good {
@@ -396,7 +390,7 @@ impl Library {
             .map(|(source, (path, meta, _))| (source, (path, meta)))
             .collect();
         let read = stale.len();
-        self.index_dirty |= read > 0;
+        self.index_state.dirty |= read > 0;
         self.progress.done.store(0, Ordering::Relaxed);
         self.progress.total.store(stale.len(), Ordering::Relaxed);
         let progress = Arc::clone(&self.progress);
