@@ -329,7 +329,7 @@ impl StatusInputs {
                 let count = match state {
                     PostState::Published => site.entries.len(),
                     PostState::Draft => held(|h| matches!(h, Held::Draft | Held::Expired(_))),
-                    PostState::Scheduled => held(|h| matches!(h, Held::Scheduled(_))),
+                    PostState::Scheduled => held(|h| matches!(h, Held::Scheduled { .. })),
                     PostState::Failed => failed,
                     PostState::Duplicate => held(|h| matches!(h, Held::DuplicateId { .. })),
                     PostState::Held => held(|h| matches!(h, Held::NoId)),

@@ -117,7 +117,7 @@ impl<'a> Files<'a> {
                 PostState::Draft,
                 format!("expired {}: not published (expiryDate)", at.to_rfc3339()),
             ),
-            Some(Held::Scheduled(at)) => (
+            Some(Held::Scheduled { at, .. }) => (
                 PostState::Scheduled,
                 format!("scheduled for {}", at.to_rfc3339()),
             ),
