@@ -16,7 +16,7 @@ use crate::ids::{Issuer, Ledger, Presence};
 use crate::load::{Changes, Library};
 use crate::post::Post;
 use crate::render::RenderError;
-use crate::site::Site;
+use crate::site::{Change, Site};
 use crate::snapshot::{Encode, Snapshot};
 use crate::status::{self, Rebuild, Report, StatusInputs};
 
@@ -230,7 +230,7 @@ fn edits<'a>(
     library: &Library,
     previous: Option<&'a Snapshot>,
     changes: Option<&Changes>,
-) -> Option<(&'a Site, Vec<(String, Option<Arc<Post>>)>)> {
+) -> Option<(&'a Site, Vec<Change>)> {
     let site = previous?.site().map(Arc::as_ref)?;
     let changes = changes?;
     let mut sources: Vec<&String> = changes.changed.iter().chain(&changes.removed).collect();

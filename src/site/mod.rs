@@ -18,6 +18,7 @@ use crate::post::Post;
 use crate::theme::Theme;
 
 pub use paging::Paging;
+pub use patch::Change;
 use patch::Place;
 
 /// A published post with its permanent id. Cheap to make: a rebuild makes one per post, so

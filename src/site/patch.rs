@@ -24,6 +24,9 @@ use crate::post::Post;
 /// index, and one sort beats many shifts.
 const MOST_CHANGES: usize = 64;
 
+/// A source changed since the previous site, and its new version (`None`: gone, or no post).
+pub type Change = (String, Option<Arc<Post>>);
+
 /// What taking a changed post out of a site left to do.
 enum Taken {
     /// Nothing: it kept its entry (or was never a post).
@@ -45,7 +48,7 @@ impl Site {
     pub fn patched(
         previous: &Site,
         config: &Arc<Config>,
-        changed: &[(String, Option<Arc<Post>>)],
+        changed: &[Change],
         ids: &impl IdSource,
         now: DateTime<Utc>,
     ) -> Option<Site> {

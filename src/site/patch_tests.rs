@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
 
-use super::{Held, Site};
+use super::{Change, Held, Site};
 use crate::config::{Config, RawConfig};
 use crate::post::Post;
 
@@ -179,7 +179,7 @@ fn new_deleted_redated_and_retagged_posts_are_patched_not_built_whole() {
         .collect();
     let now = at_day(11);
     let site = Site::build(Arc::clone(&config), &posts, &ids, now);
-    let cases: Vec<(&str, Vec<(String, Option<Arc<Post>>)>)> = vec![
+    let cases: Vec<(&str, Vec<Change>)> = vec![
         (
             "new",
             vec![("p7.md".into(), Some(post(&base(7, 3, vec![1]))))],
