@@ -29,6 +29,9 @@ impl Instant {
     }
 }
 
+/// A change to time: its name, the file operation, the paths it touches.
+type Step<'a> = (&'a str, Box<dyn Fn()>, Vec<PathBuf>);
+
 fn ms(t: Instant) -> f64 {
     Instant::now().0 - t.0
 }
@@ -70,7 +73,7 @@ fn main() {
     let added = root.join("zz-new-post.md");
     for round in 0..rounds {
         // Each change, then its undo: (label, what to write or remove, paths touched).
-        let steps: Vec<(&str, Box<dyn Fn()>, Vec<PathBuf>)> = vec![
+        let steps: Vec<Step> = vec![
             (
                 "edit",
                 Box::new({
