@@ -9,7 +9,7 @@ mod linked;
 mod read;
 mod walk;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{self, Metadata};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -71,6 +71,9 @@ pub struct Library {
     files: BTreeMap<String, FileState>,
     /// The files beside posts that posts link to (see [`Library::linked`]).
     linked: LinkedFiles,
+    /// How many links the posts' last good versions make to each file beside posts: the
+    /// files to look at (kept by [`Library::set_file`]).
+    link_counts: HashMap<String, u32>,
     /// Files the config names (show artwork), looked at like linked files.
     show_files: Vec<String>,
     /// Files passed over on the last scan (links outside, FIFOs, oversized…).
@@ -185,6 +188,7 @@ impl Library {
             max_bytes: config.max_post_bytes,
             files: BTreeMap::new(),
             linked: LinkedFiles::new(),
+            link_counts: HashMap::new(),
             show_files: show_files(config),
             skipped: BTreeMap::new(),
             config_error: None,
@@ -351,7 +355,7 @@ impl Library {
         gone.sort();
         gone.dedup();
         for source in gone {
-            self.files.remove(&source);
+            self.set_file(&source, None);
             if let Some(store) = &self.last_good {
                 store.forget(&source);
             }
@@ -399,7 +403,7 @@ impl Library {
                 };
                 // A new or different reason is a change too: /status must say so at once.
                 let reported = self.skipped.insert(source.to_string(), skipped.clone());
-                let removed = self.files.remove(source).is_some();
+                let removed = self.set_file(source, None).is_some();
                 removed || reported.as_ref() != Some(&skipped)
             }
             ReadResult::Read {
@@ -432,7 +436,7 @@ impl Library {
                         error: Some(error),
                     },
                 };
-                self.files.insert(source.to_string(), state);
+                self.set_file(source, Some(state));
                 true
             }
         }
