@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::post::{Format, Post, Target};
+use crate::post::{Format, Post};
 
 use super::walk::is_below;
 use super::{Changes, FileState, Library};
@@ -137,7 +137,7 @@ impl Library {
     /// [`Library::link_counts`]: kept as posts change, so a refresh need not gather the
     /// links of every post.
     fn count_links(&mut self, post: &Post, add: bool) {
-        for path in links_of(post) {
+        for path in post.linked_files() {
             if add {
                 *self.link_counts.entry(path.clone()).or_default() += 1;
             } else if let Some(count) = self.link_counts.get_mut(path) {
@@ -148,17 +148,6 @@ impl Library {
             }
         }
     }
-}
-
-/// The paths of the files beside posts a post links to: its relative links to files and
-/// its episode's companion files (a path may come twice: counted twice, uncounted twice).
-fn links_of(post: &Post) -> impl Iterator<Item = &String> {
-    let linked = post.links.iter().filter_map(|link| match &link.target {
-        Target::File(path) => Some(path),
-        _ => None,
-    });
-    let companions = post.episode.companions.iter();
-    linked.chain(companions.filter_map(|c| c.file.as_ref()))
 }
 
 /// The state of the file at `path` (a posts-folder path without `.`, `..` or dot segments),
@@ -273,7 +262,7 @@ mod tests {
                     .files()
                     .values()
                     .filter_map(|f| f.last_good.as_ref())
-                    .flat_map(|post| links_of(post).cloned().collect::<Vec<_>>())
+                    .flat_map(|post| post.linked_files().cloned().collect::<Vec<_>>())
                     .collect();
                 let looked: BTreeSet<String> = library.linked().keys().cloned().collect();
                 prop_assert_eq!(looked, wanted);

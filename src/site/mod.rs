@@ -130,6 +130,9 @@ pub struct Site {
     pub files: Arc<LinkedFiles>,
     /// Each show's `podcast:guid` by [`crate::config::Show::key`], as the ledger records it.
     pub show_guids: Arc<BTreeMap<String, String>>,
+    /// How many links published entries make to each file beside posts (by its path in the
+    /// posts folder): the files that may be served, kept as entries come and go.
+    pub published_files: Arc<BTreeMap<String, u32>>,
 }
 
 fn fingerprint_of(config: &Config) -> [u8; 16] {
@@ -161,6 +164,7 @@ impl Site {
             page_index: Arc::default(),
             files: Arc::default(),
             show_guids: Arc::default(),
+            published_files: Arc::default(),
         };
         site.config_fingerprint = fingerprint_of(&site.config);
         let mut candidates: Vec<Entry> = Vec::new();
@@ -184,6 +188,11 @@ impl Site {
             .sort_by(|a, b| b.post.date.cmp(&a.post.date).then_with(|| a.id.cmp(&b.id)));
         site.collect_tags();
         site.collect_redirects();
+        let mut files: BTreeMap<String, u32> = BTreeMap::new();
+        for path in site.entries.iter().flat_map(|e| e.post.linked_files()) {
+            *files.entry(path.clone()).or_default() += 1;
+        }
+        site.published_files = Arc::new(files);
         // Wake up to publish a scheduled post, or to withdraw a published one that expires.
         site.next_scheduled = site.scheduled_wake_up();
         site
@@ -204,6 +213,22 @@ impl Site {
             id,
             moved: None,
         })
+    }
+
+    /// Counts the files a published post links to in, or (`add` false) out of,
+    /// [`Site::published_files`].
+    fn count_files(&mut self, post: &Post, add: bool) {
+        let counts = Arc::make_mut(&mut self.published_files);
+        for path in post.linked_files() {
+            if add {
+                *counts.entry(path.clone()).or_default() += 1;
+            } else if let Some(count) = counts.get_mut(path) {
+                *count -= 1;
+                if *count == 0 {
+                    counts.remove(path);
+                }
+            }
+        }
     }
 
     fn collect_tags(&mut self) {

@@ -105,6 +105,11 @@ impl Site {
                 return Some(Taken::Done);
             }
             if old.id == entry.id && stays_in_place(&old.post, &entry.post) {
+                let old = Arc::clone(&old.post);
+                if old.linked_files().ne(entry.post.linked_files()) {
+                    self.count_files(&old, false);
+                    self.count_files(&entry.post, true);
+                }
                 self.entries[at].post = Arc::clone(&entry.post);
                 return Some(Taken::Done);
             }
@@ -145,6 +150,7 @@ impl Site {
     /// Takes entry `at` out of the entry list and the tag index.
     fn remove_entry(&mut self, at: usize) {
         let entry = self.entries.remove(at);
+        self.count_files(&entry.post, false);
         for slug in &entry.post.tag_slugs {
             let Some(set) = self.tags.get_mut(slug) else {
                 continue;
@@ -201,6 +207,7 @@ impl Site {
             }
         }
         let slugs = post.tag_slugs.clone();
+        self.count_files(&entry.post, true);
         self.entries.insert(at, entry);
         for slug in &slugs {
             self.rename_tag(slug);

@@ -82,6 +82,10 @@ fn post(v: &Version) -> Arc<Post> {
         text += &format!("expiryDate: 2026-01-{day:02}\n");
     }
     text += "---\n\nBody.\n";
+    for picture in &v.tags {
+        // Pictures beside posts, some shared: linked like the tags drawn.
+        text += &format!("\n![p](img/{picture}.png)\n");
+    }
     let source = format!("p{}.md", v.source);
     let ctx = crate::post::test_context();
     Arc::new(crate::post::parse(&source, std::path::Path::new(&source), &text, &ctx).unwrap())
@@ -104,8 +108,8 @@ fn decided(site: &Site) -> String {
         .collect();
     let held: &BTreeMap<String, Held> = &site.held;
     format!(
-        "{entries:#?}\n{tags:?}\n{held:?}\n{:?}\n{:?}\n{:?}",
-        site.next_scheduled, site.notices, site.redirects
+        "{entries:#?}\n{tags:?}\n{held:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        site.next_scheduled, site.notices, site.redirects, site.published_files
     )
 }
 
@@ -179,6 +183,7 @@ fn new_deleted_redated_and_retagged_posts_are_patched_not_built_whole() {
         .collect();
     let now = at_day(11);
     let site = Site::build(Arc::clone(&config), &posts, &ids, now);
+    assert_eq!(site.published_files.len(), 3, "posts link pictures 0, 1 and 2");
     let cases: Vec<(&str, Vec<Change>)> = vec![
         (
             "new",
