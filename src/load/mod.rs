@@ -25,7 +25,7 @@ use crate::theme::Theme;
 pub use last_good::LastGood;
 pub use linked::{FileStamp, Linked, LinkedFile, LinkedFiles};
 use read::{read_all, stamp, ReadResult, Reader};
-use walk::{below, is_below, Walk};
+use walk::{below, files_below, is_below, Walk};
 
 /// What is known about one post file.
 #[derive(Debug, Clone)]
@@ -39,6 +39,10 @@ pub struct FileState {
     /// The current problem, if the file does not parse now.
     pub error: Option<PostError>,
 }
+
+/// Every post file the library knows, by path relative to the posts folder: a persistent
+/// map, so a copy of it (for `/status`) costs nothing however many posts there are.
+pub type PostFiles = imbl::OrdMap<String, FileState>;
 
 /// How far a scan has got, for a progress display: files read of files to read.
 #[derive(Debug, Default)]
@@ -68,7 +72,7 @@ pub struct Library {
     display_root: PathBuf,
     ctx: ParseContext,
     max_bytes: u64,
-    files: BTreeMap<String, FileState>,
+    files: PostFiles,
     /// The files beside posts that posts link to (see [`Library::linked`]).
     linked: LinkedFiles,
     /// How many links the posts' last good versions make to each file beside posts: the
@@ -186,7 +190,7 @@ impl Library {
             display_root: root.to_path_buf(),
             ctx: parse_context(config),
             max_bytes: config.max_post_bytes,
-            files: BTreeMap::new(),
+            files: PostFiles::new(),
             linked: LinkedFiles::new(),
             link_counts: HashMap::new(),
             show_files: show_files(config),
@@ -207,9 +211,12 @@ impl Library {
         self.reload_theme();
         self.show_files = show_files(config);
         let forget = blake3::hash(b"dropfeed: reconfigured");
-        for state in self.files.values_mut() {
-            state.stamp = (u64::MAX, None);
-            state.hash = forget;
+        let sources: Vec<String> = self.files.keys().cloned().collect();
+        for source in sources {
+            if let Some(state) = self.files.get_mut(&source) {
+                state.stamp = (u64::MAX, None);
+                state.hash = forget;
+            }
         }
     }
 
@@ -256,7 +263,7 @@ impl Library {
     }
 
     /// Every post file known, with its state.
-    pub fn files(&self) -> &BTreeMap<String, FileState> {
+    pub fn files(&self) -> &PostFiles {
         &self.files
     }
 
@@ -345,7 +352,11 @@ impl Library {
         let mut gone: Vec<String> = Vec::new();
         let mut stale_skips: Vec<String> = Vec::new();
         for prefix in &covered {
-            gone.extend(below(&self.files, prefix).filter(|k| !kept(k)).cloned());
+            gone.extend(
+                files_below(&self.files, prefix)
+                    .filter(|k| !kept(k))
+                    .cloned(),
+            );
             stale_skips.extend(
                 below(&self.skipped, prefix)
                     .filter(|k| !kept(k) && !skips.contains(*k))

@@ -183,7 +183,11 @@ fn new_deleted_redated_and_retagged_posts_are_patched_not_built_whole() {
         .collect();
     let now = at_day(11);
     let site = Site::build(Arc::clone(&config), &posts, &ids, now);
-    assert_eq!(site.published_files.len(), 3, "posts link pictures 0, 1 and 2");
+    assert_eq!(
+        site.published_files.len(),
+        3,
+        "posts link pictures 0, 1 and 2"
+    );
     let cases: Vec<(&str, Vec<Change>)> = vec![
         (
             "new",
