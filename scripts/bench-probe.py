@@ -69,7 +69,9 @@ class Server:
         before the posts are read, so a connection may wait for the first snapshot."""
         while True:
             if self.proc.poll() is not None:
-                raise StartFailed(f"dropfeed exited with {self.proc.returncode}; see {self.log_path}")
+                # Its log goes with the temporary folder: show its end now.
+                sys.stderr.write(self.log_text()[-3000:])
+                raise StartFailed(f"dropfeed exited with {self.proc.returncode} (its log is above)")
             try:
                 c = self.conn(timeout=START_DEADLINE)
                 status, _, _ = get(c, "/feed.xml")
@@ -402,8 +404,17 @@ def change_loop(a, server):
         for kind in KINDS:
             token = f"Bench {kind} {i} {os.getpid()}"
             t0 = time.perf_counter()
-            times[kind].append(changes.run(kind, i, token))
-            settle(server, t0)
+            try:
+                times[kind].append(changes.run(kind, i, token))
+                settle(server, t0)
+            except (OSError, http.client.HTTPException, IndexError) as e:
+                # Counted as never shown; the next change gets a fresh connection.
+                out("note", f"{kind} change {i + 1} failed: {e!r}")
+                times[kind].append(float("inf"))
+                if server.proc.poll() is not None:
+                    raise StartFailed(f"dropfeed exited with {server.proc.returncode} during the changes")
+                feed.conn.close()
+                feed.conn = server.conn()
             text = server.log_text(since_last=True)
             if kind == "delete":
                 text = changes.delete_log

@@ -44,13 +44,14 @@ def change_cell(r, kind):
     p50, p90 = r.get(f"{kind}_p50_ms"), r.get(f"{kind}_p90_ms")
     if p50 is None:
         return "-"
-    show = lambda v: "> 60 s" if v.startswith(">") else f"{v} ms"
+    show = lambda v: f"> {float(v[1:]) / 1000:g} s" if v.startswith(">") else f"{v} ms"
     ok = not p90.startswith(">") and float(p50) <= 25 and float(p90) <= 50
     timeouts = int(r.get(f"{kind}_timeouts", 0))
     extra = f" ({timeouts} not shown)" if timeouts else ""
     if kind == "rename" and r.get("rename_id_changed", "0") != "0":
         # The id must stay: a rename that changes it misses the target whatever its time.
-        extra += f" (id changed {r['rename_id_changed']} times)"
+        renames = len(r.get("rename_all_ms", "").split())
+        extra += f" (id changed in {r['rename_id_changed']} of {renames})"
         ok = False
     return f"{show(p50)} / {show(p90)}{extra}{mark(ok)}"
 
