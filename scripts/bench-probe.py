@@ -152,7 +152,11 @@ def forget_all(a):
 
 def forget_index(a):
     # The index file's name is not settled yet: every index* in the state folder goes.
-    for path in glob.glob(os.path.join(state_dir(a), "index*")):
+    found = glob.glob(os.path.join(state_dir(a), "index*"))
+    if not found and not getattr(a, "no_index_noted", False):
+        a.no_index_noted = True
+        out("note", "no posts/.dropfeed/index* to remove: a restart without the index is a plain restart")
+    for path in found:
         if os.path.isdir(path):
             shutil.rmtree(path, ignore_errors=True)
         else:
