@@ -70,8 +70,9 @@ fn main() {
     let moved = root.join(&fifth);
     let original = std::fs::read_to_string(&edited).unwrap();
     let fifth_text = std::fs::read_to_string(&moved).unwrap();
-    let added = root.join("zz-new-post.md");
     for round in 0..rounds {
+        // A new file each round: a post the id ledger has never seen.
+        let added = root.join(format!("zz-new-post-{round}.md"));
         // Each change, then its undo: (label, what to write or remove, paths touched).
         let steps: Vec<Step> = vec![
             (
