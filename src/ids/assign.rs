@@ -334,11 +334,14 @@ fn unused_id(id: String, taken: &mut HashSet<Arc<str>>) -> Arc<str> {
 }
 
 /// Updates what the ledger remembers of a post (for matching a later rename); true if changed.
+/// The date is what a rename is matched by: a post re-dated, then renamed, keeps its id.
 fn refresh(entry: &mut Issued, post: &Post) -> bool {
-    if entry.slug == post.slug && entry.title == post.title {
-        return false; // the common case, on every rebuild: nothing to allocate
+    let date = post.date.to_rfc3339();
+    if entry.slug == post.slug && entry.title == post.title && entry.date == date {
+        return false; // the common case, on every rebuild: nothing to keep
     }
     entry.slug.clone_from(&post.slug);
     entry.title.clone_from(&post.title);
+    entry.date = date;
     true
 }

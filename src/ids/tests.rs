@@ -58,6 +58,19 @@ fn ids_survive_rename_edit_and_new_authority() {
 }
 
 #[test]
+fn a_post_re_dated_then_renamed_keeps_its_id() {
+    let mut ledger = Ledger::in_memory();
+    let first = post("hello.md", HELLO);
+    ledger.assign(&[first], &Presence::of(["hello.md"]), "ex.org", now());
+    let id = ledger.id_of("hello.md").unwrap().to_string();
+    let redated = post("hello.md", &HELLO.replace("2025-05-01", "2025-06-01"));
+    ledger.assign(&[redated], &Presence::of(["hello.md"]), "ex.org", now());
+    let renamed = post("greetings.md", &HELLO.replace("2025-05-01", "2025-06-01"));
+    ledger.assign(&[renamed], &Presence::of(["greetings.md"]), "ex.org", now());
+    assert_eq!(ledger.id_of("greetings.md"), Some(id.as_str()));
+}
+
+#[test]
 fn an_entry_whose_file_still_exists_is_not_taken_over() {
     let mut ledger = Ledger::in_memory();
     let a = post("a.md", HELLO);
