@@ -1,6 +1,7 @@
 //! Where the time of a cold load and of a one-post rebuild goes, stage by stage:
-//! `cargo run --release --example rebuild_cost -- POSTS_DIR [ROUNDS]` (edits the newest post's
-//! title in place ROUNDS times; run it on a generated corpus, not on real posts). Times are
+//! `cargo run --release --example rebuild_cost -- POSTS_DIR [ROUNDS]` (ROUNDS times: edits the
+//! newest post's title and back, adds a post and deletes it, re-dates and re-tags the fifth
+//! newest and restores it; run it on a generated corpus, not on real posts: it changes files). Times are
 //! the main thread's CPU time (the cold scan parses on several threads: its figure is low).
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,6 +28,9 @@ impl Instant {
         Instant(ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6)
     }
 }
+
+/// A change to time: its name, the file operation, the paths it touches.
+type Step<'a> = (&'a str, Box<dyn Fn()>, Vec<PathBuf>);
 
 fn ms(t: Instant) -> f64 {
     Instant::now().0 - t.0
@@ -61,37 +65,110 @@ fn main() {
     println!("cold build (encoded): {:.1} ms", ms(t));
     let mut previous = built.snapshot;
     let newest = previous.site().unwrap().entries[0].post.source.clone();
-    let path = root.join(&newest);
-    let original = std::fs::read_to_string(&path).unwrap();
+    let fifth = previous.site().unwrap().entries[4].post.source.clone();
+    let edited = root.join(&newest);
+    let moved = root.join(&fifth);
+    let original = std::fs::read_to_string(&edited).unwrap();
+    let fifth_text = std::fs::read_to_string(&moved).unwrap();
     for round in 0..rounds {
-        let text = original.replacen("title: \"", &format!("title: \"Edit {round} "), 1);
-        std::fs::write(&path, text).unwrap();
-        let all = Instant::now();
-        let t = Instant::now();
-        let changes = library
-            .refresh(std::slice::from_ref(&path))
-            .expect("the folder exists");
-        let refresh = ms(t);
-        let t = Instant::now();
-        let built = pipeline::build_for_serving(
-            Inputs::gather_changed(&library, &mut ledger, &config, &changes.changed, now),
-            &config,
-            now,
-            Some(&previous),
-            &changes,
-            std::time::Instant::now(),
-        )
-        .unwrap();
-        let build = ms(t);
-        let t = Instant::now();
-        ledger.save().unwrap();
-        println!(
-            "refresh {refresh:.2} build {build:.2} (then ids written {:.2}) total {:.2} ms",
-            ms(t),
-            ms(all)
-        );
-        let snapshot = built.snapshot;
-        previous = snapshot;
+        // A new file each round: a post the id ledger has never seen.
+        let added = root.join(format!("zz-new-post-{round}.md"));
+        // Each change, then its undo: (label, what to write or remove, paths touched).
+        let steps: Vec<Step> = vec![
+            (
+                "edit",
+                Box::new({
+                    let (p, t) = (
+                        edited.clone(),
+                        original.replacen("title: \"", &format!("title: \"Edit {round} "), 1),
+                    );
+                    move || std::fs::write(&p, &t).unwrap()
+                }),
+                vec![edited.clone()],
+            ),
+            (
+                "unedit",
+                Box::new({
+                    let (p, t) = (edited.clone(), original.clone());
+                    move || std::fs::write(&p, &t).unwrap()
+                }),
+                vec![edited.clone()],
+            ),
+            (
+                "new",
+                Box::new({
+                    let (p, t) = (
+                        added.clone(),
+                        original
+                            .replacen("title: \"", "title: \"Brand new ", 1)
+                            .replacen("date: ", "date: 2039-12-31 23:00\nold-date: ", 1),
+                    );
+                    move || std::fs::write(&p, &t).unwrap()
+                }),
+                vec![added.clone()],
+            ),
+            (
+                "delete",
+                Box::new({
+                    let p = added.clone();
+                    move || std::fs::remove_file(&p).unwrap()
+                }),
+                vec![added.clone()],
+            ),
+            (
+                "redate",
+                Box::new({
+                    let (p, t) = (
+                        moved.clone(),
+                        fifth_text.replacen("date: ", "date: 2039-12-31 23:30\nold-date: ", 1),
+                    );
+                    move || std::fs::write(&p, &t).unwrap()
+                }),
+                vec![moved.clone()],
+            ),
+            (
+                "retag",
+                Box::new({
+                    let (p, t) = (
+                        moved.clone(),
+                        fifth_text.replacen("tags: [", "tags: [brand-new-tag, ", 1),
+                    );
+                    move || std::fs::write(&p, &t).unwrap()
+                }),
+                vec![moved.clone()],
+            ),
+            (
+                "restore",
+                Box::new({
+                    let (p, t) = (moved.clone(), fifth_text.clone());
+                    move || std::fs::write(&p, &t).unwrap()
+                }),
+                vec![moved.clone()],
+            ),
+        ];
+        let mut line = format!("round {round}:");
+        for (label, change, paths) in steps {
+            change();
+            let t = Instant::now();
+            let changes = library.refresh(&paths).expect("the folder exists");
+            let refresh = ms(t);
+            let t = Instant::now();
+            let built = pipeline::build_for_serving(
+                Inputs::gather_changed(&library, &mut ledger, &config, &changes.changed, now),
+                &config,
+                now,
+                Some(&previous),
+                &changes,
+                std::time::Instant::now(),
+            )
+            .unwrap();
+            let build = ms(t);
+            ledger.save().unwrap();
+            line += &format!(" {label} {refresh:.1}+{build:.1}");
+            previous = built.snapshot;
+        }
+        println!("{line} ms (refresh+build)");
     }
-    std::fs::write(&path, original).unwrap();
+    std::fs::write(&edited, original).unwrap();
+    std::fs::write(&moved, fifth_text).unwrap();
 }

@@ -16,7 +16,7 @@ use crate::ids::{Issuer, Ledger, Presence};
 use crate::load::{Changes, Library};
 use crate::post::Post;
 use crate::render::RenderError;
-use crate::site::Site;
+use crate::site::{Change, Site};
 use crate::snapshot::{Encode, Snapshot};
 use crate::status::{self, Rebuild, Report, StatusInputs};
 
@@ -174,10 +174,12 @@ fn build_with(
         presence,
     } = inputs;
     let issuer = Issuer::of(config);
-    // An edit that moves nothing patches the previous site (see `Site::patched`).
-    let patched = edits(library, previous, changes).and_then(|(site, edited)| {
+    // A few posts changed: the previous site is patched where a whole build could not
+    // decide differently (see `Site::patched`).
+    let patched = edits(library, previous, changes).and_then(|(site, changed)| {
+        let edited: Vec<Arc<Post>> = changed.iter().filter_map(|(_, p)| p.clone()).collect();
         ledger.assign(&edited, &presence, issuer, now);
-        Site::patched(site, config, &edited, &*ledger, now)
+        Site::patched(site, config, &changed, &*ledger, now)
     });
     let was_patched = patched.is_some();
     let mut site = patched.unwrap_or_else(|| {
@@ -221,20 +223,28 @@ fn show_guids(config: &Config, ledger: &mut Ledger) -> BTreeMap<String, String> 
         .collect()
 }
 
-/// The previously published site and the new versions of the posts changed since, when a
-/// change may be a patch of it: nothing was removed. Sources that never parsed were never
-/// published: nothing to put in place.
+/// The previously published site and what became of each source changed since: its new
+/// version, or `None` when it is gone (or no post: a file beside posts, a source that never
+/// parsed). A source that stopped parsing keeps its last good version.
 fn edits<'a>(
     library: &Library,
     previous: Option<&'a Snapshot>,
     changes: Option<&Changes>,
-) -> Option<(&'a Site, Vec<Arc<Post>>)> {
+) -> Option<(&'a Site, Vec<Change>)> {
     let site = previous?.site().map(Arc::as_ref)?;
-    let changes = changes.filter(|c| c.removed.is_empty())?;
-    let edited = changes
-        .changed
-        .iter()
-        .filter_map(|source| library.files().get(source)?.last_good.clone())
+    let changes = changes?;
+    let mut sources: Vec<&String> = changes.changed.iter().chain(&changes.removed).collect();
+    sources.sort();
+    sources.dedup();
+    let changed = sources
+        .into_iter()
+        .map(|source| {
+            let post = library
+                .files()
+                .get(source)
+                .and_then(|f| f.last_good.clone());
+            (source.clone(), post)
+        })
         .collect();
-    Some((site, edited))
+    Some((site, changed))
 }

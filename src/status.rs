@@ -248,7 +248,7 @@ impl Report {
     }
 }
 
-/// One post file as the library knows it.
+/// One post file as the library knows it, as the report reads it.
 #[derive(Debug, Clone)]
 pub struct FileStatus {
     /// Path relative to the posts folder.
@@ -268,8 +268,8 @@ pub type LinkedStatus = Result<u64, String>;
 pub struct StatusInputs {
     /// The posts folder.
     pub root: PathBuf,
-    /// Every post file, in path order.
-    pub files: Vec<FileStatus>,
+    /// Every post file, in path order (a copy of the library's: it costs nothing).
+    pub files: crate::load::PostFiles,
     /// Every file beside posts that a post links to, by its path in the posts folder.
     pub linked: BTreeMap<String, LinkedStatus>,
     /// Files passed over.
@@ -291,15 +291,7 @@ impl StatusInputs {
     pub fn of(library: &Library, ledger: SharedHealth) -> StatusInputs {
         StatusInputs {
             root: library.display_root().to_path_buf(),
-            files: library
-                .files()
-                .iter()
-                .map(|(source, state)| FileStatus {
-                    source: source.clone(),
-                    post: state.last_good.clone(),
-                    error: state.error.clone(),
-                })
-                .collect(),
+            files: library.files().clone(),
             linked: library
                 .linked()
                 .iter()
@@ -321,7 +313,7 @@ impl StatusInputs {
 
     /// How many post files are in each state, in [`PostState::ALL`] order (for metrics).
     pub fn post_counts(&self, site: &Site) -> Vec<(PostState, usize)> {
-        let failed = self.files.iter().filter(|f| f.error.is_some()).count();
+        let failed = self.files.values().filter(|f| f.error.is_some()).count();
         let held = |want: fn(&Held) -> bool| site.held.values().filter(|h| want(h)).count();
         PostState::ALL
             .into_iter()
@@ -329,7 +321,7 @@ impl StatusInputs {
                 let count = match state {
                     PostState::Published => site.entries.len(),
                     PostState::Draft => held(|h| matches!(h, Held::Draft | Held::Expired(_))),
-                    PostState::Scheduled => held(|h| matches!(h, Held::Scheduled(_))),
+                    PostState::Scheduled => held(|h| matches!(h, Held::Scheduled { .. })),
                     PostState::Failed => failed,
                     PostState::Duplicate => held(|h| matches!(h, Held::DuplicateId { .. })),
                     PostState::Held => held(|h| matches!(h, Held::NoId)),

@@ -4,7 +4,8 @@
 //! Post `i` depends only on `i` and the seed: the same count and seed give byte-identical
 //! files, and one post can be regenerated without the others. Each post has YAML front
 //! matter (a quoted title, a date four hours after the previous post's starting in 2001, so
-//! even 50,000 posts stay in the past; one to four tags from a pool of 30; an author on
+//! 50,000 posts stay in the past, closer together in larger corpora so that every post is
+//! published; one to four tags from a pool of 30; an author on
 //! every fourth post) and about 600 words of English-like prose with a heading, two links
 //! (one absolute, one relative to another post), an image with a relative URL, inline code,
 //! a fenced code block and a list. Every third post has a `<!-- more -->` marker.
@@ -129,22 +130,38 @@ pub fn file_name(index: usize) -> String {
     format!("post-{index:05}.md")
 }
 
-/// The publication date of post `index`, as written in its front matter.
-pub fn date_of(index: usize, rng: &mut Rng) -> String {
+/// Minutes between two posts' dates in a corpus of `count`: four hours up to 50,000 posts
+/// (which end in 2023), proportionally less above, so a 100,000-post corpus is not half
+/// future-dated (held back, unpublished) and corpora up to 50,000 stay byte-identical.
+pub fn spacing(count: usize) -> usize {
+    if count <= 50_000 {
+        240
+    } else {
+        (240 * 50_000 / count).max(1)
+    }
+}
+
+/// The publication date of post `index`, `spacing` minutes after the previous one's slot.
+pub fn date_of(index: usize, spacing: usize, rng: &mut Rng) -> String {
     let start = NaiveDate::from_ymd_opt(2001, 1, 1)
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .expect("a valid start date");
-    let minutes = index as i64 * 240 + rng.below(240) as i64;
+    let minutes = (index * spacing + rng.below(spacing)) as i64;
     (start + Duration::minutes(minutes))
         .format("%Y-%m-%d %H:%M")
         .to_string()
 }
 
-/// The full text of post `index` for `seed`.
+/// The full text of post `index` for `seed`, in a corpus of at most 50,000 posts.
 pub fn post(index: usize, seed: u64) -> String {
+    post_of(index, 0, seed)
+}
+
+/// The full text of post `index` for `seed` in a corpus of `count` posts.
+pub fn post_of(index: usize, count: usize, seed: u64) -> String {
     let mut rng = Rng::new(seed ^ (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
     let mut out = String::with_capacity(5 * 1024);
-    front_matter(&mut out, index, &mut rng);
+    front_matter(&mut out, index, spacing(count), &mut rng);
     body(&mut out, index, &mut rng);
     out
 }
@@ -154,16 +171,16 @@ pub fn write_corpus(dir: &Path, count: usize, seed: u64) -> io::Result<u64> {
     std::fs::create_dir_all(dir)?;
     let mut total = 0;
     for index in 0..count {
-        let text = post(index, seed);
+        let text = post_of(index, count, seed);
         std::fs::write(dir.join(file_name(index)), &text)?;
         total += text.len() as u64;
     }
     Ok(total)
 }
 
-fn front_matter(out: &mut String, index: usize, rng: &mut Rng) {
+fn front_matter(out: &mut String, index: usize, spacing: usize, rng: &mut Rng) {
     let title = title(rng);
-    let date = date_of(index, rng);
+    let date = date_of(index, spacing, rng);
     let mut tags: Vec<&str> = Vec::new();
     for _ in 0..rng.between(1, 4) {
         let tag = rng.pick(TAGS);

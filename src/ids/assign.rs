@@ -228,11 +228,27 @@ impl Ledger {
                 .push(entry.source.clone());
         }
         // Every id ever issued stays taken: a new post never inherits a deleted one's.
-        let mut taken: HashSet<Arc<str>> =
-            self.entries.values().map(|e| Arc::clone(&e.id)).collect();
+        let mut taken = self.taken_like(&unmatched, issuer);
         for post in unmatched {
             self.adopt_or_issue(post, &mut orphans, &mut taken, issuer);
         }
+    }
+
+    /// The issued ids that the ids of `unmatched` could collide with: all of them for many
+    /// new posts; for a few, only those that begin like the ids they would be issued (an id
+    /// is its default or that with a `-N` suffix), found without hashing every id.
+    fn taken_like(&self, unmatched: &[&Post], issuer: Issuer) -> HashSet<Arc<str>> {
+        let ids = self.entries.values().map(|e| &e.id);
+        if unmatched.len() > FEW_NEW_POSTS {
+            return ids.cloned().collect();
+        }
+        let defaults: Vec<String> = unmatched
+            .iter()
+            .map(|post| default_id(issuer.authority, post))
+            .collect();
+        ids.filter(|id| defaults.iter().any(|d| id.starts_with(d.as_str())))
+            .cloned()
+            .collect()
     }
 
     /// The publishable posts that have no entry yet.
@@ -301,6 +317,10 @@ fn publishable<'a>(
 
 /// `id`, or `id-2`, `id-3`… when it is taken (two posts with the same slug on one day),
 /// marked as taken from now on.
+/// Up to this many new posts in one build, the ids they may collide with are looked for one
+/// by one; more take a set of every id.
+const FEW_NEW_POSTS: usize = 16;
+
 fn unused_id(id: String, taken: &mut HashSet<Arc<str>>) -> Arc<str> {
     let mut candidate = id.clone();
     let mut n = 2;
@@ -314,11 +334,14 @@ fn unused_id(id: String, taken: &mut HashSet<Arc<str>>) -> Arc<str> {
 }
 
 /// Updates what the ledger remembers of a post (for matching a later rename); true if changed.
+/// The date is what a rename is matched by: a post re-dated, then renamed, keeps its id.
 fn refresh(entry: &mut Issued, post: &Post) -> bool {
-    if entry.slug == post.slug && entry.title == post.title {
-        return false; // the common case, on every rebuild: nothing to allocate
+    let date = post.date.to_rfc3339();
+    if entry.slug == post.slug && entry.title == post.title && entry.date == date {
+        return false; // the common case, on every rebuild: nothing to keep
     }
     entry.slug.clone_from(&post.slug);
     entry.title.clone_from(&post.title);
+    entry.date = date;
     true
 }

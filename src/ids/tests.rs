@@ -58,6 +58,19 @@ fn ids_survive_rename_edit_and_new_authority() {
 }
 
 #[test]
+fn a_post_re_dated_then_renamed_keeps_its_id() {
+    let mut ledger = Ledger::in_memory();
+    let first = post("hello.md", HELLO);
+    ledger.assign(&[first], &Presence::of(["hello.md"]), "ex.org", now());
+    let id = ledger.id_of("hello.md").unwrap().to_string();
+    let redated = post("hello.md", &HELLO.replace("2025-05-01", "2025-06-01"));
+    ledger.assign(&[redated], &Presence::of(["hello.md"]), "ex.org", now());
+    let renamed = post("greetings.md", &HELLO.replace("2025-05-01", "2025-06-01"));
+    ledger.assign(&[renamed], &Presence::of(["greetings.md"]), "ex.org", now());
+    assert_eq!(ledger.id_of("greetings.md"), Some(id.as_str()));
+}
+
+#[test]
 fn an_entry_whose_file_still_exists_is_not_taken_over() {
     let mut ledger = Ledger::in_memory();
     let a = post("a.md", HELLO);
@@ -76,6 +89,32 @@ fn an_entry_whose_file_still_exists_is_not_taken_over() {
     );
     assert_eq!(ledger.id_of("a.md"), Some("tag:ex.org,2025-05-01:a"));
     assert_eq!(ledger.id_of("copy.md"), Some("tag:ex.org,2025-05-01:copy"));
+}
+
+#[test]
+fn an_id_issued_before_is_never_issued_again_however_many_posts_are_new() {
+    // `a/hello.md` holds the default id of a post dated 2025-05-01 with slug `hello`; posts
+    // with that date and slug arriving in other folders, one at a time or many at once (the
+    // two ways the ledger finds the ids they could collide with), get new ones.
+    for new_at_once in [1, 3, 40] {
+        let mut ledger = Ledger::in_memory();
+        let first = post("a/hello.md", HELLO);
+        ledger.assign(&[first], &Presence::of(["a/hello.md"]), "ex.org", now());
+        let sources: Vec<String> = (0..new_at_once).map(|n| format!("b{n}/hello.md")).collect();
+        let posts: Vec<Arc<Post>> = sources.iter().map(|s| post(s, HELLO)).collect();
+        let mut present: Vec<&str> = sources.iter().map(String::as_str).collect();
+        present.push("a/hello.md");
+        ledger.assign(&posts, &Presence::of(present), "ex.org", now());
+        let mut ids: Vec<&str> = sources.iter().filter_map(|s| ledger.id_of(s)).collect();
+        ids.push(ledger.id_of("a/hello.md").unwrap());
+        assert_eq!(ids.len(), new_at_once + 1, "every post has an id");
+        let distinct: std::collections::HashSet<&str> = ids.iter().copied().collect();
+        assert_eq!(distinct.len(), ids.len(), "{new_at_once} at once: {ids:?}");
+        assert_eq!(
+            ledger.id_of("a/hello.md"),
+            Some("tag:ex.org,2025-05-01:hello")
+        );
+    }
 }
 
 #[test]

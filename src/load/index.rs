@@ -300,7 +300,7 @@ impl Library {
     /// Takes from the index each found file that is not known yet and whose stamp is the
     /// recorded one: its post (or error) as recorded, without opening it.
     pub(super) fn take_restored(&mut self, found: &Found, changes: &mut Changes) {
-        let Some(restored) = &mut self.index_state.restored else {
+        let Some(mut restored) = self.index_state.restored.take() else {
             return;
         };
         for (source, (_, meta, _)) in found {
@@ -317,9 +317,10 @@ impl Library {
                 // Told at every start, as when it was read.
                 tracing::error!(target: FINDINGS, "{error}");
             }
-            self.files.insert(source.clone(), state);
+            self.set_file(source, Some(state));
             changes.changed.push(source.clone());
         }
+        self.index_state.restored = Some(restored);
     }
 
     /// Ends a restoring scan: the linked files as recorded (looked at again next, their

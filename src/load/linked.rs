@@ -20,10 +20,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::post::{Format, Target};
+use crate::post::{Format, Post};
 
 use super::walk::is_below;
-use super::{Changes, Library};
+use super::{Changes, FileState, Library};
 
 /// What tells whether a file's bytes may have changed without reading them: size,
 /// modification time, and (on Unix) device and inode (a file replaced by a rename).
@@ -91,31 +91,19 @@ impl Library {
     /// paths no post links to any more are forgotten. Each path whose state changed is
     /// added to `changes.changed`.
     pub(super) fn refresh_linked(&mut self, touched: Option<&[String]>, changes: &mut Changes) {
-        let wanted: BTreeSet<String> = self
-            .files
-            .values()
-            .filter_map(|f| f.last_good.as_ref())
-            .flat_map(|post| {
-                let linked = post.links.iter().filter_map(|link| match &link.target {
-                    Target::File(path) => Some(path.clone()),
-                    _ => None,
-                });
-                let companions = post.episode.companions.iter();
-                linked.chain(companions.filter_map(|c| c.file.clone()))
-            })
-            .chain(self.show_files.iter().cloned())
+        let wanted: BTreeSet<&String> = self
+            .link_counts
+            .keys()
+            .chain(self.show_files.iter())
             .collect();
         self.linked.retain(|path, _| wanted.contains(path));
         let due: Vec<(String, Option<Linked>)> = wanted
             .into_iter()
             .filter(|path| {
-                !self.linked.contains_key(path)
+                !self.linked.contains_key(*path)
                     || touched.is_none_or(|t| t.iter().any(|prefix| is_below(path, prefix)))
             })
-            .map(|path| {
-                let before = self.linked.get(&path).cloned();
-                (path, before)
-            })
+            .map(|path| (path.clone(), self.linked.get(path).cloned()))
             .collect();
         let root = self.root.clone();
         let looked =
@@ -126,6 +114,39 @@ impl Library {
                 changes.changed.push(path.clone());
             }
             self.linked.insert(path, now);
+        }
+    }
+
+    /// Puts `state` (or nothing) in place of what is known about `source`, keeping the
+    /// count of links to files beside posts; returns what was known before. Every change to
+    /// [`Library::files`] goes through here.
+    pub(super) fn set_file(&mut self, source: &str, state: Option<FileState>) -> Option<FileState> {
+        if let Some(post) = state.as_ref().and_then(|s| s.last_good.clone()) {
+            self.count_links(&post, true);
+        }
+        let before = match state {
+            Some(state) => self.files.insert(source.to_string(), state),
+            None => self.files.remove(source),
+        };
+        if let Some(post) = before.as_ref().and_then(|s| s.last_good.clone()) {
+            self.count_links(&post, false);
+        }
+        before
+    }
+
+    /// Counts the files a post's last good version links to in, or (`add` false) out of,
+    /// [`Library::link_counts`]: kept as posts change, so a refresh need not gather the
+    /// links of every post.
+    fn count_links(&mut self, post: &Post, add: bool) {
+        for path in post.linked_files() {
+            if add {
+                *self.link_counts.entry(path.clone()).or_default() += 1;
+            } else if let Some(count) = self.link_counts.get_mut(path) {
+                *count -= 1;
+                if *count == 0 {
+                    self.link_counts.remove(path);
+                }
+            }
         }
     }
 }
@@ -207,6 +228,48 @@ fn hash_file(path: &Path) -> Result<(String, FileStamp), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(40))]
+
+        /// The files looked at are exactly those the posts' last good versions link to,
+        /// after any sequence of posts written, rewritten, broken and deleted.
+        #[test]
+        fn looked_at_files_are_those_posts_link_to(
+            steps in prop::collection::vec((0usize..4, prop::option::of(prop::collection::vec(0usize..5, 0..4)), any::<bool>()), 1..12)
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path().join("posts");
+            fs::create_dir_all(root.join("img")).unwrap();
+            for n in 0..5 {
+                fs::write(root.join(format!("img/{n}.png")), [n as u8]).unwrap();
+            }
+            let config = crate::config::Config::from_raw(Default::default(), None).unwrap();
+            let mut library = Library::new(&root, &config);
+            library.scan();
+            for (post, pictures, broken) in steps {
+                let path = root.join(format!("p{post}.md"));
+                match pictures {
+                    None => { let _ = fs::remove_file(&path); }
+                    Some(pictures) => {
+                        let body: String = pictures.iter().map(|n| format!("![x](img/{n}.png)\n\n")).collect();
+                        let front = if broken { "---\ntitle: [unclosed\n---\n" } else { "---\ntitle: T\n---\n" };
+                        fs::write(&path, format!("{front}\n{body}")).unwrap();
+                    }
+                }
+                library.refresh(std::slice::from_ref(&path));
+                let wanted: BTreeSet<String> = library
+                    .files()
+                    .values()
+                    .filter_map(|f| f.last_good.as_ref())
+                    .flat_map(|post| post.linked_files().cloned().collect::<Vec<_>>())
+                    .collect();
+                let looked: BTreeSet<String> = library.linked().keys().cloned().collect();
+                prop_assert_eq!(looked, wanted);
+            }
+        }
+    }
 
     #[test]
     fn only_regular_files_inside_the_folder_and_outside_dot_folders_are_found() {

@@ -10,7 +10,7 @@ mod linked;
 mod read;
 mod walk;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{self, Metadata};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,7 +26,7 @@ pub use index::{Index, IndexJob};
 pub use last_good::LastGood;
 pub use linked::{FileStamp, Linked, LinkedFile, LinkedFiles};
 use read::{read_all, ReadResult, Reader};
-use walk::{below, is_below, Walk};
+use walk::{below, files_below, is_below, Walk};
 
 /// What is known about one post file.
 #[derive(Debug, Clone)]
@@ -41,6 +41,10 @@ pub struct FileState {
     /// The current problem, if the file does not parse now.
     pub error: Option<PostError>,
 }
+
+/// Every post file the library knows, by path relative to the posts folder: a persistent
+/// map, so a copy of it (for `/status`) costs nothing however many posts there are.
+pub type PostFiles = imbl::OrdMap<String, FileState>;
 
 /// How far a scan has got, for a progress display: files read of files to read.
 #[derive(Debug, Default)]
@@ -70,9 +74,12 @@ pub struct Library {
     display_root: PathBuf,
     ctx: ParseContext,
     max_bytes: u64,
-    files: BTreeMap<String, FileState>,
+    files: PostFiles,
     /// The files beside posts that posts link to (see [`Library::linked`]).
     linked: LinkedFiles,
+    /// How many links the posts' last good versions make to each file beside posts: the
+    /// files to look at (kept by [`Library::set_file`]).
+    link_counts: HashMap<String, u32>,
     /// Files the config names (show artwork), looked at like linked files.
     show_files: Vec<String>,
     /// Files passed over on the last scan (links outside, FIFOs, oversized…).
@@ -190,8 +197,9 @@ impl Library {
             display_root: root.to_path_buf(),
             ctx: parse_context(config),
             max_bytes: config.max_post_bytes,
-            files: BTreeMap::new(),
+            files: PostFiles::new(),
             linked: LinkedFiles::new(),
+            link_counts: HashMap::new(),
             show_files: show_files(config),
             skipped: BTreeMap::new(),
             config_error: None,
@@ -212,13 +220,16 @@ impl Library {
         self.reload_theme();
         self.show_files = show_files(config);
         let forget = blake3::hash(b"dropfeed: reconfigured");
-        for state in self.files.values_mut() {
-            state.stamp = FileStamp {
-                len: u64::MAX,
-                modified: None,
-                identity: (0, 0),
-            };
-            state.hash = forget;
+        let sources: Vec<String> = self.files.keys().cloned().collect();
+        for source in sources {
+            if let Some(state) = self.files.get_mut(&source) {
+                state.stamp = FileStamp {
+                    len: u64::MAX,
+                    modified: None,
+                    identity: (0, 0),
+                };
+                state.hash = forget;
+            }
         }
     }
 
@@ -265,7 +276,7 @@ impl Library {
     }
 
     /// Every post file known, with its state.
-    pub fn files(&self) -> &BTreeMap<String, FileState> {
+    pub fn files(&self) -> &PostFiles {
         &self.files
     }
 
@@ -356,7 +367,11 @@ impl Library {
         let mut gone: Vec<String> = Vec::new();
         let mut stale_skips: Vec<String> = Vec::new();
         for prefix in &covered {
-            gone.extend(below(&self.files, prefix).filter(|k| !kept(k)).cloned());
+            gone.extend(
+                files_below(&self.files, prefix)
+                    .filter(|k| !kept(k))
+                    .cloned(),
+            );
             stale_skips.extend(
                 below(&self.skipped, prefix)
                     .filter(|k| !kept(k) && !skips.contains(*k))
@@ -367,7 +382,7 @@ impl Library {
         gone.dedup();
         self.index_state.dirty |= !gone.is_empty();
         for source in gone {
-            self.files.remove(&source);
+            self.set_file(&source, None);
             if let Some(store) = &self.last_good {
                 store.forget(&source);
             }
@@ -419,7 +434,7 @@ impl Library {
                 };
                 // A new or different reason is a change too: /status must say so at once.
                 let reported = self.skipped.insert(source.to_string(), skipped.clone());
-                let removed = self.files.remove(source).is_some();
+                let removed = self.set_file(source, None).is_some();
                 removed || reported.as_ref() != Some(&skipped)
             }
             ReadResult::Read {
@@ -452,7 +467,7 @@ impl Library {
                         error: Some(error),
                     },
                 };
-                self.files.insert(source.to_string(), state);
+                self.set_file(source, Some(state));
                 true
             }
         }

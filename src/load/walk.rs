@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, Metadata};
 use std::path::{Path, PathBuf};
 
-use super::{Library, Skipped, Staleness};
+use super::{Library, PostFiles, Skipped, Staleness};
 use crate::logging::FINDINGS;
 use crate::post::Format;
 
@@ -263,11 +263,30 @@ pub(super) fn below<'a, V>(
     map: &'a BTreeMap<String, V>,
     prefix: &'a str,
 ) -> impl Iterator<Item = &'a String> {
-    map.range::<str, _>((
+    let from = (
         std::ops::Bound::Included(prefix),
         std::ops::Bound::Unbounded,
-    ))
-    .map(|(k, _)| k)
-    .take_while(move |k| k.starts_with(prefix))
-    .filter(move |k| is_below(k, prefix))
+    );
+    only_below(map.range::<str, _>(from).map(|(k, _)| k), prefix)
+}
+
+/// [`below`] for the library's post files.
+pub(super) fn files_below<'a>(
+    map: &'a PostFiles,
+    prefix: &'a str,
+) -> impl Iterator<Item = &'a String> {
+    let from = (
+        std::ops::Bound::Included(prefix),
+        std::ops::Bound::Unbounded,
+    );
+    only_below(map.range::<_, str>(from).map(|(k, _)| k), prefix)
+}
+
+/// The keys of a sorted run starting at `prefix` that are at or below it.
+fn only_below<'a>(
+    keys: impl Iterator<Item = &'a String>,
+    prefix: &'a str,
+) -> impl Iterator<Item = &'a String> {
+    keys.take_while(move |k| k.starts_with(prefix))
+        .filter(move |k| is_below(k, prefix))
 }

@@ -192,6 +192,19 @@ pub fn absolute(source: &str, post_url: &Url, site_base: &Url, url: &str) -> Str
     }
 }
 
+impl super::Post {
+    /// The paths (in the posts folder) of the files beside posts this post links to: its
+    /// relative links to files and its episode's companion files. A path may come twice.
+    pub fn linked_files(&self) -> impl Iterator<Item = &String> {
+        let linked = self.links.iter().filter_map(|link| match &link.target {
+            Target::File(path) => Some(path),
+            _ => None,
+        });
+        let companions = self.episode.companions.iter();
+        linked.chain(companions.filter_map(|c| c.file.as_ref()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 
 mod duplicates;
 mod paging;
+mod patch;
 mod redirects;
 
 use std::collections::{BTreeMap, HashMap};
@@ -17,6 +18,8 @@ use crate::post::Post;
 use crate::theme::Theme;
 
 pub use paging::Paging;
+pub use patch::Change;
+use patch::Place;
 
 /// A published post with its permanent id. Cheap to make: a rebuild makes one per post, so
 /// everything in it is shared (the post, the ledger's id) and its URLs are the post's own
@@ -57,7 +60,12 @@ pub enum Held {
     /// `draft: true`.
     Draft,
     /// Dated after "now"; appears at that time.
-    Scheduled(DateTime<FixedOffset>),
+    Scheduled {
+        /// Its date: when it appears.
+        at: DateTime<FixedOffset>,
+        /// Its expiry, if it has one: from then on it is expired, not scheduled.
+        expires: Option<DateTime<FixedOffset>>,
+    },
     /// Past its expiry (Hugo `expiryDate`): withdrawn at that time.
     Expired(DateTime<FixedOffset>),
     /// Another post has the same id and won.
@@ -122,6 +130,9 @@ pub struct Site {
     pub files: Arc<LinkedFiles>,
     /// Each show's `podcast:guid` by [`crate::config::Show::key`], as the ledger records it.
     pub show_guids: Arc<BTreeMap<String, String>>,
+    /// How many links published entries make to each file beside posts (by its path in the
+    /// posts folder): the files that may be served, kept as entries come and go.
+    pub published_files: Arc<BTreeMap<String, u32>>,
 }
 
 fn fingerprint_of(config: &Config) -> [u8; 16] {
@@ -153,30 +164,19 @@ impl Site {
             page_index: Arc::default(),
             files: Arc::default(),
             show_guids: Arc::default(),
+            published_files: Arc::default(),
         };
         site.config_fingerprint = fingerprint_of(&site.config);
         let mut candidates: Vec<Entry> = Vec::new();
         for post in posts {
-            if let Some(at) = post.expires.filter(|_| !post.draft) {
-                let at_utc = at.with_timezone(&Utc);
-                if at_utc <= now {
-                    site.held.insert(post.source.clone(), Held::Expired(at));
-                    continue;
+            match site.place_of(post, ids) {
+                Some(Place::Entry(entry)) => candidates.push(entry),
+                Some(Place::Held(held)) => {
+                    site.held.insert(post.source.clone(), held);
                 }
-                // Wake up then, to withdraw it.
-                site.next_scheduled = Some(site.next_scheduled.map_or(at_utc, |n| n.min(at_utc)));
-            }
-            if post.draft {
-                site.held.insert(post.source.clone(), Held::Draft);
-            } else if post.date.with_timezone(&Utc) > now {
-                site.held
-                    .insert(post.source.clone(), Held::Scheduled(post.date));
-                let at = post.date.with_timezone(&Utc);
-                site.next_scheduled = Some(site.next_scheduled.map_or(at, |n| n.min(at)));
-            } else if let Some(entry) = site.entry_for(post, ids) {
-                candidates.push(entry);
-            } else {
-                site.held.insert(post.source.clone(), Held::NoId);
+                None => {
+                    site.held.insert(post.source.clone(), Held::NoId);
+                }
             }
         }
         // Deterministic whatever the order posts were read in: source path decides who wins.
@@ -188,63 +188,14 @@ impl Site {
             .sort_by(|a, b| b.post.date.cmp(&a.post.date).then_with(|| a.id.cmp(&b.id)));
         site.collect_tags();
         site.collect_redirects();
+        let mut files: BTreeMap<String, u32> = BTreeMap::new();
+        for path in site.entries.iter().flat_map(|e| e.post.linked_files()) {
+            *files.entry(path.clone()).or_default() += 1;
+        }
+        site.published_files = Arc::new(files);
+        // Wake up to publish a scheduled post, or to withdraw a published one that expires.
+        site.next_scheduled = site.scheduled_wake_up();
         site
-    }
-
-    /// The site after some posts were edited, made from `previous` by putting the new
-    /// versions in place of the old, or `None` when the edit moves anything and a full
-    /// [`Site::build`] is needed. It applies when each post in `edited` was published and
-    /// still is, under the same id, slug, date and tags, and no scheduled post has come due:
-    /// then order, tags, paging and duplicates are all as they were. This is the common edit
-    /// (a title, a paragraph, a typo) and on a 10,000-post site it costs a copy of the entry
-    /// list instead of a rebuild (tens of milliseconds).
-    pub fn patched(
-        previous: &Site,
-        config: &Arc<Config>,
-        edited: &[Arc<Post>],
-        ids: &impl IdSource,
-        now: DateTime<Utc>,
-    ) -> Option<Site> {
-        // A post held back for want of an id may get one at any rebuild (the ledger was fixed).
-        if !Arc::ptr_eq(&previous.config, config)
-            || previous.next_scheduled.is_some_and(|at| at <= now)
-            || previous.held.values().any(|h| *h == Held::NoId)
-        {
-            return None;
-        }
-        let mut site = previous.clone();
-        site.now = now;
-        for post in edited {
-            let at = previous.position_of(&post.source, post.date)?;
-            let old = &previous.entries[at].post;
-            if Arc::ptr_eq(old, post) {
-                continue;
-            }
-            let same_place = !post.draft
-                && post.date.with_timezone(&Utc) <= now
-                && old.slug == post.slug
-                && old.expires == post.expires
-                && old.aliases == post.aliases
-                && old.tags == post.tags
-                && old.tag_slugs == post.tag_slugs;
-            let entry = site.entry_for(post, ids)?;
-            if !same_place || entry.id != previous.entries[at].id {
-                return None;
-            }
-            site.entries[at].post = Arc::clone(post);
-        }
-        Some(site)
-    }
-
-    /// Index of the entry of `source`, which was published with `date`.
-    fn position_of(&self, source: &str, date: DateTime<FixedOffset>) -> Option<usize> {
-        // Entries are newest first: find the run with this date, then the source in it.
-        let start = self.entries.partition_point(|e| e.post.date > date);
-        self.entries[start..]
-            .iter()
-            .take_while(|e| e.post.date == date)
-            .position(|e| e.post.source == source)
-            .map(|i| start + i)
     }
 
     /// The post's entry, or `None` when it has no id and none may be issued now.
@@ -262,6 +213,22 @@ impl Site {
             id,
             moved: None,
         })
+    }
+
+    /// Counts the files a published post links to in, or (`add` false) out of,
+    /// [`Site::published_files`].
+    fn count_files(&mut self, post: &Post, add: bool) {
+        let counts = Arc::make_mut(&mut self.published_files);
+        for path in post.linked_files() {
+            if add {
+                *counts.entry(path.clone()).or_default() += 1;
+            } else if let Some(count) = counts.get_mut(path) {
+                *count -= 1;
+                if *count == 0 {
+                    counts.remove(path);
+                }
+            }
+        }
     }
 
     fn collect_tags(&mut self) {
@@ -320,85 +287,4 @@ impl Site {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::RawConfig;
-    use chrono::TimeZone;
-
-    fn post(source: &str, title: &str, date: &str, tags: &str) -> Arc<Post> {
-        let text =
-            format!("---\ntitle: {title}\ndate: {date}\ntags: [{tags}]\n---\n\nBody of {title}.\n");
-        let ctx = crate::post::test_context();
-        Arc::new(crate::post::parse(source, std::path::Path::new(source), &text, &ctx).unwrap())
-    }
-
-    fn summary(site: &Site) -> Vec<(String, String, String, Vec<String>)> {
-        site.entries
-            .iter()
-            .map(|e| {
-                (
-                    e.post.source.clone(),
-                    e.post.title.clone(),
-                    e.id.to_string(),
-                    e.post.tags.clone(),
-                )
-            })
-            .chain(site.tags.iter().map(|(slug, set)| {
-                let at: Vec<String> = set.entries.iter().map(|i| i.to_string()).collect();
-                (slug.clone(), set.name.clone(), String::new(), at)
-            }))
-            .collect()
-    }
-
-    #[test]
-    fn an_edit_that_moves_nothing_patches_the_site_as_a_full_build_would() {
-        let config = Arc::new(Config::from_raw(RawConfig::default(), None).unwrap());
-        let now = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
-        let ids: HashMap<String, String> = HashMap::new();
-        let mut posts = vec![
-            post("a.md", "Alpha", "2026-01-01", "ex, why"),
-            post("b.md", "Beta", "2026-01-02", "why"),
-            post("c.md", "Gamma", "2026-01-02", "zed"),
-            post("d.md", "Delta", "2026-01-03", ""),
-        ];
-        let site = Site::build(Arc::clone(&config), &posts, &ids, now);
-        let edit = |posts: &mut Vec<Arc<Post>>, at: usize, p: Arc<Post>| {
-            posts[at] = Arc::clone(&p);
-            p
-        };
-        // A new title and body: patched, and the same as building from scratch.
-        let edited = edit(
-            &mut posts,
-            1,
-            post("b.md", "Beta again", "2026-01-02", "why"),
-        );
-        let patched = Site::patched(&site, &config, &[edited], &ids, now).expect("patchable");
-        let full = Site::build(Arc::clone(&config), &posts, &ids, now);
-        assert_eq!(summary(&patched), summary(&full));
-        assert!(summary(&patched).iter().any(|s| s.1 == "Beta again"));
-        // Anything that moves the post, or another, needs the full build.
-        for (at, moved) in [
-            (1, post("b.md", "Beta", "2026-01-04", "why")),
-            (1, post("b.md", "Beta", "2026-01-02", "why, dub")),
-            (2, post("c.md", "Gamma", "2026-01-02", "")),
-            (0, post("a.md", "Alpha", "2031-01-01", "ex, why")),
-            (3, post("e.md", "Epsilon", "2026-01-03", "")),
-        ] {
-            let mut changed = posts.clone();
-            let p = edit(&mut changed, at, moved);
-            assert!(
-                Site::patched(&patched, &config, &[p], &ids, now).is_none(),
-                "{} {}",
-                posts[at].source,
-                posts[at].title
-            );
-        }
-        // A scheduled post coming due needs the full build even with no edit.
-        let mut scheduled = posts.clone();
-        scheduled.push(post("s.md", "Soon", "2029-06-01", ""));
-        let before = Utc.with_ymd_and_hms(2029, 1, 1, 0, 0, 0).unwrap();
-        let site = Site::build(Arc::clone(&config), &scheduled, &ids, before);
-        assert!(Site::patched(&site, &config, &[], &ids, before).is_some());
-        assert!(Site::patched(&site, &config, &[], &ids, now).is_none());
-    }
-}
+mod patch_tests;

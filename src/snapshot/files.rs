@@ -104,14 +104,6 @@ pub fn build_files(site: &Site, linked: &LinkedFiles, previous: Option<&Files>) 
 /// The posts-folder paths of the files published posts link to, the transcripts found
 /// beside their episodes, and the shows' artwork (those the library found are published).
 fn published_paths(site: &Site) -> impl Iterator<Item = &String> {
-    let entries = site.entries.iter().flat_map(|e| {
-        let links = e.post.links.iter().filter_map(|link| match &link.target {
-            Target::File(path) => Some(path),
-            _ => None,
-        });
-        let companions = e.post.episode.companions.iter();
-        links.chain(companions.filter_map(|c| c.file.as_ref()))
-    });
     let artwork = site
         .config
         .shows
@@ -120,7 +112,7 @@ fn published_paths(site: &Site) -> impl Iterator<Item = &String> {
             Some(crate::config::ShowImage::File(path)) => Some(path),
             _ => None,
         });
-    entries.chain(artwork)
+    site.published_files.keys().chain(artwork)
 }
 
 /// A file's resource, its headers formatted now.

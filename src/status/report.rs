@@ -24,7 +24,17 @@ const NO_ID: &str =
 /// Builds the report.
 pub fn report(inputs: &StatusInputs, site: &Site, served: &Served) -> Report {
     let files = Files::new(inputs, site);
-    let mut posts: Vec<PostReport> = inputs.files.iter().map(|f| files.post(f)).collect();
+    let mut posts: Vec<PostReport> = inputs
+        .files
+        .iter()
+        .map(|(source, state)| {
+            files.post(&FileStatus {
+                source: source.clone(),
+                post: state.last_good.clone(),
+                error: state.error.clone(),
+            })
+        })
+        .collect();
     posts.extend(inputs.skipped.iter().map(|s| files.skipped(s)));
     posts.sort_by(|a, b| a.file.cmp(&b.file));
     Report {
@@ -117,7 +127,7 @@ impl<'a> Files<'a> {
                 PostState::Draft,
                 format!("expired {}: not published (expiryDate)", at.to_rfc3339()),
             ),
-            Some(Held::Scheduled(at)) => (
+            Some(Held::Scheduled { at, .. }) => (
                 PostState::Scheduled,
                 format!("scheduled for {}", at.to_rfc3339()),
             ),
