@@ -299,6 +299,11 @@ fn first_load(
     library.progress = progress;
     // A post that breaks keeps its last good version across restarts too.
     library.last_good = Some(LastGood::in_state(&root.join(STATE_DIR)));
+    // The store's first layout (a folder per post, a watch each) goes, off the start's path.
+    let state = root.join(STATE_DIR);
+    let _ = std::thread::Builder::new()
+        .name("dropfeed-tidy".into())
+        .spawn(move || LastGood::remove_first_layout(&state));
     // A restart opens only the files that changed while it was down.
     library.index = Some(Index::in_state(&root.join(STATE_DIR)));
     library

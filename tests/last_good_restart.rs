@@ -76,10 +76,10 @@ fn serve(posts: &Path, log: &Path, admin: SocketAddr) -> Process {
     Process::serve(posts, &args, log, |_| {})
 }
 
-/// The store's folder for a post (named by a hash of its path).
-fn entry_folder(posts: &Path, source: &str) -> std::path::PathBuf {
+/// The store's entry for a post (named by a hash of its path).
+fn entry_of(posts: &Path, source: &str) -> std::path::PathBuf {
     let key = blake3::hash(source.as_bytes()).to_hex();
-    posts.join(".dropfeed/last-good").join(&key[..32])
+    posts.join(".dropfeed/last-good-v2").join(&key[..32])
 }
 
 #[test]
@@ -111,19 +111,14 @@ fn broken_posts_keep_their_last_good_version_after_a_restart() {
         post("C", 3).replace("2024-03-03", "2024-13-45"),
     )
     .expect("break c");
-    let folder = entry_folder(&posts, "d.md");
-    let entry = std::fs::read_dir(&folder)
-        .expect("d.md's entry")
-        .next()
-        .expect("one");
-    let entry = entry.expect("entry").path();
+    let entry = entry_of(&posts, "d.md");
     let mut bytes = std::fs::read(&entry).expect("read entry");
     *bytes.last_mut().expect("bytes") ^= 1;
     std::fs::write(&entry, bytes).expect("damage entry");
     std::fs::write(posts.join("d.md"), "---\ndate: [\n---\n").expect("break d");
     let foreign = [
-        posts.join(".dropfeed/last-good/README"),
-        folder.join("notes.txt"),
+        posts.join(".dropfeed/last-good-v2/README"),
+        posts.join(".dropfeed/last-good-v2/notes.txt"),
     ];
     for file in &foreign {
         std::fs::write(file, "mine\n").expect("a file of the operator's");

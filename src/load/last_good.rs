@@ -1,15 +1,16 @@
 //! Last good versions on disk: the bytes of each post's newest version that parsed, kept in
-//! the state folder (`posts/.dropfeed/last-good/`) so that a post whose file breaks keeps
+//! the state folder (`posts/.dropfeed/last-good-v2/`) so that a post whose file breaks keeps
 //! being served after a restart, not only while the process that read it good runs.
 //!
-//! One folder per post, named by a hash of its path, holding one file named by a hash of the
-//! bytes it keeps: checking that a good version is already stored is one `stat`. Each file
-//! is a header (format version, hashes of the post's path and of the bytes, their modification
-//! time) then the bytes; it is written to a temporary file and renamed into place (not flushed
-//! to disk: the hash catches what a crash leaves half written). An entry whose
-//! header or hash does not match is ignored and reported, never trusted and never fatal. Only
-//! files this store names (hex names) are ever removed: the older version of a post when a
-//! newer one is stored, and a post's entry when its file is gone.
+//! One file per post, named by a hash of its path, in one folder: a header (format version,
+//! hashes of the post's path and of the bytes, their modification time) then the bytes. It is
+//! written to a temporary file and renamed into place (not flushed to disk: the hash catches
+//! what a crash leaves half written); whether that exact version is already kept is read from
+//! its header. An entry whose header or hash does not match is ignored and reported, never
+//! trusted and never fatal. One folder, not one per post: the posts folder is watched
+//! recursively, and a folder per post cost an inotify watch each (100,000 at 100,000 posts,
+//! near the kernel's limit). The first layout (`last-good/`, a folder per post) is removed by
+//! [`LastGood::remove_first_layout`]. Only names this store gives (hex) are ever removed.
 
 use std::fs;
 use std::io::{self, Write};
@@ -19,7 +20,9 @@ use std::time::SystemTime;
 use chrono::{DateTime, Utc};
 
 /// The store's folder inside the state folder.
-pub const FOLDER: &str = "last-good";
+pub const FOLDER: &str = "last-good-v2";
+/// The folder of the first layout (a folder per post), removed when found.
+const FIRST_FOLDER: &str = "last-good";
 /// The first line of every entry.
 const HEADER: &str = "dropfeed last good v1";
 /// Hex digits of the hashes used as names.
@@ -48,45 +51,31 @@ impl LastGood {
         }
     }
 
-    /// Keeps `bytes` as `source`'s last good version, unless that exact version is stored;
-    /// then removes the older versions of it. Failures are logged: serving never depends on
-    /// the store.
+    /// Keeps `bytes` as `source`'s last good version, unless that exact version is kept.
+    /// Failures are logged: serving never depends on the store.
     pub fn keep(&self, source: &str, bytes: &[u8], modified: Option<SystemTime>) {
         let hash = blake3::hash(bytes).to_hex();
-        let (dir, name) = (self.dir_of(source), &hash[..NAME_LEN]);
-        let path = dir.join(name);
-        if path.is_file() {
+        let path = self.path_of(source);
+        if kept_hash(&path).as_deref() == Some(hash.as_str()) {
             return;
         }
-        if let Err(e) = write(&dir, &path, source, hash.as_str(), bytes, modified) {
+        if let Err(e) = write(&self.folder, &path, source, hash.as_str(), bytes, modified) {
             tracing::warn!("{}: cannot keep the last good version: {e}", path.display());
-            return;
         }
-        remove_ours(&dir, Some(name));
     }
 
     /// `source`'s stored last good version, if there is a sound one. A damaged entry is
     /// reported and passed over.
     pub fn load(&self, source: &str) -> Option<Stored> {
-        let dir = self.dir_of(source);
-        let entries = fs::read_dir(&dir).ok()?;
-        let mut found: Vec<(SystemTime, PathBuf)> = entries
-            .flatten()
-            .filter(|e| is_ours(&e.file_name().to_string_lossy()))
-            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
-            .collect();
-        found.sort();
-        let (_, newest) = found.pop()?;
-        match fs::read(&newest)
-            .map_err(|e| e.to_string())
-            .and_then(|b| check(&b, source))
-        {
+        let path = self.path_of(source);
+        let bytes = fs::read(&path).ok()?;
+        match check(&bytes, source) {
             Ok(stored) => Some(stored),
             Err(reason) => {
                 tracing::error!(
                     target: crate::logging::FINDINGS,
                     "{}: the stored last good version of {source} is ignored: {reason}",
-                    newest.display()
+                    path.display()
                 );
                 None
             }
@@ -96,33 +85,58 @@ impl LastGood {
     /// Forgets `source`'s last good version (its file is gone: a new file by that name must
     /// not inherit it).
     pub fn forget(&self, source: &str) {
-        let dir = self.dir_of(source);
-        remove_ours(&dir, None);
-        let _ = fs::remove_dir(&dir); // only if empty: anything else there is not ours
+        let _ = fs::remove_file(self.path_of(source)); // named by this store: ours
     }
 
-    fn dir_of(&self, source: &str) -> PathBuf {
+    fn path_of(&self, source: &str) -> PathBuf {
         let key = blake3::hash(source.as_bytes()).to_hex();
         self.folder.join(&key[..NAME_LEN])
     }
+
+    /// Removes the first layout's entries (`last-good/<hex>/<hex>`), their folders, and the
+    /// folder itself once empty; anything else there is left alone. Slow with many posts:
+    /// run it off the start's path.
+    pub fn remove_first_layout(state: &Path) {
+        let first = state.join(FIRST_FOLDER);
+        let Ok(folders) = fs::read_dir(&first) else {
+            return;
+        };
+        for folder in folders.flatten() {
+            if is_ours(&folder.file_name().to_string_lossy()) {
+                remove_ours(&folder.path());
+                let _ = fs::remove_dir(folder.path()); // only if empty
+            }
+        }
+        let _ = fs::remove_dir(&first); // only if empty
+    }
+}
+
+/// The hash of the bytes an entry keeps, from its header (without reading the bytes).
+fn kept_hash(path: &Path) -> Option<String> {
+    let mut head = [0u8; 256];
+    let read = io::Read::read(&mut fs::File::open(path).ok()?, &mut head).ok()?;
+    let text = std::str::from_utf8(&head[..read]).ok()?;
+    let mut lines = text.lines();
+    (lines.next()? == HEADER).then_some(())?;
+    lines.nth(1)?.strip_prefix("hash\t").map(str::to_string)
 }
 
 /// Writes an entry atomically: a temporary file in the same folder, renamed. Not flushed to
 /// disk: a post's change must not wait for the disk (seconds on a busy one), and an entry a
 /// crash leaves short or empty fails its hash and is ignored.
 fn write(
-    dir: &Path,
+    folder: &Path,
     path: &Path,
     source: &str,
     hash: &str,
     bytes: &[u8],
     modified: Option<SystemTime>,
 ) -> io::Result<()> {
-    fs::create_dir_all(dir)?;
+    fs::create_dir_all(folder)?;
     let modified = modified.map_or(String::new(), |m| DateTime::<Utc>::from(m).to_rfc3339());
     let source = blake3::hash(source.as_bytes()).to_hex();
     let header = format!("{HEADER}\nsource\t{source}\nhash\t{hash}\nmodified\t{modified}\n\n");
-    let temporary = dir.join(format!(".tmp-{}", std::process::id()));
+    let temporary = folder.join(format!(".tmp-{}", std::process::id()));
     let written = fs::File::create(&temporary).and_then(|mut file| {
         file.write_all(header.as_bytes())?;
         file.write_all(bytes)
@@ -170,15 +184,15 @@ fn check(entry: &[u8], source: &str) -> Result<Stored, String> {
     })
 }
 
-/// Removes the entries this store wrote in `dir`, but `keep`.
-fn remove_ours(dir: &Path, keep: Option<&str>) {
+/// Removes the entries this store wrote in `dir`.
+fn remove_ours(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if is_ours(&name) && Some(&*name) != keep {
+        if is_ours(&name) {
             let _ = fs::remove_file(entry.path());
         }
     }
@@ -195,15 +209,9 @@ mod tests {
     use proptest::prelude::*;
 
     fn entry_of(store: &LastGood, source: &str) -> PathBuf {
-        let dir = store.dir_of(source);
-        let mut names: Vec<PathBuf> = fs::read_dir(&dir)
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| is_ours(&p.file_name().unwrap().to_string_lossy()))
-            .collect();
-        assert_eq!(names.len(), 1, "one version kept");
-        names.pop().unwrap()
+        let path = store.path_of(source);
+        assert!(path.is_file(), "its version kept");
+        path
     }
 
     proptest! {
@@ -233,17 +241,38 @@ mod tests {
     }
 
     #[test]
-    fn a_new_version_replaces_only_the_old_one_and_forget_leaves_other_files() {
+    fn a_new_version_replaces_the_old_one_and_forget_leaves_other_files() {
         let dir = tempfile::tempdir().unwrap();
         let store = LastGood::in_state(dir.path());
         store.keep("a.md", b"one", None);
-        let folder = store.dir_of("a.md");
-        fs::write(folder.join("notes.txt"), "mine").unwrap();
+        fs::write(dir.path().join(FOLDER).join("notes.txt"), "mine").unwrap();
         store.keep("a.md", b"two", None);
         assert_eq!(store.load("a.md").unwrap().bytes, b"two");
-        entry_of(&store, "a.md");
+        let names = fs::read_dir(dir.path().join(FOLDER)).unwrap().count();
+        assert_eq!(names, 2, "one entry for a.md, and the operator's file");
         store.forget("a.md");
         assert!(store.load("a.md").is_none());
-        assert!(folder.join("notes.txt").is_file(), "not ours: kept");
+        assert!(
+            dir.path().join(FOLDER).join("notes.txt").is_file(),
+            "not ours: kept"
+        );
+    }
+
+    #[test]
+    fn the_first_layout_is_removed_but_what_is_not_ours() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = dir.path().join(FIRST_FOLDER);
+        let ours = first.join("0123456789abcdef0123456789abcdef");
+        fs::create_dir_all(&ours).unwrap();
+        fs::write(ours.join("fedcba9876543210fedcba9876543210"), "kept bytes").unwrap();
+        let mixed = first.join("00000000000000000000000000000000");
+        fs::create_dir_all(&mixed).unwrap();
+        fs::write(mixed.join("notes.txt"), "mine").unwrap();
+        LastGood::remove_first_layout(dir.path());
+        assert!(!ours.exists(), "an entry and its folder: ours");
+        assert!(
+            mixed.join("notes.txt").is_file(),
+            "not ours: kept, and its folder"
+        );
     }
 }
