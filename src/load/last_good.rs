@@ -68,7 +68,18 @@ impl LastGood {
     /// reported and passed over.
     pub fn load(&self, source: &str) -> Option<Stored> {
         let path = self.path_of(source);
-        let bytes = fs::read(&path).ok()?;
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return None, // none kept
+            Err(e) => {
+                tracing::error!(
+                    target: crate::logging::FINDINGS,
+                    "{}: the stored last good version of {source} cannot be read: {e}",
+                    path.display()
+                );
+                return None;
+            }
+        };
         match check(&bytes, source) {
             Ok(stored) => Some(stored),
             Err(reason) => {
